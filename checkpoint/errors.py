@@ -1,0 +1,153 @@
+"""Every error lash-temporal raises on purpose, under one root.
+
+Each error carries its context (session id, ref, revision) as attributes, so a caller can act on
+it and the CLI can print it as one clear line. Pydantic's ``ValidationError`` stays as it is for
+bad JSON (it already names the path); everything else is below::
+
+    LashError
+    ├── ModelError                   a rule of the session model was broken
+    │   ├── LedgerRegressionError    diff_token_ledger saw a component go down
+    │   └── ResumeSafetyError        messages are not safe to persist mid-turn (spec §4)
+    ├── StoreError                   the checkpoint store refused or failed
+    │   ├── StoreUnavailableError    cannot open or reach the store (bad URL, server down)
+    │   ├── SessionNotFoundError     no head for that session id
+    │   ├── SessionBindingMismatch   a commit for another session than the one bound
+    │   ├── HeadRevisionConflict     optimistic concurrency lost: expected != actual
+    │   ├── OperationConflictError   an operation id reused with a different payload
+    │   ├── NodeConflictError        an appended node id exists with other content
+    │   ├── BlobError                a content-addressed blob cannot be used
+    │   │   ├── BlobMissingError     no blob stored under that ref
+    │   │   └── BlobCorruptError     stored bytes do not hash to their ref, or do not decode
+    │   └── BackendError             the database driver failed (wrapped, message kept)
+    ├── ExecutionStateError          pickled interpreter state is unsigned or tampered with
+    └── ContractError                a request a workflow or activity cannot accept (non-retryable)
+"""
+
+from __future__ import annotations
+
+
+class LashError(Exception):
+    """Root of every error lash-temporal raises deliberately."""
+
+
+class ModelError(LashError):
+    """A rule of the session model (spec §1-§9) was broken by the caller."""
+
+
+class LedgerRegressionError(ModelError):
+    """A usage component went down between two ledgers, which a ledger never does (spec §6)."""
+
+    def __init__(self, source: str, model: str, component: str, before: int, after: int) -> None:
+        self.source, self.model, self.component = source, model, component
+        self.before, self.after = before, after
+        super().__init__(
+            f"token ledger went backwards for ({source!r}, {model!r}): "
+            f"{component} {before} -> {after}"
+        )
+
+
+class ResumeSafetyError(ModelError):
+    """Messages that a resumed prompt could not replay (spec §4) were about to be persisted."""
+
+
+class StoreError(LashError):
+    """The checkpoint store refused an operation or could not complete it."""
+
+    def __init__(self, message: str, *, session_id: str | None = None) -> None:
+        self.session_id = session_id
+        super().__init__(message)
+
+
+class StoreUnavailableError(StoreError):
+    """The store URL is malformed or its server cannot be reached."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(f"store {url!r} is unavailable: {reason}")
+
+
+class SessionNotFoundError(StoreError):
+    """No session head exists under this id."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"no session {session_id!r} in the store", session_id=session_id)
+
+
+class SessionBindingMismatch(StoreError):
+    """A session-bound store was asked to write another session (spec §12.1)."""
+
+    def __init__(self, bound: str, attempted: str) -> None:
+        self.bound, self.attempted = bound, attempted
+        super().__init__(
+            f"store is bound to session `{bound}`, refused a commit for `{attempted}`",
+            session_id=attempted,
+        )
+
+
+class HeadRevisionConflict(StoreError):
+    """Another writer moved the head first; reload and retry on top of it."""
+
+    def __init__(self, session_id: str, expected: int | None, actual: int) -> None:
+        self.expected, self.actual = expected, actual
+        super().__init__(
+            f"session {session_id!r}: head revision conflict (expected {expected}, actual {actual})",
+            session_id=session_id,
+        )
+
+
+class OperationConflictError(StoreError):
+    """An operation id that already landed came back with a different payload."""
+
+    def __init__(self, session_id: str, operation_id: str) -> None:
+        self.operation_id = operation_id
+        super().__init__(
+            f"session {session_id!r}: operation {operation_id!r} already committed "
+            "with a different payload",
+            session_id=session_id,
+        )
+
+
+class NodeConflictError(StoreError):
+    """An appended node id is already stored with different content; nodes are immutable."""
+
+    def __init__(self, session_id: str, node_id: str) -> None:
+        self.node_id = node_id
+        super().__init__(
+            f"session {session_id!r}: node {node_id!r} already exists with different content",
+            session_id=session_id,
+        )
+
+
+class BlobError(StoreError):
+    """A content-addressed blob cannot be used; the message names its ref."""
+
+    def __init__(self, ref: str, message: str) -> None:
+        self.ref = ref
+        super().__init__(message)
+
+
+class BlobMissingError(BlobError):
+    """Nothing is stored under this ref (never a silent None)."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref, f"blob {ref} is missing from the store")
+
+
+class BlobCorruptError(BlobError):
+    """The stored bytes no longer hash to their ref, or cannot be decoded."""
+
+    def __init__(self, ref: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(ref, f"blob {ref} is damaged: {reason}")
+
+
+class BackendError(StoreError):
+    """The database driver failed; the original exception is chained as __cause__."""
+
+
+class ExecutionStateError(LashError):
+    """Pickled execution state was refused: unsigned, or its signature does not match."""
+
+
+class ContractError(LashError):
+    """A request that a workflow or activity cannot accept; retrying would not help."""

@@ -1,0 +1,1 @@
+"""Deterministic orchestration: the session workflow, the Temporal plugin and the CLI."""
