@@ -1,0 +1,148 @@
+"""The contract between the session workflow and the ``run_turn`` activity.
+
+Everything here travels through workflow history, so it is small (refs and figures, never the
+conversation) and holds no secrets: a policy names a provider kind and a model, while keys stay in
+the worker's provider configuration. The module is pure (pydantic and ``checkpoint.model`` only),
+so workflow code can import it through the sandbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from checkpoint.model import CommitReceipt, TokenLedgerEntry, TokenUsage
+
+RUN_TURN_ACTIVITY = "lash.run_turn"
+"""Stable activity name; renaming it breaks every recorded history."""
+
+MAX_USER_TEXT_CHARS = 32_000
+"""Largest user message a turn accepts; the workflow's update validator enforces it first."""
+
+ANSWER_EXCERPT_CHARS = 400
+"""Longest answer excerpt an outcome carries (the full answer lives in the store)."""
+
+MAX_TASK_CHARS = 4_000
+"""Longest task text a sub-agent request carries."""
+
+
+class _Wire(BaseModel):
+    """Frozen, strict-keyed base: a typo in a history payload fails loudly."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TurnPolicy(_Wire):
+    """Which provider kind and model a session uses; no credentials, ever."""
+
+    provider: str = "scripted"
+    """Provider kind registered on the worker: ``"scripted"`` or ``"openai"``."""
+    model: str = "scripted-demo"
+    """Model name passed to the provider and recorded in the ledger."""
+    max_context_tokens: int | None = None
+    """Context window (``SessionPolicy.max_context_tokens``); None when unknown."""
+    max_steps: int = Field(default=16, ge=1, le=256)
+    """Upper bound on model calls in one turn (the loop stops with an error past it)."""
+
+    @field_validator("provider", "model")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class HeadRef(_Wire):
+    """The head the workflow last saw; the activity checks it against the store."""
+
+    head_revision: int
+    checkpoint_ref: str | None = None
+    leaf_node_id: str | None = None
+
+
+class ChildRequest(_Wire):
+    """A sub-agent the turn wants started: one ``spawn_agent`` tool call."""
+
+    child_session_id: str
+    tool_call_id: str
+    snapshot_ref: str
+    """Blob ref of the child's starting PersistedSessionState."""
+    task: str = Field(max_length=MAX_TASK_CHARS)
+    policy: TurnPolicy
+
+
+class ChildResult(_Wire):
+    """What a finished child session hands back to its parent's turn."""
+
+    child_session_id: str
+    tool_call_id: str
+    answer: str
+    usage: list[TokenLedgerEntry] = Field(default_factory=list)
+    """The child's ledger; the parent records it under the child's source ``"subagent"``."""
+
+
+class TurnRequest(_Wire):
+    """Input of one ``run_turn`` attempt; a retry or a continuation reuses the same turn id."""
+
+    session_id: str = Field(min_length=1)
+    turn_index: int = Field(ge=0)
+    """Index of the turn being run (the first turn of a session is 0)."""
+    turn_id: str = Field(min_length=1)
+    """Minted by the workflow (``workflow.uuid4()``); seeds every id and the operation ids."""
+    started_at: datetime
+    """``workflow.now()`` when the turn began; seeds deterministic timestamps."""
+    user_text: str = Field(max_length=MAX_USER_TEXT_CHARS)
+    policy: TurnPolicy = Field(default_factory=TurnPolicy)
+    base: HeadRef | None = None
+    """None for a session that has no head yet."""
+    start_snapshot_ref: str | None = None
+    """A child session's first turn: blob ref of its starting PersistedSessionState."""
+    child_results: list[ChildResult] = Field(default_factory=list)
+    """Set when the workflow continues a turn that returned ``awaiting_children``."""
+
+    @field_validator("user_text")
+    @classmethod
+    def _has_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("user_text must not be empty or blank")
+        return value
+
+
+class TurnOutcome(_Wire):
+    """Result of one ``run_turn`` attempt: refs and small figures only."""
+
+    status: Literal["completed", "awaiting_children"]
+    receipt: CommitReceipt
+    """Receipt of the commit this attempt ended with (final or progress)."""
+    turn_index: int
+    answer_excerpt: str = Field(default="", max_length=ANSWER_EXCERPT_CHARS)
+    usage_deltas: list[TokenLedgerEntry] = Field(default_factory=list)
+    """Ledger deltas committed with this turn (``"turn"`` and ``"subagent"`` sources)."""
+    turn_usage: TokenUsage = Field(default_factory=TokenUsage)
+    child_requests: list[ChildRequest] = Field(default_factory=list)
+    model_calls: int = 0
+    tool_calls: int = 0
+
+
+def excerpt(text: str, limit: int = ANSWER_EXCERPT_CHARS) -> str:
+    """Cut ``text`` to at most ``limit`` characters, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+__all__ = [
+    "ANSWER_EXCERPT_CHARS",
+    "MAX_TASK_CHARS",
+    "MAX_USER_TEXT_CHARS",
+    "RUN_TURN_ACTIVITY",
+    "ChildRequest",
+    "ChildResult",
+    "HeadRef",
+    "TurnOutcome",
+    "TurnPolicy",
+    "TurnRequest",
+    "excerpt",
+]
