@@ -27,6 +27,9 @@ ANSWER_EXCERPT_CHARS = 400
 MAX_TASK_CHARS = 4_000
 """Longest task text a sub-agent request carries."""
 
+MAX_SUBAGENT_DEPTH = 2
+"""Children may spawn children down to this depth; deeper ``spawn_agent`` calls fail as tools."""
+
 
 class _Wire(BaseModel):
     """Frozen, strict-keyed base: a typo in a history payload fails loudly."""
@@ -45,6 +48,9 @@ class TurnPolicy(_Wire):
     """Context window (``SessionPolicy.max_context_tokens``); None when unknown."""
     max_steps: int = Field(default=16, ge=1, le=256)
     """Upper bound on model calls in one turn (the loop stops with an error past it)."""
+    subagent_depth: int = Field(default=0, ge=0)
+    """0 for a root session; a child's policy is its parent's plus one (``spawn_agent`` is refused
+    at ``MAX_SUBAGENT_DEPTH``)."""
 
     @field_validator("provider", "model")
     @classmethod
@@ -88,7 +94,7 @@ class TurnRequest(_Wire):
 
     session_id: str = Field(min_length=1)
     turn_index: int = Field(ge=0)
-    """Index of the turn being run (the first turn of a session is 0)."""
+    """Index of this turn; it becomes ``state.turn_index`` (spec §1.2: the first turn is 1)."""
     turn_id: str = Field(min_length=1)
     """Minted by the workflow (``workflow.uuid4()``); seeds every id and the operation ids."""
     started_at: datetime
@@ -135,6 +141,7 @@ def excerpt(text: str, limit: int = ANSWER_EXCERPT_CHARS) -> str:
 
 __all__ = [
     "ANSWER_EXCERPT_CHARS",
+    "MAX_SUBAGENT_DEPTH",
     "MAX_TASK_CHARS",
     "MAX_USER_TEXT_CHARS",
     "RUN_TURN_ACTIVITY",
