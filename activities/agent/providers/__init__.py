@@ -1,0 +1,36 @@
+"""Model providers: ``scripted`` (deterministic, the default) and ``openai`` (any compatible API).
+
+A provider turns a neutral ``ModelRequest`` into one ``ModelReply``. Credentials live only in the
+provider object a worker builds; nothing a provider receives or returns carries them.
+"""
+
+from activities.agent.providers._base import (
+    ChatMessage,
+    ModelProvider,
+    ModelReply,
+    ModelRequest,
+    ProviderError,
+    ProviderFactory,
+    ProviderRegistry,
+    RawUsage,
+    ToolCallRequest,
+    ToolSpec,
+)
+from activities.agent.providers.openai import OpenAIProvider
+from activities.agent.providers.scripted import ScriptedProvider, load_script
+
+__all__ = [
+    "ChatMessage",
+    "ModelProvider",
+    "ModelReply",
+    "ModelRequest",
+    "OpenAIProvider",
+    "ProviderError",
+    "ProviderFactory",
+    "ProviderRegistry",
+    "RawUsage",
+    "ScriptedProvider",
+    "ToolCallRequest",
+    "ToolSpec",
+    "load_script",
+]

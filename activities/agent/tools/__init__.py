@@ -1,0 +1,39 @@
+"""Tools: the registry with ToolState generation rules and the built-in tools.
+
+Built-ins: ``python`` (code mode with signed, persistent globals), ``word_count`` and
+``spawn_agent`` (sub-agents). ``remember`` lives with its plugin in ``activities.agent.plugins``.
+"""
+
+from activities.agent.tools._builtin import SpawnAgentTool, WordCountTool
+from activities.agent.tools._exec_state import (
+    DEV_KEY,
+    KEY_ENV,
+    dump_signed,
+    key_from_env,
+    load_signed,
+    sign,
+    verify,
+)
+from activities.agent.tools._python import PythonInterpreter, PythonTool
+from activities.agent.tools._registry import SOURCE_ID, ToolGenerationMismatch, ToolRegistry
+from activities.agent.tools._types import Tool, ToolContext, ToolOutput
+
+__all__ = [
+    "DEV_KEY",
+    "KEY_ENV",
+    "SOURCE_ID",
+    "PythonInterpreter",
+    "PythonTool",
+    "SpawnAgentTool",
+    "Tool",
+    "ToolContext",
+    "ToolGenerationMismatch",
+    "ToolOutput",
+    "ToolRegistry",
+    "WordCountTool",
+    "dump_signed",
+    "key_from_env",
+    "load_signed",
+    "sign",
+    "verify",
+]
