@@ -1,0 +1,215 @@
+"""The shared base for serde-exact models: strict scalars, skip rules, JSON values, byte vectors.
+
+Every model in ``checkpoint.model`` subclasses :class:`SerdeModel`. The helpers here spell each
+serde attribute once, so a field's declaration reads like the Rust one it mirrors:
+
+- ``skip_none()``    ``#[serde(default, skip_serializing_if = "Option::is_none")]``
+- ``skip_false()``   ``#[serde(default, skip_serializing_if = "std::ops::Not::not")]``
+- ``skip_empty()``   ``#[serde(default, skip_serializing_if = "Vec::is_empty")]`` (or a map)
+- an ``Option`` field with a plain ``= None`` default is written as ``null`` (no skip)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Any, Final, TypeAlias, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    PlainSerializer,
+    PlainValidator,
+)
+from pydantic_core import PydanticCustomError, core_schema
+
+U64_MAX: Final = 2**64 - 1
+I64_MIN: Final = -(2**63)
+I64_MAX: Final = 2**63 - 1
+
+U64 = Annotated[int, Field(ge=0, le=U64_MAX)]
+"""Rust ``u64``: serde refuses negatives, floats, strings, booleans and values above 2^64-1."""
+Usize = U64
+"""Rust ``usize`` on a 64-bit target."""
+U32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
+U16 = Annotated[int, Field(ge=0, le=2**16 - 1)]
+U8 = Annotated[int, Field(ge=0, le=255)]
+I64 = Annotated[int, Field(ge=I64_MIN, le=I64_MAX)]
+
+BlobRef: TypeAlias = str
+"""``#[serde(transparent)] struct BlobRef(String)``: the bare string (sha256 hex in our stores)."""
+
+
+class SerdeModel(BaseModel):
+    """Strict like serde: no coercion; unknown keys ignored (serde without deny_unknown_fields)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", validate_default=False)
+
+
+class ForbidExtraModel(SerdeModel):
+    """A serde type that refuses unknown keys (a unit struct, a one-key externally tagged map)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def _is_false(value: object) -> bool:
+    return value is False
+
+
+def _is_empty(value: object) -> bool:
+    return not value
+
+
+def skip_none() -> Any:
+    """``Option<T>`` with ``default, skip_serializing_if = "Option::is_none"``."""
+    return Field(default=None, exclude_if=_is_none)
+
+
+def skip_false() -> Any:
+    """``bool`` with ``default, skip_serializing_if = "std::ops::Not::not"``."""
+    return Field(default=False, exclude_if=_is_false)
+
+
+_T = TypeVar("_T")
+
+
+def skip_empty(factory: Callable[[], _T]) -> Any:
+    """A collection with ``default, skip_serializing_if = "…::is_empty"``."""
+    return Field(default_factory=factory, exclude_if=_is_empty)
+
+
+# --- serde_json::Value ----------------------------------------------------------------------
+
+_JSON_SCALARS: Final = (str, int, bool, type(None))
+
+
+def _json_error(path: str, value: object) -> PydanticCustomError:
+    return PydanticCustomError(
+        "json_value",
+        "not a JSON value at {path}: {kind}",
+        {"path": path or "$", "kind": type(value).__name__},
+    )
+
+
+def canonical_json(value: Any, *, sort: bool = True, _path: str = "") -> Any:
+    """A JSON tree as serde_json holds it: maps with string keys (sorted when ``sort``)."""
+    kind = type(value)
+    if kind is dict:
+        keys = sorted(value) if sort else list(value)
+        out: dict[str, Any] = {}
+        for key in keys:
+            if type(key) is not str:
+                raise _json_error(f"{_path}.{key!r}", key)
+            out[key] = canonical_json(value[key], sort=sort, _path=f"{_path}.{key}")
+        return out
+    if kind is list:
+        return [
+            canonical_json(item, sort=sort, _path=f"{_path}[{i}]") for i, item in enumerate(value)
+        ]
+    if kind is int and not I64_MIN <= value <= U64_MAX:
+        return float(value)  # serde_json without arbitrary_precision keeps it as an f64
+    if kind in _JSON_SCALARS:
+        return value
+    if kind is float:
+        if not math.isfinite(value):
+            raise _json_error(_path, value)
+        return value
+    raise _json_error(_path, value)
+
+
+def _validate_sorted_json(value: Any) -> Any:
+    return canonical_json(value, sort=True)
+
+
+def _validate_opaque_json(value: Any) -> Any:
+    return canonical_json(value, sort=False)
+
+
+JsonValue = Annotated[
+    Any,
+    PlainValidator(_validate_sorted_json, json_schema_input_type=Any),
+    PlainSerializer(_validate_sorted_json, return_type=Any),
+]
+"""``serde_json::Value``: any JSON; objects are written with sorted keys (spec §0.1.1)."""
+
+OpaqueJson = Annotated[
+    Any,
+    PlainValidator(_validate_opaque_json, json_schema_input_type=Any),
+    PlainSerializer(_validate_opaque_json, return_type=Any),
+]
+"""A typed lash struct we keep opaque (tool manifest, prompt template): key order is kept."""
+
+JsonObject = Annotated[
+    dict[str, Any],
+    PlainValidator(lambda v: _require_object(_validate_sorted_json(v))),
+    PlainSerializer(_validate_sorted_json, return_type=Any),
+]
+"""``serde_json::Map<String, Value>``: a JSON object, written with sorted keys."""
+
+
+def _require_object(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise PydanticCustomError("dict_type", "Input should be an object")
+    return value
+
+
+# --- Vec<u8> --------------------------------------------------------------------------------
+
+
+def _validate_byte_vec(value: Any) -> bytes:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if type(value) is not list:
+        raise PydanticCustomError(
+            "byte_array", "expected an array of integers 0..255 (serde Vec<u8>), got {kind}",
+            {"kind": type(value).__name__},
+        )
+    for index, item in enumerate(value):
+        if type(item) is not int or not 0 <= item <= 255:
+            raise PydanticCustomError(
+                "byte_array", "byte {index} is {item!r}, not an integer 0..255",
+                {"index": index, "item": item},
+            )
+    return bytes(value)
+
+
+def _dump_byte_vec(value: bytes) -> list[int]:
+    return list(value)
+
+
+ByteVec = Annotated[
+    bytes,
+    PlainValidator(_validate_byte_vec, json_schema_input_type=list[int]),
+    PlainSerializer(_dump_byte_vec, return_type=list[int]),
+]
+"""``Vec<u8>`` without serde_bytes: a JSON array of integers; ``bytes`` in Python."""
+
+
+def sorted_map(value: dict[str, _T]) -> dict[str, _T]:
+    """A ``BTreeMap<String, _>`` is written in key order; keep it that way in memory too."""
+    return {key: value[key] for key in sorted(value)}
+
+
+class _SortedKeys:
+    """Annotated marker for a ``BTreeMap``: sorted after validation and again when written."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            sorted_map,
+            handler(source),
+            serialization=core_schema.wrap_serializer_function_ser_schema(
+                lambda value, nxt: nxt(sorted_map(value)), schema=handler(source)
+            ),
+        )
+
+
+SORTED_KEYS: Final = _SortedKeys()
+"""Use as ``Annotated[dict[str, X], SORTED_KEYS]`` for a serde ``BTreeMap<String, X>``."""
