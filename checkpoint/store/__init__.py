@@ -1,0 +1,54 @@
+"""The checkpoint store: durable sessions, exactly-once commits, content-addressed blobs.
+
+Open one with ``open_store(url)``: ``memory://`` (tests), ``sqlite:///path`` (the embedded
+default: one WAL file for many sessions) or ``postgresql://...`` (shared by many workers). One
+store serves many sessions; ``store.session(id)`` gives a handle bound to one, like lash's
+``RuntimePersistence``.
+
+- A commit (``commit_runtime_state``) is one transaction with lash's steps (spec §12.2) and an
+  operation id: a retried commit returns its first receipt and writes nothing again; the head
+  revision is always checked; nodes are immutable and never deleted by a commit.
+- Every blob read verifies its hash; a missing or damaged blob is an error naming the ref.
+- Loading: ``load_persisted_session_state`` and the refresh path (``apply_session_head``,
+  ``apply_session_checkpoint``) both hydrate execution state (the spec §16.12 fix).
+- GC keeps every head, every checkpoint a session committed within the retention (default: all,
+  while the session exists) and blobs rooted by ``put_blob(..., session_id=...)``, so refs in
+  workflow histories keep resolving. ``tombstone_nodes`` + ``vacuum`` delete nodes explicitly.
+- An effect journal (``record_effect`` / ``load_effects``) lets a retried turn replay completed
+  model and tool calls.
+"""
+
+from checkpoint.store._base import CheckpointStore, merge_usage_rows
+from checkpoint.store._gc import GcReport
+from checkpoint.store._load import (
+    apply_session_checkpoint,
+    apply_session_head,
+    load_persisted_session_state,
+    refresh_persisted_session_state,
+    state_from_read,
+)
+from checkpoint.store._memory import MemoryBackend
+from checkpoint.store._open import make_store, open_store
+from checkpoint.store._protocol import SessionStore
+from checkpoint.store._schema import MIGRATIONS, Migration
+from checkpoint.store._session import SessionPersistence
+from checkpoint.store._url import redact_url
+
+__all__ = [
+    "MIGRATIONS",
+    "CheckpointStore",
+    "GcReport",
+    "MemoryBackend",
+    "Migration",
+    "SessionPersistence",
+    "SessionStore",
+    "apply_session_checkpoint",
+    "apply_session_head",
+    "load_persisted_session_state",
+    "make_store",
+    "merge_usage_rows",
+    "open_store",
+    "redact_url",
+    "refresh_persisted_session_state",
+    "state_from_read",
+]

@@ -1,0 +1,239 @@
+"""The hooks a backend fills in: plain rows in, plain rows out, no session rules.
+
+Every rule (exactly-once, revision checks, node immutability, hash verification, GC roots) lives
+once in ``_base``/``_commit``/``_gc``; a backend only moves rows. A write transaction is one
+database transaction holding the session's write lock from ``lock_head`` on, so racing writers
+serialise per session; a GC transaction excludes every commit while it runs.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+from checkpoint.blobs import SealedBlob
+
+
+@dataclass(frozen=True, slots=True)
+class HeadRow:
+    """One session head as stored."""
+
+    session_id: str
+    head_revision: int
+    head_json: str
+    checkpoint_ref: str | None
+    leaf_node_id: str | None
+    node_count: int
+    next_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRow:
+    """One stored node: its serde JSON and whether loads see it."""
+
+    node_id: str
+    node_json: str
+    attached: bool
+    tombstoned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NodeWrite:
+    """A node to insert, or an existing identical one to (re)attach at ``seq``."""
+
+    node_id: str
+    parent_node_id: str | None
+    node_json: str
+    seq: int
+    exists: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """One usage delta with its identity (operation id, ordinal)."""
+
+    operation_id: str
+    ordinal: int
+    source: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    reasoning_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRows:
+    """One consistent snapshot of a session: head, node JSON (in order) and usage rows."""
+
+    head: HeadRow
+    nodes: list[str]
+    usage: list[UsageRow]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptRow:
+    """The first result of an operation, and the hash of the payload that produced it."""
+
+    operation_id: str
+    payload_hash: str
+    head_revision: int
+    checkpoint_ref: str
+    leaf_node_id: str | None
+    committed_at: float
+
+
+class WriteTx(ABC):
+    """One commit's transaction. Reads see the transaction's own writes."""
+
+    @abstractmethod
+    async def lock_head(self, session_id: str) -> HeadRow | None:
+        """Take the session's write lock (also when no head exists yet) and read its head."""
+
+    @abstractmethod
+    async def read_receipt(self, session_id: str, operation_id: str) -> ReceiptRow | None: ...
+
+    @abstractmethod
+    async def read_blob(self, ref: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def existing_blobs(self, refs: Iterable[str]) -> set[str]: ...
+
+    @abstractmethod
+    async def read_nodes_by_id(self, session_id: str, node_ids: list[str]) -> dict[str, NodeRow]:
+        ...
+
+    @abstractmethod
+    async def put_blobs(self, blobs: list[SealedBlob]) -> None:
+        """Insert blobs that are not stored yet (content addressing makes a duplicate a no-op)."""
+
+    @abstractmethod
+    async def detach_all(self, session_id: str) -> None:
+        """Mark every node of the session as left out of its graph (a full rewrite)."""
+
+    @abstractmethod
+    async def write_nodes(self, session_id: str, nodes: list[NodeWrite]) -> None:
+        """Insert new nodes; set existing ones attached, untombstoned, at their new seq."""
+
+    @abstractmethod
+    async def insert_usage(self, session_id: str, rows: list[UsageRow]) -> None: ...
+
+    @abstractmethod
+    async def write_head(self, head: HeadRow, updated_at: float) -> None: ...
+
+    @abstractmethod
+    async def insert_receipt(self, session_id: str, receipt: ReceiptRow) -> None: ...
+
+
+class GcTx(ABC):
+    """GC's transaction: no commit runs while it is open."""
+
+    @abstractmethod
+    async def head_checkpoint_refs(self) -> set[str]: ...
+
+    @abstractmethod
+    async def receipt_checkpoint_refs(self, since: float | None) -> set[str]:
+        """Checkpoints committed at or after ``since`` (all when None), of existing sessions."""
+
+    @abstractmethod
+    async def blob_root_refs(self, since: float | None) -> set[str]: ...
+
+    @abstractmethod
+    async def all_blob_refs(self) -> set[str]: ...
+
+    @abstractmethod
+    async def read_blob(self, ref: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def delete_blobs(self, refs: list[str]) -> int: ...
+
+
+class Backend(ABC):
+    """Row storage for the store. Implementations: memory, SQLite, PostgreSQL."""
+
+    url: str
+
+    @abstractmethod
+    async def setup(self) -> None:
+        """Open connections and apply pending migrations. Called once, before anything else."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    def write_tx(self) -> AbstractAsyncContextManager[WriteTx]: ...
+
+    @abstractmethod
+    def gc_tx(self) -> AbstractAsyncContextManager[GcTx]: ...
+
+    @abstractmethod
+    async def read_head(self, session_id: str) -> HeadRow | None: ...
+
+    @abstractmethod
+    async def read_session(
+        self, session_id: str, path_from: str | None, active_path: bool
+    ) -> SessionRows | None:
+        """Head, nodes and usage read in one snapshot. Nodes: the visible graph in insertion
+        order, or (``active_path``) the visible path from ``path_from`` (else the head's leaf)."""
+
+    @abstractmethod
+    async def read_path(self, session_id: str, leaf_node_id: str, any_node: bool) -> list[str]:
+        """Node JSON from the root to ``leaf_node_id``; ``any_node`` also follows hidden nodes."""
+
+    @abstractmethod
+    async def read_node(self, session_id: str, node_id: str) -> str | None: ...
+
+    @abstractmethod
+    async def read_blob(self, ref: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def put_blob(self, blob: SealedBlob, root_session_id: str | None, now: float) -> None:
+        ...
+
+    @abstractmethod
+    async def read_receipt(self, session_id: str, operation_id: str) -> ReceiptRow | None: ...
+
+    @abstractmethod
+    async def list_sessions(self) -> list[str]: ...
+
+    @abstractmethod
+    async def write_meta(self, session_id: str, meta_json: str) -> None: ...
+
+    @abstractmethod
+    async def read_meta(self, session_id: str) -> str | None: ...
+
+    @abstractmethod
+    async def tombstone(self, session_id: str, node_ids: list[str]) -> int:
+        """Hide nodes from loads (and from the head's node count); returns how many."""
+
+    @abstractmethod
+    async def vacuum(self, session_id: str | None) -> int:
+        """Delete tombstoned nodes (of one session, or all); returns how many."""
+
+    @abstractmethod
+    async def delete_session(self, session_id: str) -> bool:
+        """Remove a session's head, nodes, usage, receipts, meta, effects and blob roots."""
+
+    @abstractmethod
+    async def record_effect(
+        self, session_id: str, turn_id: str, key: str, outcome_json: str, now: float
+    ) -> str:
+        """Insert unless the key exists; return the stored outcome (first write wins)."""
+
+    @abstractmethod
+    async def load_effects(self, session_id: str, turn_id: str) -> dict[str, str]: ...
+
+
+__all__ = [
+    "Backend",
+    "GcTx",
+    "HeadRow",
+    "NodeRow",
+    "NodeWrite",
+    "ReceiptRow",
+    "SessionRows",
+    "UsageRow",
+    "WriteTx",
+]

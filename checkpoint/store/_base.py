@@ -1,0 +1,311 @@
+"""``CheckpointStore``: every store rule, once, over a ``Backend`` that only moves rows.
+
+It sets the schema up once (on first use), wraps driver failures into ``BackendError`` /
+``StoreUnavailableError`` (messages keep the driver's text, never a password), verifies every
+blob it reads, and hydrates checkpoints strictly: a missing or damaged blob is an error that
+names its ref, never a silent None (lash's store returned None, spec §12.3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any, Self
+
+from checkpoint.blobs import BlobKind, BlobRef, CompressionProfile, open_blob, seal
+from checkpoint.errors import (
+    BackendError,
+    LashError,
+    SessionNotFoundError,
+    StoreUnavailableError,
+)
+from checkpoint.model import (
+    CommitReceipt,
+    HydratedSessionCheckpoint,
+    PersistedSessionRead,
+    PluginSessionSnapshot,
+    RuntimeCommit,
+    SessionCheckpoint,
+    SessionGraph,
+    SessionHeadMeta,
+    SessionMeta,
+    SessionNodeRecord,
+    SessionReadScope,
+    TokenLedgerEntry,
+    TokenUsage,
+    ToolState,
+    merge_ledger_entry,
+)
+from checkpoint.store._backend import Backend, UsageRow
+from checkpoint.store._commit import apply_commit, payload_hash
+from checkpoint.store._gc import GcReport, collect_garbage
+from checkpoint.store._graph_delta import graph_json, scope_leaf
+from checkpoint.store._session import SessionPersistence
+from checkpoint.store._url import redact_url
+
+
+class CheckpointStore:
+    """The store: many sessions, one backend. Open with ``open_store(url)``."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        retention: timedelta | None = None,
+        auto_gc_every: int | None = None,
+        profile: CompressionProfile = CompressionProfile.BALANCED,
+        unavailable: tuple[type[BaseException], ...] = (),
+        driver_errors: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        self.backend = backend
+        self.retention = retention
+        self.auto_gc_every = auto_gc_every
+        self.profile = profile
+        self._unavailable = unavailable
+        self._driver_errors = driver_errors
+        self._ready = False
+        self._setup_lock = asyncio.Lock()
+        self._commits = 0
+
+    @property
+    def url(self) -> str:
+        """The store URL with any password masked."""
+        return redact_url(self.backend.url)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def setup(self) -> Self:
+        """Connect and apply pending migrations; later calls do nothing."""
+        async with self._setup_lock:
+            if not self._ready:
+                failures: tuple[type[BaseException], ...] = (
+                    *self._unavailable, *self._driver_errors, OSError,
+                )
+                try:
+                    await self.backend.setup()
+                except LashError:
+                    raise
+                except failures as exc:
+                    raise StoreUnavailableError(self.url, _reason(exc, self.backend.url)) from exc
+                self._ready = True
+        return self
+
+    async def close(self) -> None:
+        """Release connections; the store cannot be used afterwards."""
+        await self.backend.close()
+
+    async def __aenter__(self) -> Self:
+        return await self.setup()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def _guard(self, action: str, session_id: str | None = None) -> AsyncIterator[Backend]:
+        """Schema set up once; driver errors become store errors that say what failed."""
+        if not self._ready:
+            await self.setup()
+        try:
+            yield self.backend
+        except LashError:
+            raise
+        except self._unavailable as exc:
+            raise StoreUnavailableError(self.url, _reason(exc, self.backend.url)) from exc
+        except self._driver_errors as exc:
+            raise BackendError(
+                f"{action} failed: {_reason(exc, self.backend.url)}", session_id=session_id
+            ) from exc
+
+    def session(self, session_id: str) -> SessionPersistence:
+        """A handle bound to one session, like lash's RuntimePersistence (spec §12.1)."""
+        return SessionPersistence(self, session_id)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def load_head_revision(self, session_id: str) -> int | None:
+        """The head revision, or None if the session has no head (cheap: one row)."""
+        async with self._guard("load head revision", session_id) as b:
+            head = await b.read_head(session_id)
+        return head.head_revision if head else None
+
+    async def load_session(
+        self, session_id: str, scope: SessionReadScope | None = None
+    ) -> PersistedSessionRead | None:
+        """Head, graph (full, or the active path), hydrated checkpoint and merged ledger."""
+        active, leaf = scope_leaf(scope)
+        async with self._guard("load session", session_id) as b:
+            rows = await b.read_session(session_id, leaf, active)
+        if rows is None:
+            return None
+        head = rows.head
+        meta = SessionHeadMeta.model_validate_json(head.head_json)
+        graph_leaf = leaf if active and leaf is not None else head.leaf_node_id
+        graph = SessionGraph.model_validate_json(graph_json(rows.nodes, graph_leaf))
+        checkpoint = (
+            await self.load_checkpoint(head.checkpoint_ref) if head.checkpoint_ref else None
+        )
+        return PersistedSessionRead(
+            session_id=session_id, head_revision=head.head_revision, config=meta.config,
+            graph=graph, checkpoint_ref=head.checkpoint_ref, checkpoint=checkpoint,
+            token_ledger=merge_usage_rows(rows.usage),
+        )
+
+    async def load_node(self, session_id: str, node_id: str) -> SessionNodeRecord | None:
+        """One stored node (also one a full rewrite left out), or None; tombstoned ones hide."""
+        async with self._guard("load node", session_id) as b:
+            text = await b.read_node(session_id, node_id)
+        return SessionNodeRecord.model_validate_json(text) if text is not None else None
+
+    async def load_graph_at(self, session_id: str, leaf_node_id: str) -> SessionGraph:
+        """The conversation as it was when ``leaf_node_id`` was the leaf: the path from the
+        root to it, following nodes that later rewrites left out or tombstoned (until vacuum).
+        History rebuild uses it with a receipt's ``leaf_node_id``."""
+        async with self._guard("load graph at leaf", session_id) as b:
+            nodes = await b.read_path(session_id, leaf_node_id, True)
+        if not nodes:
+            raise SessionNotFoundError(session_id) if await self.load_head_revision(
+                session_id) is None else BackendError(
+                f"session {session_id!r} has no stored node {leaf_node_id!r}",
+                session_id=session_id)
+        return SessionGraph.model_validate_json(graph_json(nodes, leaf_node_id))
+
+    async def load_checkpoint(self, checkpoint_ref: BlobRef) -> HydratedSessionCheckpoint:
+        """A checkpoint manifest by ref with its tool, plugin and execution blobs hydrated."""
+        manifest = SessionCheckpoint.model_validate(await self.get_blob(checkpoint_ref))
+        tool = plugin = execution = None
+        if manifest.tool_state_ref is not None:
+            tool = ToolState.model_validate(await self.get_blob(manifest.tool_state_ref))
+        if manifest.plugin_snapshot_ref is not None:
+            plugin = PluginSessionSnapshot.model_validate(
+                await self.get_blob(manifest.plugin_snapshot_ref)
+            )
+        if manifest.execution_state_ref is not None:
+            execution = bytes(await self.get_blob(manifest.execution_state_ref))
+        return HydratedSessionCheckpoint(
+            turn_state=manifest.turn_state,
+            tool_state_ref=manifest.tool_state_ref, tool_state=tool,
+            plugin_snapshot_ref=manifest.plugin_snapshot_ref, plugin_snapshot=plugin,
+            plugin_snapshot_revision=manifest.plugin_snapshot_revision,
+            execution_state_ref=manifest.execution_state_ref, execution_state=execution,
+        )
+
+    async def load_receipt(self, session_id: str, operation_id: str) -> CommitReceipt | None:
+        """The receipt of an operation that landed, or None."""
+        async with self._guard("load receipt", session_id) as b:
+            row = await b.read_receipt(session_id, operation_id)
+        if row is None:
+            return None
+        manifest = SessionCheckpoint.model_validate(await self.get_blob(row.checkpoint_ref))
+        return CommitReceipt(
+            head_revision=row.head_revision, checkpoint_ref=row.checkpoint_ref,
+            manifest=manifest, session_id=session_id, operation_id=operation_id,
+            leaf_node_id=row.leaf_node_id,
+        )
+
+    async def list_sessions(self) -> list[str]:
+        """Ids of every session with a head, sorted."""
+        async with self._guard("list sessions") as b:
+            return await b.list_sessions()
+
+    # -- blobs ---------------------------------------------------------------------------------
+
+    async def put_blob(
+        self, value: Any, *, kind: BlobKind = "GenericBlob", session_id: str | None = None
+    ) -> BlobRef:
+        """Store a model or JSON-like value; with ``session_id`` GC keeps it like a checkpoint
+        of that session (for refs that travel in workflow histories, e.g. child snapshots)."""
+        sealed = seal(value, kind, self.profile)
+        async with self._guard("put blob", session_id) as b:
+            await b.put_blob(sealed, session_id, time.time())
+        return sealed.ref
+
+    async def get_blob(self, ref: BlobRef) -> Any:
+        """The verified, decoded value of a blob (raises naming the ref if missing or damaged)."""
+        async with self._guard("get blob") as b:
+            stored = await b.read_blob(ref)
+        return open_blob(ref, stored)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    async def commit_runtime_state(self, commit: RuntimeCommit) -> CommitReceipt:
+        """One atomic, exactly-once commit (see ``_commit``)."""
+        digest = payload_hash(commit)
+        async with self._guard("commit", commit.session_id) as b, b.write_tx() as tx:
+            receipt = await apply_commit(tx, commit, digest, self.profile)
+        self._commits += 1
+        if self.auto_gc_every and self._commits % self.auto_gc_every == 0:
+            await self.gc()
+        return receipt
+
+    async def save_session_meta(self, meta: SessionMeta) -> None:
+        """Write (or replace) the session's metadata row."""
+        async with self._guard("save session meta", meta.session_id) as b:
+            await b.write_meta(meta.session_id, meta.model_dump_json())
+
+    async def load_session_meta(self, session_id: str) -> SessionMeta | None:
+        async with self._guard("load session meta", session_id) as b:
+            text = await b.read_meta(session_id)
+        return SessionMeta.model_validate_json(text) if text is not None else None
+
+    async def tombstone_nodes(self, session_id: str, node_ids: list[str]) -> int:
+        """Hide nodes from loads until ``vacuum`` deletes them (spec §12.7)."""
+        async with self._guard("tombstone nodes", session_id) as b:
+            return await b.tombstone(session_id, node_ids)
+
+    async def vacuum(self, session_id: str | None = None) -> int:
+        """Delete tombstoned nodes (of one session, or of all)."""
+        async with self._guard("vacuum", session_id) as b:
+            return await b.vacuum(session_id)
+
+    async def delete_session(self, session_id: str) -> bool:
+        """Remove a session; its blobs go at the next GC unless something else keeps them."""
+        async with self._guard("delete session", session_id) as b:
+            return await b.delete_session(session_id)
+
+    async def gc(self, retention: timedelta | None = None) -> GcReport:
+        """Delete unrooted blobs; see ``_gc`` for what counts as a root."""
+        keep = retention if retention is not None else self.retention
+        async with self._guard("gc") as b:
+            return await collect_garbage(b, keep, time.time())
+
+    # -- effect journal ------------------------------------------------------------------------
+
+    async def record_effect(
+        self, session_id: str, turn_id: str, key: str, outcome_json: Any
+    ) -> Any:
+        """Journal one completed effect of a turn; first write wins and is returned."""
+        text = json.dumps(outcome_json, separators=(",", ":"), sort_keys=True)
+        async with self._guard("record effect", session_id) as b:
+            stored = await b.record_effect(session_id, turn_id, key, text, time.time())
+        return json.loads(stored)
+
+    async def load_effects(self, session_id: str, turn_id: str) -> dict[str, Any]:
+        """Every journaled outcome of a turn, by key."""
+        async with self._guard("load effects", session_id) as b:
+            rows = await b.load_effects(session_id, turn_id)
+        return {k: json.loads(v) for k, v in rows.items()}
+
+
+def merge_usage_rows(rows: list[UsageRow]) -> list[TokenLedgerEntry]:
+    """The ledger: rows merged by (source, model) in first-seen order, cached-only usage kept
+    (lash's runtime rule; its SQLite store dropped it, spec §16.11)."""
+    ledger: list[TokenLedgerEntry] = []
+    for r in rows:
+        usage = TokenUsage(
+            input_tokens=r.input_tokens, output_tokens=r.output_tokens,
+            cached_input_tokens=r.cached_input_tokens, reasoning_tokens=r.reasoning_tokens,
+        )
+        merge_ledger_entry(ledger, TokenLedgerEntry(source=r.source, model=r.model, usage=usage))
+    return ledger
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return redact_url(text.replace(url, redact_url(url)))
+
+
+__all__ = ["CheckpointStore", "merge_usage_rows"]

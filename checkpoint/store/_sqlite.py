@@ -1,0 +1,216 @@
+"""The SQLite backend (``sqlite:///path``), the embedded default: one file for many sessions.
+
+The stdlib ``sqlite3`` module runs in a worker thread (``asyncio.to_thread``) on one connection
+per store, guarded by one lock. WAL journal, ``synchronous=FULL`` (a commit that returned
+survives a power cut too, because Temporal will already have recorded the activity's result),
+and ``BEGIN IMMEDIATE`` for commits, so writers in other processes wait on the file's write lock
+(busy timeout 30 s) instead of failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from checkpoint.blobs import SealedBlob
+from checkpoint.store._backend import Backend, GcTx, HeadRow, ReceiptRow, SessionRows, WriteTx
+from checkpoint.store._schema import MIGRATIONS_TABLE, pending
+from checkpoint.store._sql import SqlDialect, SqlGc, SqlReads, SqlWrites
+
+T = TypeVar("T")
+
+_DIALECT = SqlDialect(param="?")
+
+
+class SqliteBackend(Backend):
+    """One connection in a worker thread; every use holds the store's lock."""
+
+    def __init__(self, url: str, path: str, synchronous: str = "FULL") -> None:
+        self.url = url
+        self._path = path
+        self._synchronous = synchronous
+        self._conn: sqlite3.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def setup(self) -> None:
+        await asyncio.to_thread(self._open)
+
+    def _open(self) -> None:
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self._path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self._conn = conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(MIGRATIONS_TABLE)
+            applied = dict(conn.execute("SELECT version, checksum FROM lash_schema_migrations"))
+            for migration in pending(applied):
+                for statement in migration.sqlite:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO lash_schema_migrations (version, name, checksum) VALUES (?,?,?)",
+                    (migration.version, migration.name, migration.checksum()),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                await asyncio.to_thread(conn.close)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise sqlite3.ProgrammingError("the store is closed")
+        return self._conn
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        return await asyncio.to_thread(fn)
+
+    async def _call(self, fn: Callable[[], T]) -> T:
+        async with self._lock:
+            return await asyncio.to_thread(fn)
+
+    async def _exec(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        conn = self.conn
+        return await self._call(lambda: conn.execute(sql, tuple(args)).fetchall())
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[sqlite3.Connection]:
+        async with self._lock:
+            conn = self.conn
+            await asyncio.to_thread(conn.execute, "BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await asyncio.to_thread(conn.execute, "ROLLBACK")
+                raise
+            await asyncio.to_thread(conn.execute, "COMMIT")
+
+    @asynccontextmanager
+    async def write_tx(self) -> AsyncIterator[WriteTx]:
+        async with self._tx() as conn:
+            yield _SqliteWrites(_DIALECT, _Runner(conn, self._run))
+
+    @asynccontextmanager
+    async def gc_tx(self) -> AsyncIterator[GcTx]:
+        async with self._tx() as conn:
+            yield SqlGc(_DIALECT, _Runner(conn, self._run))
+
+    def _reads(self) -> SqlReads:
+        return SqlReads(_DIALECT, _Runner(self.conn, self._call))
+
+    async def read_head(self, session_id: str) -> HeadRow | None:
+        return await self._reads().read_head(session_id)
+
+    async def read_session(
+        self, session_id: str, path_from: str | None, active_path: bool
+    ) -> SessionRows | None:
+        async with self._lock:
+            conn = self.conn
+            await asyncio.to_thread(conn.execute, "BEGIN")
+            try:
+                reads = SqlReads(_DIALECT, _Runner(conn, self._run))
+                return await reads.read_session(session_id, path_from, active_path)
+            finally:
+                await asyncio.to_thread(conn.execute, "COMMIT")
+
+    async def read_path(self, session_id: str, leaf_node_id: str, any_node: bool) -> list[str]:
+        return await self._reads().read_path(session_id, leaf_node_id, any_node)
+
+    async def read_node(self, session_id: str, node_id: str) -> str | None:
+        return await self._reads().read_node(session_id, node_id)
+
+    async def read_blob(self, ref: str) -> bytes | None:
+        return await self._reads().read_blob(ref)
+
+    async def put_blob(self, blob: SealedBlob, root_session_id: str | None, now: float) -> None:
+        async with self._tx() as conn:
+            await SqlWrites(_DIALECT, _Runner(conn, self._run)).put_rooted_blob(
+                blob, root_session_id, now
+            )
+
+    async def read_receipt(self, session_id: str, operation_id: str) -> ReceiptRow | None:
+        return await self._reads().read_receipt(session_id, operation_id)
+
+    async def list_sessions(self) -> list[str]:
+        return await self._reads().list_sessions()
+
+    async def write_meta(self, session_id: str, meta_json: str) -> None:
+        async with self._tx() as conn:
+            await SqlWrites(_DIALECT, _Runner(conn, self._run)).write_meta(session_id, meta_json)
+
+    async def read_meta(self, session_id: str) -> str | None:
+        return await self._reads().read_meta(session_id)
+
+    async def tombstone(self, session_id: str, node_ids: list[str]) -> int:
+        async with self._tx() as conn:
+            return await SqlWrites(_DIALECT, _Runner(conn, self._run)).tombstone(
+                session_id, node_ids
+            )
+
+    async def vacuum(self, session_id: str | None) -> int:
+        async with self._tx() as conn:
+            return await SqlWrites(_DIALECT, _Runner(conn, self._run)).vacuum(session_id)
+
+    async def delete_session(self, session_id: str) -> bool:
+        async with self._tx() as conn:
+            return await SqlWrites(_DIALECT, _Runner(conn, self._run)).delete_session(session_id)
+
+    async def record_effect(
+        self, session_id: str, turn_id: str, key: str, outcome_json: str, now: float
+    ) -> str:
+        async with self._tx() as conn:
+            return await SqlWrites(_DIALECT, _Runner(conn, self._run)).record_effect(
+                session_id, turn_id, key, outcome_json, now
+            )
+
+    async def load_effects(self, session_id: str, turn_id: str) -> dict[str, str]:
+        return await self._reads().load_effects(session_id, turn_id)
+
+
+class _Runner:
+    """Runs SQL on one sqlite3 connection through the given thread hop."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, hop: Callable[[Callable[[], Any]], Any]
+    ) -> None:
+        self._conn, self._hop = conn, hop
+
+    async def fetch(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        conn, params = self._conn, tuple(args)
+        rows: list[tuple[Any, ...]] = await self._hop(lambda: conn.execute(sql, params).fetchall())
+        return rows
+
+    async def execute(self, sql: str, args: Iterable[Any] = ()) -> int:
+        conn, params = self._conn, tuple(args)
+        count: int = await self._hop(lambda: conn.execute(sql, params).rowcount)
+        return count
+
+    async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        conn = self._conn
+        if rows:
+            await self._hop(lambda: conn.executemany(sql, rows))
+
+
+class _SqliteWrites(SqlWrites):
+    """SQLite's commit lock is the file write lock taken by BEGIN IMMEDIATE."""
+
+    async def lock_head(self, session_id: str) -> HeadRow | None:
+        return await self.read_head(session_id)
+
+
+__all__ = ["SqliteBackend"]

@@ -1,0 +1,18 @@
+"""The store conformance suite: one abstract class, run whole by every backend.
+
+A backend's test module subclasses ``StoreConformance`` and fills in ``open`` (a fresh store)
+and ``damage_blob`` (flip a stored byte); every test then runs against it unchanged. Tests are
+named for the rule they check; where a rule fixes a lash quirk, the docstring says which.
+"""
+
+from __future__ import annotations
+
+from conformance_commits import CommitConformance
+from conformance_maintenance import MaintenanceConformance
+
+
+class StoreConformance(CommitConformance, MaintenanceConformance):
+    """Every rule, for one backend."""
+
+
+__all__ = ["StoreConformance"]

@@ -1,0 +1,46 @@
+"""Schema migrations are append-only: released ones are pinned, edited or unknown ones refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checkpoint.errors import StoreError
+from checkpoint.store import MIGRATIONS, make_store
+from checkpoint.store._schema import pending
+
+RELEASED = {
+    1: "173bffd5f5b2390f6d131dd75085e25d0c2de34ce3051f3629638ea7960320d4",
+}
+
+
+def test_released_migrations_never_change() -> None:
+    """Each released migration keeps its checksum; new ones are only appended."""
+    assert {m.version: m.checksum() for m in MIGRATIONS[: len(RELEASED)]} == RELEASED
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_a_store_with_an_edited_migration_is_refused() -> None:
+    """A store whose recorded checksum differs from the released migration is refused."""
+    with pytest.raises(StoreError, match="differs"):
+        pending({1: "0" * 64})
+
+
+def test_a_store_from_newer_code_is_refused() -> None:
+    """A store with a schema version this code does not know is refused, not downgraded."""
+    with pytest.raises(StoreError, match="newer"):
+        pending({1: MIGRATIONS[0].checksum(), 99: "x"})
+
+
+async def test_reopening_a_store_applies_nothing_twice(tmp_path: Path) -> None:
+    """Opening an existing SQLite store again finds every migration applied."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    for _ in range(2):
+        store = await make_store(url).setup()
+        await store.close()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "store.db") as conn:
+        rows = conn.execute("SELECT version FROM lash_schema_migrations").fetchall()
+    assert rows == [(m.version,) for m in MIGRATIONS]
