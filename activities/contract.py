@@ -126,7 +126,7 @@ class TurnOutcome(_Wire):
     answer_excerpt: str = Field(default="", max_length=ANSWER_EXCERPT_CHARS)
     usage_deltas: list[TokenLedgerEntry] = Field(default_factory=list)
     """Ledger deltas committed with this turn (``"turn"`` and ``"subagent"`` sources)."""
-    turn_usage: TokenUsage = Field(default_factory=TokenUsage)
+    turn_usage: TokenUsage = Field(default_factory=TokenUsage.zero)
     child_requests: list[ChildRequest] = Field(default_factory=list)
     model_calls: int = 0
     tool_calls: int = 0

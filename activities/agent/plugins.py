@@ -8,11 +8,10 @@ writes a new plugin blob only after some plugin really changed. ``NotesPlugin`` 
 
 from __future__ import annotations
 
-import hashlib
-import struct
 from typing import Any, Protocol
 
 from activities.agent.tools import ToolContext, ToolOutput
+from checkpoint.model import PluginSessionSnapshot, snapshot_revision_fingerprint
 
 
 class Plugin(Protocol):
@@ -31,15 +30,6 @@ class Plugin(Protocol):
         ...
 
 
-def revision_fingerprint(entries: list[tuple[str, str, int]]) -> int:
-    """Spec §8.3: SHA-256 over ``id 00 version 00 revision(u64 LE) FF`` per plugin, first 8 LE."""
-    digest = hashlib.sha256()
-    for plugin_id, version, revision in entries:
-        digest.update(plugin_id.encode() + b"\x00" + version.encode() + b"\x00")
-        digest.update(struct.pack("<Q", revision) + b"\xff")
-    return int(struct.unpack("<Q", digest.digest()[:8])[0])
-
-
 class PluginSession:
     """The session's plugins, in session order."""
 
@@ -47,35 +37,37 @@ class PluginSession:
         self.plugins = plugins
 
     def snapshot_revision_fingerprint(self) -> int:
-        return revision_fingerprint(
-            [(p.plugin_id, p.plugin_version, p.revision) for p in self.plugins]
+        """Spec §8.3, via the model's function: changes only when some plugin's revision does."""
+        return snapshot_revision_fingerprint(
+            (p.plugin_id, p.plugin_version, p.revision) for p in self.plugins
         )
 
-    def snapshot(self) -> dict[str, Any]:
-        """The PluginSessionSnapshot JSON: one entry per plugin, keys sorted by serde later."""
-        return {
-            "plugins": {
-                p.plugin_id: {
-                    "meta": {
-                        "plugin_id": p.plugin_id,
-                        "plugin_version": p.plugin_version,
-                        "revision": p.revision,
-                        "state": p.state(),
-                    },
-                    "artifacts": [],
+    def snapshot(self) -> PluginSessionSnapshot:
+        """One entry per plugin with its revision and state."""
+        return PluginSessionSnapshot.model_validate(
+            {
+                "plugins": {
+                    p.plugin_id: {
+                        "meta": {
+                            "plugin_id": p.plugin_id,
+                            "plugin_version": p.plugin_version,
+                            "revision": p.revision,
+                            "state": p.state(),
+                        },
+                        "artifacts": [],
+                    }
+                    for p in self.plugins
                 }
-                for p in self.plugins
             }
-        }
+        )
 
-    def restore(self, snapshot: dict[str, Any] | None) -> None:
+    def restore(self, snapshot: PluginSessionSnapshot | None) -> None:
         """Give each plugin its entry; a plugin without one keeps its fresh state (spec §8.3)."""
-        entries = (snapshot or {}).get("plugins", {})
+        entries = snapshot.plugins if snapshot is not None else {}
         for plugin in self.plugins:
             entry = entries.get(plugin.plugin_id)
             if entry is not None:
-                meta = entry.get("meta", {})
-                plugin.restore(int(meta.get("revision", 0)), meta.get("state"))
+                plugin.restore(entry.meta.revision, entry.meta.state)
 
 
 class NotesPlugin:

@@ -15,7 +15,7 @@ from activities.agent.tools._exec_state import (
     verify,
 )
 from activities.agent.tools._python import PythonInterpreter, PythonTool
-from activities.agent.tools._registry import SOURCE_ID, ToolGenerationMismatch, ToolRegistry
+from activities.agent.tools._registry import SOURCE_ID, ToolRegistry
 from activities.agent.tools._types import Tool, ToolContext, ToolOutput
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "SpawnAgentTool",
     "Tool",
     "ToolContext",
-    "ToolGenerationMismatch",
     "ToolOutput",
     "ToolRegistry",
     "WordCountTool",

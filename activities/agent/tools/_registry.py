@@ -1,10 +1,9 @@
-"""The tool registry with lash's ToolState generation rules (spec §8.2).
+"""The tool registry: live tool implementations over the model's ToolState rules (spec §8.2).
 
-The generation is a local change counter: every register, remove or applied state bumps it, and
-``apply_state`` only accepts a state exported at the current generation, so a stale snapshot
-cannot silently overwrite a newer tool set. A registry built in one go starts at generation 1,
+The generation bookkeeping is ``checkpoint.model.ToolRegistryState`` (every change bumps it,
+``apply_state`` needs an equal generation). A registry built in one go starts at generation 1,
 the value lash normalises loaded snapshots to, so a restored session whose tool set is unchanged
-keeps its ToolState blob.
+keeps its generation and its ToolState blob.
 """
 
 from __future__ import annotations
@@ -14,91 +13,71 @@ from typing import Any
 
 from activities.agent.providers import ToolSpec
 from activities.agent.tools._types import Tool
-from checkpoint.errors import ModelError
+from checkpoint.model import ToolRegistryState, ToolState, ToolStateEntry
 
 SOURCE_ID = "lash-temporal:builtin"
 
 
-class ToolGenerationMismatch(ModelError):
-    """``apply_state`` got a ToolState from another generation than the live registry's."""
-
-    def __init__(self, expected: int, got: int) -> None:
-        self.expected, self.got = expected, got
-        super().__init__(
-            f"tool state generation {got} does not match the registry's generation {expected}"
-        )
+def _manifest(tool: Tool) -> dict[str, Any]:
+    return {"description": tool.description, "name": tool.name}
 
 
 class ToolRegistry:
-    """The session's tools: available implementations and which of them are enabled."""
+    """The session's tools: the implementations this worker has, and the enabled set."""
 
     def __init__(self) -> None:
-        self._tools: dict[str, Tool] = {}
-        self._enabled: set[str] = set()
-        self.generation = 0
+        self._impls: dict[str, Tool] = {}
+        self.state = ToolRegistryState()
 
     @classmethod
     def with_tools(cls, tools: Iterable[Tool]) -> ToolRegistry:
         """A registry holding ``tools``, built as one change (generation 1)."""
         registry = cls()
+        entries = {}
         for tool in tools:
-            registry._tools[tool.name] = tool
-            registry._enabled.add(tool.name)
-        registry.generation = 1
+            registry._impls[tool.name] = tool
+            entries[tool.name] = ToolStateEntry(manifest=_manifest(tool), source_id=SOURCE_ID)
+        registry.state = ToolRegistryState(1, entries)
         return registry
 
+    @property
+    def generation(self) -> int:
+        return self.state.generation
+
     def register(self, tool: Tool) -> None:
-        """Add or replace a tool and enable it."""
-        self._tools[tool.name] = tool
-        self._enabled.add(tool.name)
-        self.generation += 1
+        """Add or replace a tool and enable it (one change)."""
+        self._impls[tool.name] = tool
+        self.state.upsert(tool.name, _manifest(tool), SOURCE_ID)
 
     def remove(self, name: str) -> None:
-        """Disable a tool; unknown names are a no-op that still counts as a change."""
-        self._enabled.discard(name)
-        self.generation += 1
+        """Disable a tool (one change when it was enabled)."""
+        self.state.remove(name)
 
     def get(self, name: str) -> Tool | None:
         """The enabled tool called ``name``, or None."""
-        return self._tools.get(name) if name in self._enabled else None
+        return self._impls.get(name) if name in self.state.tools else None
 
     def specs(self) -> list[ToolSpec]:
-        """What the model is offered, sorted by name."""
+        """What the model is offered: enabled tools this worker implements, sorted by name."""
         return [
             ToolSpec(name=t.name, description=t.description, parameters=t.parameters)
-            for name, t in sorted(self._tools.items())
-            if name in self._enabled
+            for name, t in sorted(self._impls.items())
+            if name in self.state.tools
         ]
 
-    def export_state(self) -> dict[str, Any]:
-        """The ToolState JSON (spec §8.2): generation and sorted manifests of enabled tools."""
-        return {
-            "generation": self.generation,
-            "tools": {
-                name: {
-                    "manifest": {"name": name, "description": self._tools[name].description},
-                    "source_id": SOURCE_ID,
-                }
-                for name in sorted(self._enabled)
-            },
-        }
+    def export_state(self) -> ToolState:
+        """The ToolState at the current generation."""
+        return self.state.export_state()
 
-    def apply_state(self, state: dict[str, Any]) -> None:
-        """Enable exactly the tools ``state`` lists that this worker has; bumps the generation.
+    def apply_state(self, state: ToolState) -> None:
+        """Adopt ``state``'s tool set; ToolStateGenerationMismatch unless the generations match."""
+        self.state.apply_state(state)
 
-        Raises ToolGenerationMismatch unless ``state["generation"]`` equals ours.
-        """
-        got = int(state.get("generation", -1))
-        if got != self.generation:
-            raise ToolGenerationMismatch(self.generation, got)
-        self._enabled = {name for name in state.get("tools", {}) if name in self._tools}
-        self.generation += 1
-
-    def restore(self, state: dict[str, Any] | None) -> None:
-        """Bring a loaded snapshot in, as lash's facade does (generation normalised to ours).
+    def restore(self, state: ToolState | None) -> None:
+        """Bring a loaded snapshot in as lash's facade does (normalised to generation 1).
 
         An unchanged tool set is left alone so the generation, and the stored blob, stay put.
         """
-        if state is None or set(state.get("tools", {})) == self._enabled:
+        if state is None or set(state.tools) == set(self.state.tools):
             return
-        self.apply_state({**state, "generation": self.generation})
+        self.apply_state(state.model_copy(update={"generation": self.generation}, deep=True))

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.agent.tools import (
-    PythonInterpreter,
-    PythonTool,
-    ToolGenerationMismatch,
-    ToolRegistry,
-)
-from activities.agent.tools._builtin import WordCountTool
+from activities.agent.tools import PythonInterpreter, PythonTool, ToolRegistry, WordCountTool
+from checkpoint.model import ToolState, ToolStateGenerationMismatch
 
 
 def _registry() -> ToolRegistry:
@@ -23,7 +18,7 @@ def test_registry_built_in_one_go_starts_at_generation_one() -> None:
 
 
 def test_every_register_and_remove_bumps_the_generation() -> None:
-    """Each upsert and each removal counts as one change."""
+    """Each upsert and each removal of an enabled tool counts as one change."""
     registry = ToolRegistry()
     assert registry.generation == 0
     registry.register(WordCountTool())
@@ -38,7 +33,7 @@ def test_apply_state_requires_the_current_generation() -> None:
     registry = _registry()
     stale = registry.export_state()
     registry.remove("python")
-    with pytest.raises(ToolGenerationMismatch, match="generation 1 does not match"):
+    with pytest.raises(ToolStateGenerationMismatch):
         registry.apply_state(stale)
     assert registry.get("python") is None
     assert registry.generation == 2
@@ -48,7 +43,7 @@ def test_apply_state_at_equal_generation_applies_and_bumps() -> None:
     """An equal generation is accepted; the tool set follows the state, generation + 1."""
     registry = _registry()
     state = registry.export_state()
-    del state["tools"]["python"]
+    del state.tools["python"]
     registry.apply_state(state)
     assert registry.generation == 2
     assert [s.name for s in registry.specs()] == ["word_count"]
@@ -56,7 +51,7 @@ def test_apply_state_at_equal_generation_applies_and_bumps() -> None:
 
 def test_export_state_lists_sorted_manifests_with_source() -> None:
     """ToolState JSON holds the generation and one manifest + source id per enabled tool."""
-    state = _registry().export_state()
+    state = _registry().export_state().model_dump(mode="json")
     assert state["generation"] == 1
     assert list(state["tools"]) == ["python", "word_count"]
     assert state["tools"]["python"]["manifest"]["name"] == "python"
@@ -66,15 +61,19 @@ def test_export_state_lists_sorted_manifests_with_source() -> None:
 def test_restore_of_an_unchanged_tool_set_keeps_the_generation() -> None:
     """Restoring a snapshot that lists the same tools leaves the generation (and blob) alone."""
     registry = _registry()
-    snapshot = {**registry.export_state(), "generation": 7}
-    registry.restore(snapshot)
+    registry.restore(registry.export_state().model_copy(update={"generation": 7}))
     assert registry.generation == 1
 
 
 def test_restore_of_a_changed_tool_set_normalises_and_applies() -> None:
     """A snapshot from another generation with another tool set is applied after normalising."""
     registry = _registry()
-    snapshot = {"generation": 9, "tools": {"word_count": {"manifest": {"name": "word_count"}}}}
+    snapshot = ToolState.model_validate(
+        {
+            "generation": 9,
+            "tools": {"word_count": {"manifest": {"name": "word_count"}, "source_id": "x"}},
+        }
+    )
     registry.restore(snapshot)
     assert [s.name for s in registry.specs()] == ["word_count"]
     assert registry.generation == 2

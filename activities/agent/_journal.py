@@ -1,0 +1,121 @@
+"""The turn's effect journal: completed model calls and tool batches, keyed by turn id and step.
+
+A retried attempt replays these records instead of calling the model or running tools again. The
+store keeps the first write of a key, so two racing attempts agree on one outcome. A tool batch
+also carries the side state its tools changed (signed interpreter globals, plugin snapshot), so a
+replay restores exactly what the original run produced.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from activities.agent.providers import ModelReply
+from activities.contract import ChildResult
+from checkpoint.model import PluginSessionSnapshot, TokenLedgerEntry, TokenUsage, ToolCallRecord
+
+
+class EffectStore(Protocol):
+    """The two store methods the journal needs."""
+
+    async def record_effect(
+        self, session_id: str, turn_id: str, key: str, outcome_json: Any
+    ) -> Any: ...
+
+    async def load_effects(self, session_id: str, turn_id: str) -> dict[str, Any]: ...
+
+
+class ToolResultEntry(BaseModel):
+    """One executed call: its graph record and the model-visible text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    record: ToolCallRecord
+    text: str
+
+
+class ToolBatch(BaseModel):
+    """A completed tool batch and the side state it left behind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    results: list[ToolResultEntry]
+    execution_state_b64: str | None = None
+    """Signed interpreter globals after the batch, base64 (None: the batch did not touch them)."""
+    plugin_snapshot: PluginSessionSnapshot | None = None
+    """Plugins after the batch (None: no plugin revision changed)."""
+
+    @property
+    def execution_state(self) -> bytes | None:
+        b64 = self.execution_state_b64
+        return base64.b64decode(b64) if b64 is not None else None
+
+
+class TurnSummary(BaseModel):
+    """Everything a TurnOutcome needs besides the receipt; journaled before the final commit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str
+    usage_deltas: list[TokenLedgerEntry] = Field(default_factory=list)
+    turn_usage: TokenUsage
+    model_calls: int
+    tool_calls: int
+
+
+class TurnJournal:
+    """The effects of one (session, turn id), loaded once per attempt."""
+
+    def __init__(self, store: EffectStore, session_id: str, turn_id: str) -> None:
+        self._store, self.session_id, self.turn_id = store, session_id, turn_id
+        self._effects: dict[str, Any] = {}
+
+    async def load(self) -> TurnJournal:
+        self._effects = dict(await self._store.load_effects(self.session_id, self.turn_id))
+        return self
+
+    async def _record(self, key: str, value: BaseModel) -> Any:
+        stored = await self._store.record_effect(
+            self.session_id, self.turn_id, key, value.model_dump(mode="json")
+        )
+        self._effects[key] = stored
+        return stored
+
+    def _get(self, key: str, kind: type[Any]) -> Any:
+        raw = self._effects.get(key)
+        return None if raw is None else kind.model_validate(raw)
+
+    def model_reply(self, step: int) -> ModelReply | None:
+        return self._get(f"model:{step}", ModelReply)  # type: ignore[no-any-return]
+
+    async def record_model_reply(self, step: int, reply: ModelReply) -> ModelReply:
+        return ModelReply.model_validate(await self._record(f"model:{step}", reply))
+
+    def tool_batch(self, step: int) -> ToolBatch | None:
+        return self._get(f"tools:{step}", ToolBatch)  # type: ignore[no-any-return]
+
+    async def record_tool_batch(self, step: int, batch: ToolBatch) -> ToolBatch:
+        return ToolBatch.model_validate(await self._record(f"tools:{step}", batch))
+
+    def summary(self) -> TurnSummary | None:
+        return self._get("outcome", TurnSummary)  # type: ignore[no-any-return]
+
+    async def record_summary(self, summary: TurnSummary) -> TurnSummary:
+        return TurnSummary.model_validate(await self._record("outcome", summary))
+
+    def children(self) -> dict[str, ChildResult]:
+        """Every child result this turn has received, by tool call id (all rounds)."""
+        return {
+            key.removeprefix("child:"): ChildResult.model_validate(value)
+            for key, value in self._effects.items()
+            if key.startswith("child:")
+        }
+
+    async def record_child(self, result: ChildResult) -> ChildResult:
+        """Keep a child's answer, so its usage is counted once even across several rounds."""
+        return ChildResult.model_validate(
+            await self._record(f"child:{result.tool_call_id}", result)
+        )

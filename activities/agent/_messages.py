@@ -1,0 +1,120 @@
+"""Standard-mode messages (spec §4) and their provider-neutral chat form.
+
+A tool round is an Assistant message (Prose + one ToolCall part per call) followed by a User
+message (one ToolResult part per call). Message ids derive from (session, turn id, ordinal), so a
+retried or resumed turn writes byte-identical messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from activities.agent.providers import ChatMessage, ModelReply, ToolCallRequest
+from activities.agent.tools import ToolOutput
+from checkpoint.model import (
+    Message,
+    OutcomeFailure,
+    OutcomeSuccess,
+    Part,
+    RetryNever,
+    ToolCallOutput,
+    ToolCallRecord,
+    ToolFailure,
+)
+
+
+def message_id(session_id: str, turn_id: str, ordinal: str) -> str:
+    """``"m" + 32 hex`` like lash's ``fresh_message_id``, but derived, not random."""
+    digest = hashlib.sha256(f"{session_id}:{turn_id}:{ordinal}".encode()).hexdigest()
+    return "m" + digest[:32]
+
+
+def _part(mid: str, index: int, kind: Any, content: str, **extra: Any) -> Part:
+    return Part(id=f"{mid}.p{index}", kind=kind, content=content, prune_state="Intact", **extra)
+
+
+def user_message(mid: str, text: str) -> Message:
+    return Message(id=mid, role="User", parts=[_part(mid, 0, "Text", text)])
+
+
+def assistant_message(mid: str, reply: ModelReply) -> Message:
+    """Prose (when there is text) then one ToolCall part per call, content = arguments JSON."""
+    parts = [_part(mid, 0, "Prose", reply.text)] if reply.text else []
+    for call in reply.tool_calls:
+        parts.append(
+            _part(
+                mid,
+                len(parts),
+                "ToolCall",
+                json.dumps(call.args, sort_keys=True),
+                tool_call_id=call.id,
+                tool_name=call.name,
+            )
+        )
+    return Message(id=mid, role="Assistant", parts=parts)
+
+
+def results_message(mid: str, calls: list[ToolCallRequest], texts: list[str]) -> Message:
+    """One ToolResult part per call, in call order."""
+    parts = [
+        _part(mid, i, "ToolResult", text, tool_call_id=call.id, tool_name=call.name)
+        for i, (call, text) in enumerate(zip(calls, texts, strict=True))
+    ]
+    return Message(id=mid, role="User", parts=parts)
+
+
+def tool_record(call: ToolCallRequest, output: ToolOutput, duration_ms: int) -> ToolCallRecord:
+    """The graph's record of one executed call."""
+    if output.failure_class is None:
+        outcome: OutcomeSuccess | OutcomeFailure = OutcomeSuccess(payload=output.value)
+    else:
+        outcome = OutcomeFailure(
+            payload=ToolFailure(
+                class_=output.failure_class,  # type: ignore[arg-type]
+                code=output.failure_class,
+                message=output.text,
+                source="tool",
+                retry=RetryNever(),
+            )
+        )
+    return ToolCallRecord(
+        call_id=call.id,
+        tool=call.name,
+        args=call.args,
+        output=ToolCallOutput(outcome=outcome),
+        duration_ms=duration_ms,
+    )
+
+
+def to_chat(messages: list[Message]) -> list[ChatMessage]:
+    """The read model's messages as chat messages; ToolResult parts become ``tool`` messages."""
+    chat: list[ChatMessage] = []
+    for message in messages:
+        texts = [p.content for p in message.parts if p.kind in ("Text", "Prose", "Code", "Output")]
+        if message.role == "Assistant":
+            calls = [
+                ToolCallRequest(id=p.tool_call_id or "", name=p.tool_name or "", args=_args(p))
+                for p in message.parts
+                if p.kind == "ToolCall"
+            ]
+            chat.append(ChatMessage(role="assistant", content="\n".join(texts), tool_calls=calls))
+            continue
+        for part in message.parts:
+            if part.kind == "ToolResult":
+                chat.append(
+                    ChatMessage(role="tool", content=part.content, tool_call_id=part.tool_call_id)
+                )
+        if texts:
+            role = "system" if message.role == "System" else "user"
+            chat.append(ChatMessage(role=role, content="\n".join(texts)))
+    return chat
+
+
+def _args(part: Part) -> dict[str, Any]:
+    try:
+        value = json.loads(part.content or "{}")
+    except ValueError:
+        return {"raw": part.content}
+    return value if isinstance(value, dict) else {"value": value}

@@ -1,0 +1,271 @@
+"""The standard-mode agent loop (spec §4), resumable from any step of a turn.
+
+Each step is one model call, and, if the model asked for tools, one tool batch. Both are
+journaled as they complete, so a retried attempt replays them instead of running them again.
+Ids and timestamps of the nodes a step appends are derived from (session, turn id, step), so a
+turn resumed at step k appends byte-identical nodes to an uninterrupted one. The caller
+(``run_turn``) owns the store: it gets a progress callback after every completed tool round.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from activities.agent._journal import ToolBatch, ToolResultEntry, TurnJournal
+from activities.agent._messages import (
+    assistant_message,
+    message_id,
+    results_message,
+    to_chat,
+    tool_record,
+    user_message,
+)
+from activities.agent._runtime import SessionRuntime
+from activities.agent.providers import ModelProvider, ModelReply, ModelRequest, ToolCallRequest
+from activities.agent.tools import ToolContext, ToolOutput, load_signed
+from activities.contract import TurnRequest
+from checkpoint.errors import ContractError
+from checkpoint.model import DerivedIds, PersistedSessionState, TokenUsage, use_id_source
+
+_log = logging.getLogger(__name__)
+STOPPED_TEXT = "(stopped: this turn reached its limit of {n} model calls)"
+
+
+@dataclass(frozen=True)
+class PendingChild:
+    """A ``spawn_agent`` call waiting for its child session."""
+
+    call: ToolCallRequest
+    task: str
+
+
+@dataclass
+class LoopResult:
+    """Where the loop stopped and what it counted (over the whole turn, replays included)."""
+
+    status: Literal["completed", "awaiting_children"]
+    step: int
+    answer: str = ""
+    pending: list[PendingChild] = field(default_factory=list)
+    model_calls: int = 0
+    tool_calls: int = 0
+    turn_usage: TokenUsage = field(default_factory=TokenUsage.zero)
+    last_usage: TokenUsage | None = None
+
+
+@dataclass
+class LoopHooks:
+    """Callbacks into ``run_turn``: a progress commit after each tool round, and heartbeats."""
+
+    progress: Callable[[int], Awaitable[None]]
+    heartbeat: Callable[[int], None] = lambda step: None
+
+
+def _usage(reply: ModelReply) -> TokenUsage:
+    u = reply.usage
+    return TokenUsage(
+        input_tokens=u.input_tokens,
+        output_tokens=u.output_tokens,
+        cached_input_tokens=u.cached_input_tokens,
+        reasoning_tokens=u.reasoning_tokens,
+    )
+
+
+class AgentLoop:
+    """One turn of one session: provider, live runtime, journal and the state being built."""
+
+    def __init__(
+        self,
+        *,
+        request: TurnRequest,
+        state: PersistedSessionState,
+        runtime: SessionRuntime,
+        provider: ModelProvider,
+        journal: TurnJournal,
+        exec_key: bytes,
+        hooks: LoopHooks,
+    ) -> None:
+        self.request, self.state, self.runtime = request, state, runtime
+        self.provider, self.journal, self.exec_key, self.hooks = provider, journal, exec_key, hooks
+        self.children = journal.children()
+
+    # --- ids ------------------------------------------------------------------------------------
+
+    def _mid(self, ordinal: str) -> str:
+        return message_id(self.request.session_id, self.request.turn_id, ordinal)
+
+    def _ids(self, ordinal: str, offset: int) -> DerivedIds:
+        """Per-step id source: the turn's seed plus the step, times from ``started_at``."""
+        r = self.request
+        start: datetime = r.started_at + timedelta(milliseconds=offset)
+        return DerivedIds(seed=f"{r.session_id}:{r.turn_id}:{ordinal}", start=start)
+
+    # --- the loop ---------------------------------------------------------------------------------
+
+    def _open_turn(self) -> int:
+        """Append the user message unless a progress commit already holds it; the resume step."""
+        present = {m.id for m in self.state.session_graph.messages()}
+        user_id = self._mid("user")
+        if user_id not in present:
+            with use_id_source(self._ids("user", 0)):
+                self.state.append_active_read_delta(
+                    [user_message(user_id, self.request.user_text)], []
+                )
+            self.state.turn_index = self.request.turn_index
+            self.state.token_usage = TokenUsage.zero()
+            return 0
+        step = 0
+        while self._mid(f"a{step}") in present:
+            step += 1
+        return step
+
+    async def run(self) -> LoopResult:
+        for child in self.request.child_results:
+            self.children[child.tool_call_id] = await self.journal.record_child(child)
+        first = self._open_turn()
+        result = LoopResult(status="completed", step=first)
+        for step in range(first):
+            reply = self.journal.model_reply(step)
+            if reply is None:
+                raise ContractError(
+                    f"session {self.request.session_id!r}: turn {self.request.turn_id} holds step "
+                    f"{step} but its journal record is missing"
+                )
+            self._count(result, reply)
+            result.tool_calls += len(reply.tool_calls)
+        max_steps = self.request.policy.max_steps
+        for step in range(first, max_steps):
+            result.step = step
+            self.hooks.heartbeat(step)
+            reply = await self._model_call(step)
+            self._count(result, reply)
+            if not reply.tool_calls:
+                self._append_step(step, reply, None)
+                result.answer = reply.text
+                return result
+            batch = self.journal.tool_batch(step)
+            if batch is None:
+                pending = await self._pending_children(step, reply)
+                if pending:
+                    result.status, result.pending = "awaiting_children", pending
+                    return result
+                batch = await self.journal.record_tool_batch(
+                    step, await self._run_tools(step, reply)
+                )
+            else:
+                self._restore_side_state(batch)
+            self._append_step(step, reply, batch)
+            result.tool_calls += len(batch.results)
+            self.hooks.heartbeat(step)
+            await self.hooks.progress(step)
+        result.step = max_steps
+        result.answer = STOPPED_TEXT.format(n=max_steps)
+        self._append_step(max_steps, ModelReply(text=result.answer), None)
+        return result
+
+    def _count(self, result: LoopResult, reply: ModelReply) -> None:
+        usage = _usage(reply)
+        result.turn_usage.add(usage)
+        result.last_usage = usage
+        result.model_calls += 1
+
+    async def _model_call(self, step: int) -> ModelReply:
+        recorded = self.journal.model_reply(step)
+        if recorded is not None:
+            return recorded
+        r = self.request
+        request = ModelRequest(
+            session_id=r.session_id,
+            turn_id=r.turn_id,
+            turn_index=r.turn_index,
+            step=step,
+            model=r.policy.model,
+            messages=to_chat(list(self.state.session_graph.messages())),
+            tools=self.runtime.registry.specs(),
+            subagent_depth=r.policy.subagent_depth,
+        )
+        reply = await self.provider.complete(request)
+        return await self.journal.record_model_reply(step, reply)
+
+    def _append_step(self, step: int, reply: ModelReply, batch: ToolBatch | None) -> None:
+        messages = [assistant_message(self._mid(f"a{step}"), reply)]
+        records = []
+        if batch is not None:
+            texts = [entry.text for entry in batch.results]
+            messages.append(results_message(self._mid(f"r{step}"), reply.tool_calls, texts))
+            records = [entry.record for entry in batch.results]
+        with use_id_source(self._ids(f"step{step}", 1 + step)):
+            self.state.append_active_read_delta(messages, records)
+
+    # --- tools ------------------------------------------------------------------------------------
+
+    def _ctx(self, step: int, call: ToolCallRequest) -> ToolContext:
+        r = self.request
+        return ToolContext(
+            session_id=r.session_id,
+            turn_id=r.turn_id,
+            turn_index=r.turn_index,
+            step=step,
+            call_id=call.id,
+            subagent_depth=r.policy.subagent_depth,
+            child_result=self.children.get(call.id),
+        )
+
+    async def _pending_children(self, step: int, reply: ModelReply) -> list[PendingChild]:
+        """``spawn_agent`` calls with no child result yet (checking them has no side effect)."""
+        pending = []
+        spawn = self.runtime.registry.get("spawn_agent")
+        for call in reply.tool_calls:
+            if spawn is None or call.name != "spawn_agent" or call.id in self.children:
+                continue
+            output = await spawn.run(call.args, self._ctx(step, call))
+            if output.spawn_task is not None:
+                pending.append(PendingChild(call=call, task=output.spawn_task))
+        return pending
+
+    async def _run_tools(self, step: int, reply: ModelReply) -> ToolBatch:
+        """Run the batch in order; journal it with the side state it changed."""
+        fingerprint = self.runtime.plugins.snapshot_revision_fingerprint()
+        results = []
+        for call in reply.tool_calls:
+            tool = self.runtime.registry.get(call.name)
+            started = time.monotonic()
+            if tool is None:
+                output = ToolOutput.failed("invalid_request", f"unknown tool {call.name!r}")
+            else:
+                try:
+                    output = await tool.run(call.args, self._ctx(step, call))
+                except Exception as exc:  # a tool bug fails the call, not the turn
+                    _log.exception("tool %s failed", call.name)
+                    output = ToolOutput.failed("internal", f"{call.name} raised {exc!r}")
+            duration_ms = int((time.monotonic() - started) * 1000)
+            results.append(
+                ToolResultEntry(record=tool_record(call, output, duration_ms), text=output.text)
+            )
+        batch = ToolBatch(results=results)
+        if any(call.name == "python" for call in reply.tool_calls):
+            blob, dropped = self.runtime.interpreter.export_signed(self.exec_key)
+            if dropped:
+                _log.warning("python globals not picklable, left out: %s", ", ".join(dropped))
+            batch.execution_state_b64 = base64.b64encode(blob).decode()
+        if self.runtime.plugins.snapshot_revision_fingerprint() != fingerprint:
+            batch.plugin_snapshot = self.runtime.plugins.snapshot()
+        return batch
+
+    def _restore_side_state(self, batch: ToolBatch) -> None:
+        """A replayed batch restores the interpreter and plugins as the original run left them."""
+        blob = batch.execution_state
+        if blob is not None:
+            self.runtime.interpreter.values = load_signed(blob, self.exec_key)
+            self.runtime.interpreter.dirty = True
+        if batch.plugin_snapshot is not None:
+            self.runtime.plugins.restore(batch.plugin_snapshot)
+
+
+__all__ = ["AgentLoop", "LoopHooks", "LoopResult", "PendingChild"]

@@ -1,0 +1,310 @@
+"""The ``run_turn`` activity: load the session, run the agent loop, commit, return refs.
+
+Everything a retry needs is in the store, keyed by the turn id the workflow minted:
+
+- the effect journal holds every completed model call and tool batch (replayed, never re-run);
+- progress commits (``{session}:{turn}:progress:{step}``) hold the conversation after each tool
+  round, so a new attempt resumes at the first step the head does not hold yet;
+- the final commit (``{session}:{turn}:final``) is exactly-once, so usage lands once; a retry
+  that finds its receipt returns the journaled outcome without touching anything.
+
+Errors that no retry can fix (bad request, unknown provider, bad script, tampered execution
+state) leave as non-retryable ``ApplicationError``s with the reason in their message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from pydantic import ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities._session_cache import OpenSession, SessionCache
+from activities.agent._journal import TurnJournal, TurnSummary
+from activities.agent._runtime import SessionRuntime
+from activities.agent.loop import AgentLoop, LoopHooks, LoopResult
+from activities.agent.providers import ProviderError, ProviderRegistry
+from activities.agent.tools import key_from_env
+from activities.contract import (
+    RUN_TURN_ACTIVITY,
+    ChildRequest,
+    TurnOutcome,
+    TurnPolicy,
+    TurnRequest,
+    excerpt,
+)
+from checkpoint.errors import ContractError, ExecutionStateError, ModelError
+from checkpoint.model import (
+    Append,
+    CommitReceipt,
+    PersistedSessionState,
+    RuntimeCommit,
+    SessionPolicy,
+    TokenLedgerEntry,
+    Unchanged,
+    merge_ledger_entry,
+    merge_usage_delta_entries,
+    normalize_prompt_usage,
+    resume_safety_problem,
+)
+from checkpoint.store import CheckpointStore, load_persisted_session_state
+
+_log = logging.getLogger(__name__)
+_FATAL = (ContractError, ExecutionStateError, ModelError, ValidationError)
+
+
+def session_policy(policy: TurnPolicy, session_id: str, base: SessionPolicy) -> SessionPolicy:
+    """The host's policy wins over the stored one (spec §14 A); the provider is its kind only."""
+    return base.model_copy(
+        update={
+            "model": policy.model,
+            "provider": {"type": policy.provider},
+            "max_context_tokens": policy.max_context_tokens,
+            "session_id": session_id,
+        },
+        deep=True,
+    )
+
+
+def child_session_id(session_id: str, turn_id: str, tool_call_id: str) -> str:
+    """Derived, so a retried turn asks for the same child."""
+    digest = hashlib.sha256(f"{turn_id}:{tool_call_id}".encode()).hexdigest()[:12]
+    return f"{session_id}.child-{digest}"
+
+
+class _OpenTurn:
+    """The session being worked on plus how many of its graph nodes the store already has."""
+
+    def __init__(self, entry: OpenSession) -> None:
+        self.entry = entry
+        self.committed_nodes = len(entry.state.session_graph.nodes)
+
+
+class TurnActivities:
+    """Activities of one worker: the store, the provider registry and the signing key."""
+
+    def __init__(
+        self,
+        store: CheckpointStore,
+        *,
+        providers: ProviderRegistry,
+        execution_state_key: bytes | None = None,
+        cache_size: int = 256,
+    ) -> None:
+        self.store = store
+        self.providers = providers
+        self._exec_key = execution_state_key or key_from_env()
+        self.cache = SessionCache(cache_size)
+
+    @activity.defn(name=RUN_TURN_ACTIVITY)
+    async def run_turn(self, request: TurnRequest) -> TurnOutcome:
+        """Run (or resume) one turn and commit it; returns refs and small figures only."""
+        try:
+            return await self._run(request)
+        except _FATAL as exc:
+            raise ApplicationError(
+                f"turn {request.turn_index} of session {request.session_id!r} cannot run: {exc}",
+                type=type(exc).__name__,
+                non_retryable=True,
+            ) from exc
+        except ProviderError as exc:
+            raise ApplicationError(
+                str(exc), type="ProviderError", non_retryable=not exc.retryable
+            ) from exc
+
+    # --- the turn -------------------------------------------------------------------------------
+
+    async def _run(self, request: TurnRequest) -> TurnOutcome:
+        sid, tid = request.session_id, request.turn_id
+        journal = await TurnJournal(self.store, sid, tid).load()
+        final_op = f"{sid}:{tid}:final"
+        done = await self.store.load_receipt(sid, final_op)
+        if done is not None:
+            summary = journal.summary()
+            if summary is None:
+                raise ContractError(f"turn {tid} committed but its outcome record is missing")
+            return self._completed(request, done, summary)
+        provider = self.providers.get(request.policy.provider)
+        turn = _OpenTurn(await self._open(request))
+        hooks = LoopHooks(progress=lambda step: self._progress(turn, request, step))
+        if activity.in_activity():
+            hooks.heartbeat = lambda step: activity.heartbeat({"step": step})
+        loop = AgentLoop(
+            request=request,
+            state=turn.entry.state,
+            runtime=turn.entry.runtime,
+            provider=provider,
+            journal=journal,
+            exec_key=self._exec_key,
+            hooks=hooks,
+        )
+        result = await loop.run()
+        if result.status == "awaiting_children":
+            outcome = await self._await_children(turn, request, result)
+        else:
+            state = turn.entry.state
+            state.token_usage = result.turn_usage.model_copy()
+            state.last_prompt_usage = (
+                normalize_prompt_usage(
+                    result.last_usage,
+                    input_usage_excludes_cached_tokens=provider.input_usage_excludes_cached_tokens,
+                )
+                if result.last_usage is not None
+                else None
+            )
+            deltas = self._usage_deltas(request, result, journal)
+            for delta in deltas:
+                merge_ledger_entry(state.token_ledger, delta)
+            summary = await journal.record_summary(
+                TurnSummary(
+                    answer=result.answer,
+                    usage_deltas=deltas,
+                    turn_usage=result.turn_usage,
+                    model_calls=result.model_calls,
+                    tool_calls=result.tool_calls,
+                )
+            )
+            receipt = await self._commit(turn, final_op, deltas)
+            outcome = self._completed(request, receipt, summary)
+        self.cache.put(sid, turn.entry)
+        return outcome
+
+    @staticmethod
+    def _usage_deltas(
+        request: TurnRequest, result: LoopResult, journal: TurnJournal
+    ) -> list[TokenLedgerEntry]:
+        """``("turn", model, turn usage)`` plus every child's ledger under ``"subagent"``."""
+        entries = [
+            TokenLedgerEntry(source="turn", model=request.policy.model, usage=result.turn_usage)
+        ]
+        for child in journal.children().values():
+            entries += [
+                TokenLedgerEntry(source="subagent", model=e.model, usage=e.usage)
+                for e in child.usage
+            ]
+        return merge_usage_delta_entries(entries)
+
+    @staticmethod
+    def _completed(
+        request: TurnRequest, receipt: CommitReceipt, summary: TurnSummary
+    ) -> TurnOutcome:
+        return TurnOutcome(
+            status="completed",
+            receipt=receipt,
+            turn_index=request.turn_index,
+            answer_excerpt=excerpt(summary.answer),
+            usage_deltas=summary.usage_deltas,
+            turn_usage=summary.turn_usage,
+            model_calls=summary.model_calls,
+            tool_calls=summary.tool_calls,
+        )
+
+    async def _await_children(
+        self, turn: _OpenTurn, request: TurnRequest, result: LoopResult
+    ) -> TurnOutcome:
+        """Write each child's starting state as a blob, commit progress, hand back requests."""
+        sid, tid = request.session_id, request.turn_id
+        policy = request.policy.model_copy(
+            update={"subagent_depth": request.policy.subagent_depth + 1}
+        )
+        parent_policy = turn.entry.state.policy
+        requests = []
+        for pending in result.pending:
+            child_id = child_session_id(sid, tid, pending.call.id)
+            child = PersistedSessionState(
+                session_id=child_id, policy=session_policy(policy, child_id, parent_policy)
+            )
+            ref = await self.store.put_blob(child, session_id=sid)
+            requests.append(
+                ChildRequest(
+                    child_session_id=child_id,
+                    tool_call_id=pending.call.id,
+                    snapshot_ref=ref,
+                    task=pending.task,
+                    policy=policy,
+                )
+            )
+        op = f"{sid}:{tid}:progress:{result.step}:await"
+        receipt = await self.store.load_receipt(sid, op)
+        if receipt is None:
+            receipt = await self._commit(turn, op, [])
+        else:
+            turn.entry.state.apply_persisted_commit_result(receipt)
+        return TurnOutcome(
+            status="awaiting_children",
+            receipt=receipt,
+            turn_index=request.turn_index,
+            turn_usage=result.turn_usage,
+            child_requests=requests,
+            model_calls=result.model_calls,
+            tool_calls=result.tool_calls,
+        )
+
+    # --- store ----------------------------------------------------------------------------------
+
+    async def _open(self, request: TurnRequest) -> OpenSession:
+        """Cached session if the head agrees, else the store, a child snapshot, or a new one."""
+        sid = request.session_id
+        head = await self.store.load_head_revision(sid)
+        entry = self.cache.take(sid, head)
+        if entry is not None:
+            entry.state.policy = session_policy(request.policy, sid, entry.state.policy)
+            return entry
+        if head is None and request.base is not None:
+            raise ContractError(
+                f"the store has no session {sid!r}, but the workflow saw head revision "
+                f"{request.base.head_revision}; is the worker pointed at the right store?"
+            )
+        state: PersistedSessionState | None
+        if head is not None:
+            state = await load_persisted_session_state(self.store, sid)
+        elif request.start_snapshot_ref is not None:
+            raw = await self.store.get_blob(request.start_snapshot_ref)
+            state = PersistedSessionState.model_validate(raw)
+        else:
+            state = None
+        if state is None:
+            state = PersistedSessionState(session_id=sid)
+        if state.session_id != sid:
+            raise ContractError(f"snapshot holds session {state.session_id!r}, expected {sid!r}")
+        state.policy = session_policy(request.policy, sid, state.policy)
+        runtime = SessionRuntime.build(
+            exec_key=self._exec_key,
+            tool_state=state.tool_state_snapshot,
+            plugin_snapshot=state.plugin_snapshot,
+            execution_state=state.execution_state_snapshot,
+        )
+        if state.checkpoint_ref is not None:
+            state.discard_runtime_snapshots()  # spec §14 B.9: the refs stay
+        return OpenSession(state=state, runtime=runtime)
+
+    async def _progress(self, turn: _OpenTurn, request: TurnRequest, step: int) -> None:
+        """A progress commit after a tool round, only when the messages are resume-safe."""
+        problem = resume_safety_problem(turn.entry.state.session_graph.messages())
+        if problem is not None:
+            _log.warning("no progress commit at step %s: %s", step, problem)
+            return
+        await self._commit(turn, f"{request.session_id}:{request.turn_id}:progress:{step}", [])
+
+    async def _commit(
+        self, turn: _OpenTurn, operation_id: str, deltas: list[TokenLedgerEntry]
+    ) -> CommitReceipt:
+        """Stamp runtime state, then commit the nodes appended since the last commit."""
+        state, runtime = turn.entry.state, turn.entry.runtime
+        state.refresh_plugin_snapshots(runtime)
+        if runtime.interpreter.dirty:
+            blob, _dropped = runtime.interpreter.export_signed(self._exec_key)
+            state.set_execution_state_snapshot(blob)
+        commit = RuntimeCommit.persisted_state(state, deltas, operation_id=operation_id)
+        if isinstance(commit.graph, Unchanged):
+            new_nodes = state.session_graph.nodes[turn.committed_nodes :]
+            if new_nodes:
+                graph = Append(nodes=new_nodes, leaf_node_id=state.session_graph.leaf_node_id)
+                commit = commit.model_copy(update={"graph": graph})
+        receipt = await self.store.commit_runtime_state(commit)
+        state.apply_persisted_commit_result(receipt)
+        turn.committed_nodes = len(state.session_graph.nodes)
+        runtime.interpreter.dirty = False
+        return receipt

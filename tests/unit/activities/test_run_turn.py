@@ -1,0 +1,85 @@
+"""run_turn end to end against the memory and SQLite stores (no Temporal server)."""
+
+from __future__ import annotations
+
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from activities.contract import TurnPolicy
+from checkpoint.model import PersistedSessionState
+from checkpoint.store import CheckpointStore, load_persisted_session_state
+from tests.unit.activities._turns import activities, request, run, run_session
+
+
+async def _load(store: CheckpointStore, session_id: str) -> PersistedSessionState:
+    state = await load_persisted_session_state(store, session_id)
+    assert state is not None
+    return state
+
+
+async def test_multi_turn_scripted_session_stores_messages_ledger_and_turn_index(
+    store: CheckpointStore,
+) -> None:
+    """Three demo turns: the store holds every message, the turn index and a "turn" ledger row."""
+    acts = activities(store)
+    outcomes = await run_session(acts, "s1", 3)
+    assert [o.status for o in outcomes] == ["completed"] * 3
+    assert outcomes[0].answer_excerpt == "Your sentence has 4 words."
+    assert outcomes[2].model_calls == 3 and outcomes[2].tool_calls == 2
+    state = await _load(store, "s1")
+    assert state.turn_index == 3
+    assert state.head_revision == outcomes[-1].receipt.head_revision
+    roles = [m.role for m in state.session_graph.messages()]
+    # turn 1: user, assistant(tool call), user(result), assistant; same for 2; turn 3 has 2 rounds
+    assert roles == ["User", "Assistant", "User", "Assistant"] * 2 + ["User"] + [
+        "Assistant",
+        "User",
+    ] * 2 + ["Assistant"]
+    assert len(state.session_graph.tool_calls()) == 4
+    [row] = state.token_ledger
+    assert (row.source, row.model) == ("turn", "scripted-demo")
+    total_in = sum(o.turn_usage.input_tokens for o in outcomes)
+    assert row.usage.input_tokens == total_in
+    assert state.token_usage == outcomes[-1].turn_usage
+
+
+async def test_outcome_carries_receipt_and_small_figures_only(store: CheckpointStore) -> None:
+    """The outcome's receipt matches the store head; the excerpt is bounded."""
+    acts = activities(store)
+    [outcome] = await run_session(acts, "s2", 1)
+    assert outcome.receipt.operation_id == f"s2:{request('s2', 1, 'x').turn_id}:final"
+    assert outcome.receipt.head_revision == await store.load_head_revision("s2")
+    assert len(outcome.answer_excerpt) <= 400
+    assert len(outcome.model_dump_json()) < 4000
+
+
+async def test_python_globals_persist_across_turns_and_a_new_worker(store: CheckpointStore) -> None:
+    """Turn 2 sets total=21 in python; turn 3, on a fresh TurnActivities, doubles it to 42."""
+    first = activities(store)
+    outcomes = await run_session(first, "s3", 2)
+    fresh = activities(store)
+    third = await run(fresh, request("s3", 3, "again", base=outcomes[-1]))
+    assert third.status == "completed"
+    state = await _load(store, "s3")
+    results = [
+        r.output.outcome.payload for r in state.session_graph.tool_calls() if r.tool == "python"
+    ]
+    assert results == [{"output": "21\n"}, {"output": "42\n"}]
+    assert state.execution_state_ref is not None
+
+
+async def test_warm_cache_is_used_while_the_head_agrees(store: CheckpointStore) -> None:
+    """The second turn on the same worker reuses the cached session."""
+    acts = activities(store)
+    await run_session(acts, "s4", 2)
+    assert acts.cache.hits == 1
+
+
+async def test_unknown_provider_is_a_non_retryable_error(store: CheckpointStore) -> None:
+    """A policy naming a provider the worker lacks fails with a clear non-retryable error."""
+    acts = activities(store)
+    req = request("s5", 1, "hi", policy=TurnPolicy(provider="nope"))
+    with pytest.raises(ApplicationError, match="unknown provider 'nope'") as info:
+        await run(acts, req)
+    assert info.value.non_retryable
+    assert await store.load_head_revision("s5") is None
