@@ -1,0 +1,39 @@
+"""The markdown a session shows in the Temporal UI as its current details."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from checkpoint.model import TokenLedgerEntry
+from workflows._inputs import SessionSummary
+
+
+def render_details(summary: SessionSummary, ledger: Sequence[TokenLedgerEntry]) -> str:
+    """A short status card: turns, head, usage, and what is happening now."""
+    inp = sum(e.usage.input_tokens for e in ledger)
+    out = sum(e.usage.output_tokens for e in ledger)
+    cached = sum(e.usage.cached_input_tokens for e in ledger)
+    state = "running a turn" if summary.in_flight else "waiting for a message"
+    if summary.queued:
+        state += f" ({summary.queued} queued)"
+    head = "none yet" if summary.head_revision is None else f"revision {summary.head_revision}"
+    checkpoint = f"`{summary.checkpoint_ref[:16]}…`" if summary.checkpoint_ref else "none"
+    title = f" · {summary.title}" if summary.title else ""
+    lines = [
+        f"### Session `{summary.session_id}`{title}",
+        "",
+        "| turns | head | checkpoint | tokens in / out / cached | model calls | tool calls | run |",
+        "|---|---|---|---|---|---|---|",
+        f"| {summary.turn_index} | {head} | {checkpoint} | {inp} / {out} / {cached} "
+        f"| {summary.model_calls} | {summary.tool_calls} | {summary.run_count} |",
+        "",
+        f"**Now:** {state}",
+    ]
+    if summary.parent_session_id:
+        lines.append(f"**Sub-agent of:** `{summary.parent_session_id}`")
+    if summary.last_answer_excerpt:
+        excerpt = " ".join(summary.last_answer_excerpt.split())[:200]
+        lines.append(f"**Last answer:** {excerpt}")
+    if summary.last_error:
+        lines.append(f"**Last error:** {summary.last_error[:300]}")
+    return "\n".join(lines)

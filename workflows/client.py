@@ -1,0 +1,151 @@
+"""Talk to session workflows: connect with the plugin, send a message, read a summary.
+
+``send`` uses update-with-start, so the first message of a session starts its workflow and every
+later one joins it; the caller never has to know whether the session is running.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+
+from activities.contract import TurnOutcome, TurnPolicy
+from checkpoint.model import SessionUsageReport
+from workflows._inputs import (
+    SendInput,
+    SessionEnd,
+    SessionInput,
+    SessionSummary,
+    TurnTimeouts,
+    check_user_text,
+    workflow_id,
+)
+from workflows.plugin import LashPlugin
+from workflows.session import SessionWorkflow
+
+DEFAULT_TARGET = "127.0.0.1:7233"
+DEFAULT_TASK_QUEUE = "lash-sessions"
+
+
+async def connect(target: str = DEFAULT_TARGET, *, namespace: str = "default") -> Client:
+    """A client with the lash plugin (plain-JSON pydantic payloads)."""
+    return await Client.connect(target, namespace=namespace, plugins=[LashPlugin()])
+
+
+def session_input(
+    session_id: str,
+    *,
+    policy: TurnPolicy | None = None,
+    title: str = "",
+    timeouts: TurnTimeouts | None = None,
+) -> SessionInput:
+    """The input a new root session starts with; validated here, before it reaches a workflow."""
+    return SessionInput(
+        session_id=session_id,
+        policy=policy or TurnPolicy(),
+        title=title,
+        timeouts=timeouts or TurnTimeouts(),
+    )
+
+
+def _start_op(
+    inp: SessionInput, task_queue: str
+) -> WithStartWorkflowOperation[SessionWorkflow, SessionEnd]:
+    return WithStartWorkflowOperation(
+        SessionWorkflow.run,
+        inp,
+        id=workflow_id(inp.session_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=inp.title or f"session {inp.session_id}",
+    )
+
+
+async def send(
+    client: Client,
+    session_id: str,
+    text: str,
+    *,
+    policy: TurnPolicy | None = None,
+    title: str = "",
+    timeouts: TurnTimeouts | None = None,
+    task_queue: str = DEFAULT_TASK_QUEUE,
+    update_id: str | None = None,
+) -> TurnOutcome:
+    """Run one turn with ``text``, starting the session's workflow if it is not running.
+
+    The policy, title and timeouts only matter when this call starts the workflow. Pass an
+    ``update_id`` to make a retried call idempotent (the server runs an update id once).
+    """
+    message = SendInput(text=check_user_text(text))
+    inp = session_input(session_id, policy=policy, title=title, timeouts=timeouts)
+    # mypy resolves the async update method to the wrong overload; the result type is right.
+    send_update: Any = SessionWorkflow.send
+    outcome: TurnOutcome = await client.execute_update_with_start_workflow(
+        send_update,
+        message,
+        start_workflow_operation=_start_op(inp, task_queue),
+        id=update_id,
+    )
+    return outcome
+
+
+async def post(
+    client: Client,
+    session_id: str,
+    text: str,
+    *,
+    policy: TurnPolicy | None = None,
+    title: str = "",
+    task_queue: str = DEFAULT_TASK_QUEUE,
+) -> None:
+    """Queue a message without waiting for its turn (signal-with-start)."""
+    message = SendInput(text=check_user_text(text))
+    inp = session_input(session_id, policy=policy, title=title)
+    await client.start_workflow(
+        SessionWorkflow.run,
+        inp,
+        id=workflow_id(session_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        start_signal="post",
+        start_signal_args=[message],
+    )
+
+
+def handle(client: Client, session_id: str) -> WorkflowHandle[SessionWorkflow, SessionEnd]:
+    """The handle of a session's workflow (its latest run)."""
+    return client.get_workflow_handle_for(SessionWorkflow.run, workflow_id(session_id))
+
+
+async def summary(client: Client, session_id: str) -> SessionSummary:
+    """Turn index, head revision, checkpoint ref and last answer excerpt of a session."""
+    return await handle(client, session_id).query(SessionWorkflow.summary)
+
+
+async def usage(client: Client, session_id: str) -> SessionUsageReport:
+    """The session's usage report, as its workflow tracks it."""
+    return await handle(client, session_id).query(SessionWorkflow.usage)
+
+
+async def close(client: Client, session_id: str) -> SessionEnd:
+    """Ask a session to end after its queued messages and wait for its final result."""
+    h = handle(client, session_id)
+    await h.signal(SessionWorkflow.close)
+    return await h.result()
+
+
+__all__ = [
+    "DEFAULT_TARGET",
+    "DEFAULT_TASK_QUEUE",
+    "close",
+    "connect",
+    "handle",
+    "post",
+    "send",
+    "session_input",
+    "summary",
+    "usage",
+]

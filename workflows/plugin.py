@@ -1,0 +1,88 @@
+"""The one Temporal plugin for lash-temporal: converter, sandbox, registrations, failure rules.
+
+Give it to the client (``Client.connect(..., plugins=[LashPlugin()])``) and to the worker with the
+turn activities (``LashPlugin(turn_activities)``); the replayer takes it without activities.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.plugin import SimplePlugin
+from temporalio.worker import WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+from checkpoint.errors import LashError
+from workflows._interceptor import FailFastInterceptor
+from workflows.session import SessionWorkflow
+
+PLUGIN_NAME = "lash-temporal"
+
+SANDBOX_PASSTHROUGH = (
+    # The session model: pure pydantic classes with no I/O. Passing them through keeps one class
+    # per type (the activity and the workflow see the same TurnOutcome) and avoids rebuilding
+    # pydantic schemas in every workflow run's fresh sandbox.
+    "checkpoint",
+    # Only activities.contract is imported by workflow code; the package is passed through whole
+    # so its __init__ (which may import the store and providers) never runs inside the sandbox.
+    "activities",
+    # checkpoint.blobs hashes msgpack encodings; a C extension is loaded once, outside.
+    "msgpack",
+)
+"""Modules the workflow sandbox imports from the host instead of re-importing per run. pydantic,
+pydantic_core and annotated_types are passed through by temporalio's defaults already."""
+
+WORKFLOW_FAILURE_TYPES: tuple[type[BaseException], ...] = (
+    # Raised by workflow code on a request it cannot serve: fail that update or workflow with a
+    # clear message instead of failing the workflow task and retrying it forever.
+    LashError,
+    # A model built in workflow code (a child's input, a carry) that does not validate.
+    ValidationError,
+)
+
+
+class _HasRunTurn(Protocol):
+    """What the plugin needs from ``activities.turn.TurnActivities``."""
+
+    @property
+    def run_turn(self) -> Callable[..., Any]: ...
+
+
+def _with_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
+    """Add our passthrough modules to the sandbox runner the worker would use."""
+    runner = runner or SandboxedWorkflowRunner()
+    if isinstance(runner, SandboxedWorkflowRunner):
+        return dataclasses.replace(
+            runner,
+            restrictions=runner.restrictions.with_passthrough_modules(*SANDBOX_PASSTHROUGH),
+        )
+    return runner
+
+
+class LashPlugin(SimplePlugin):
+    """Plain-JSON payloads, the session workflow, the turn activity and their failure rules."""
+
+    def __init__(
+        self,
+        turn_activities: _HasRunTurn | None = None,
+        *,
+        extra_activities: Sequence[Callable[..., Any]] = (),
+        extra_workflows: Sequence[type] = (),
+    ) -> None:
+        activities = [turn_activities.run_turn] if turn_activities is not None else []
+        super().__init__(
+            PLUGIN_NAME,
+            data_converter=pydantic_data_converter,
+            activities=[*activities, *extra_activities] or None,
+            workflows=[SessionWorkflow, *extra_workflows],
+            workflow_runner=_with_passthrough,
+            workflow_failure_exception_types=list(WORKFLOW_FAILURE_TYPES),
+            interceptors=[FailFastInterceptor()],
+        )
+
+
+__all__ = ["PLUGIN_NAME", "SANDBOX_PASSTHROUGH", "WORKFLOW_FAILURE_TYPES", "LashPlugin"]

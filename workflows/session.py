@@ -1,0 +1,381 @@
+"""SessionWorkflow: one long-running workflow per agent session, id ``lash-session/<session_id>``.
+
+The workflow only orchestrates: it queues messages, runs one ``run_turn`` activity per message in
+arrival order, starts sub-agent sessions as child workflows, and keeps refs and small figures (the
+head, the turn index, the usage ledger). The conversation itself lives in the checkpoint store, so
+history grows by a constant amount per turn, and a run continues as new at a quiet point carrying
+refs only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from activities.contract import (
+        RUN_TURN_ACTIVITY,
+        ChildRequest,
+        ChildResult,
+        HeadRef,
+        TurnOutcome,
+        TurnRequest,
+    )
+    from checkpoint.model import SessionUsageReport, TokenLedgerEntry
+    from workflows import _search
+    from workflows._details import render_details
+    from workflows._errors import NON_RETRYABLE_ERROR_TYPES
+    from workflows._inputs import (
+        CarryStart,
+        ChildRelation,
+        QueuedMessage,
+        SendInput,
+        SessionCarry,
+        SessionEnd,
+        SessionInput,
+        SessionSummary,
+        SnapshotStart,
+        check_user_text,
+        workflow_id,
+    )
+    from workflows._ledger import merge_ledger, usage_report
+
+MAX_CHILD_ROUNDS = 16
+"""A turn that keeps asking for sub-agents past this many rounds fails instead of looping."""
+SUMMARY_TEXT_CHARS = 60
+
+
+@dataclass
+class _Queued:
+    """A message waiting for its turn; ``ticket`` is set when an update waits for the outcome."""
+
+    text: str
+    ticket: int | None
+
+
+def turn_summary(turn_index: int, text: str) -> str:
+    """The activity summary the UI shows: ``turn 3 · <start of the message>``."""
+    line = " ".join(text.split())
+    if len(line) > SUMMARY_TEXT_CHARS:
+        line = line[: SUMMARY_TEXT_CHARS - 1] + "…"
+    return f"turn {turn_index} · {line}"
+
+
+@workflow.defn(name="lash.session")
+class SessionWorkflow:
+    """A durable agent session: an update per message, a turn activity per message."""
+
+    @workflow.init
+    def __init__(self, inp: SessionInput) -> None:
+        self._input = inp
+        carry = inp.start.carry if isinstance(inp.start, CarryStart) else None
+        self._head: HeadRef | None = carry.head if carry else None
+        self._turn_index = carry.turn_index if carry else 0
+        self._ledger: list[TokenLedgerEntry] = list(carry.ledger) if carry else []
+        self._last_excerpt = carry.last_excerpt if carry else ""
+        self._run_count = carry.run_count if carry else 1
+        self._model_calls = carry.model_calls if carry else 0
+        self._tool_calls = carry.tool_calls if carry else 0
+        if carry:
+            self._snapshot_ref = carry.snapshot_ref
+        elif isinstance(inp.start, SnapshotStart):
+            self._snapshot_ref = inp.start.snapshot_ref
+        else:
+            self._snapshot_ref = None
+        self._queue: deque[_Queued] = deque(
+            _Queued(m.text, None) for m in (carry.queued if carry else [])
+        )
+        if inp.first_message is not None and carry is None:
+            self._queue.append(_Queued(inp.first_message, None))
+        self._results: dict[int, TurnOutcome | BaseException] = {}
+        self._next_ticket = 0
+        self._updates_this_run = 0
+        self._in_flight = False
+        self._closing = False
+        self._last_error: str | None = None
+
+    @workflow.run
+    async def run(self, inp: SessionInput) -> SessionEnd:
+        """Serve turns until closed (a sub-agent ends after its task); continue as new when due."""
+        self._upsert_search_attributes(initial=True)
+        self._publish_details()
+        is_child = isinstance(inp.relation, ChildRelation)
+        while True:
+            await workflow.wait_condition(
+                lambda: bool(self._queue) or self._closing or self._continue_as_new_due()
+            )
+            if self._queue:
+                await self._run_next()
+                if is_child and not self._queue:
+                    break
+                continue
+            if self._closing:
+                break
+            # Quiet point: nothing queued, nothing in flight; let update handlers return first.
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if not self._queue and not self._closing:
+                workflow.continue_as_new(self._carry_input())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return SessionEnd(
+            session_id=inp.session_id,
+            turn_index=self._turn_index,
+            answer=self._last_excerpt,
+            ledger=self._ledger,
+            error=self._last_error,
+        )
+
+    @workflow.update(name="send")
+    async def send(self, inp: SendInput) -> TurnOutcome:
+        """Run one turn with this message (after those before it) and return its outcome."""
+        ticket = self._enqueue_update(inp.text)
+        await workflow.wait_condition(lambda: ticket in self._results)
+        result = self._results.pop(ticket)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    @send.validator
+    def _validate_send(self, inp: SendInput) -> None:
+        """Refuse bad input before the update is accepted, so it leaves no event in history."""
+        check_user_text(inp.text)
+        if self._closing:
+            raise ValueError(f"session {self._input.session_id!r} is closing")
+
+    @workflow.signal(name="post")
+    def post(self, inp: SendInput) -> None:
+        """Fire-and-forget message; signals cannot be refused, so bad input is dropped and noted."""
+        try:
+            check_user_text(inp.text)
+        except ValueError as err:
+            self._last_error = f"dropped a posted message: {err}"
+            workflow.logger.warning("session %s: %s", self._input.session_id, self._last_error)
+            return
+        self._queue.append(_Queued(inp.text, None))
+        self._publish_details()
+
+    @workflow.signal(name="close")
+    def close(self) -> None:
+        """End the session once the queued messages have run."""
+        self._closing = True
+
+    @workflow.query(name="summary")
+    def summary(self) -> SessionSummary:
+        """Where the session stands: turn index, head, last answer, runs."""
+        relation = self._input.relation
+        return SessionSummary(
+            session_id=self._input.session_id,
+            title=self._input.title,
+            parent_session_id=(
+                relation.parent_session_id if isinstance(relation, ChildRelation) else None
+            ),
+            turn_index=self._turn_index,
+            head_revision=self._head.head_revision if self._head else None,
+            checkpoint_ref=self._head.checkpoint_ref if self._head else None,
+            leaf_node_id=self._head.leaf_node_id if self._head else None,
+            last_answer_excerpt=self._last_excerpt,
+            run_count=self._run_count,
+            queued=len(self._queue),
+            in_flight=self._in_flight,
+            model_calls=self._model_calls,
+            tool_calls=self._tool_calls,
+            last_error=self._last_error,
+        )
+
+    @workflow.query(name="usage")
+    def usage(self) -> SessionUsageReport:
+        """The session's usage report, from the ledger the workflow keeps from turn outcomes."""
+        return usage_report(self._ledger)
+
+    # -- turns ---------------------------------------------------------------------------------
+
+    def _enqueue_update(self, text: str) -> int:
+        ticket = self._next_ticket
+        self._next_ticket += 1
+        self._updates_this_run += 1
+        self._queue.append(_Queued(text, ticket))
+        self._publish_details()
+        return ticket
+
+    async def _run_next(self) -> None:
+        item = self._queue.popleft()
+        self._in_flight = True
+        self._publish_details()
+        try:
+            outcome = await self._run_turn(item.text)
+        except (ActivityError, ChildWorkflowError, ApplicationError) as err:
+            self._last_error = _describe(err)
+            workflow.logger.warning("session %s: turn failed: %s", self._input.session_id,
+                                    self._last_error)
+            if item.ticket is not None:
+                self._results[item.ticket] = err
+        else:
+            self._last_error = None
+            if item.ticket is not None:
+                self._results[item.ticket] = outcome
+        finally:
+            self._in_flight = False
+            self._publish_details()
+
+    async def _run_turn(self, text: str) -> TurnOutcome:
+        turn_index = self._turn_index + 1
+        request = TurnRequest(
+            session_id=self._input.session_id,
+            turn_index=turn_index,
+            turn_id=str(workflow.uuid4()),
+            started_at=workflow.now(),
+            user_text=text,
+            policy=self._input.policy,
+            base=self._head,
+            start_snapshot_ref=self._snapshot_ref if self._head is None else None,
+        )
+        summary = turn_summary(turn_index, text)
+        for _round in range(MAX_CHILD_ROUNDS):
+            outcome = await self._execute_turn(request, summary)
+            self._absorb(outcome)
+            if outcome.status == "completed":
+                self._turn_index = outcome.turn_index
+                self._last_excerpt = outcome.answer_excerpt
+                self._upsert_search_attributes(initial=False)
+                return outcome
+            results = await self._run_children(outcome.child_requests)
+            request = request.model_copy(update={"base": self._head, "child_results": results})
+        raise ApplicationError(
+            f"turn {turn_index} still awaited sub-agents after {MAX_CHILD_ROUNDS} rounds",
+            type="ContractError",
+            non_retryable=True,
+        )
+
+    async def _execute_turn(self, request: TurnRequest, summary: str) -> TurnOutcome:
+        timeouts = self._input.timeouts
+        outcome: TurnOutcome = await workflow.execute_activity(
+            RUN_TURN_ACTIVITY,
+            request,
+            result_type=TurnOutcome,
+            summary=summary,
+            start_to_close_timeout=timeouts.start_to_close,
+            heartbeat_timeout=timeouts.heartbeat,
+            retry_policy=RetryPolicy(
+                initial_interval=timeouts.retry_initial,
+                maximum_interval=timeouts.retry_maximum,
+                maximum_attempts=timeouts.max_attempts,
+                non_retryable_error_types=list(NON_RETRYABLE_ERROR_TYPES),
+            ),
+        )
+        return outcome
+
+    def _absorb(self, outcome: TurnOutcome) -> None:
+        """Take the new head and the usage deltas of one attempt's commit."""
+        receipt = outcome.receipt
+        self._head = HeadRef(
+            head_revision=receipt.head_revision,
+            checkpoint_ref=receipt.checkpoint_ref,
+            leaf_node_id=receipt.leaf_node_id,
+        )
+        self._ledger = merge_ledger(self._ledger, outcome.usage_deltas)
+        if outcome.status == "completed":
+            # The completed outcome counts the whole turn, continuations included.
+            self._model_calls += outcome.model_calls
+            self._tool_calls += outcome.tool_calls
+
+    # -- sub-agents ----------------------------------------------------------------------------
+
+    async def _run_children(self, requests: list[ChildRequest]) -> list[ChildResult]:
+        return list(await asyncio.gather(*(self._run_child(r) for r in requests)))
+
+    async def _run_child(self, req: ChildRequest) -> ChildResult:
+        failed = ChildResult(child_session_id=req.child_session_id, tool_call_id=req.tool_call_id,
+                             answer="")
+        try:
+            child_input = SessionInput(
+                session_id=req.child_session_id,
+                policy=req.policy,
+                start=SnapshotStart(snapshot_ref=req.snapshot_ref),
+                relation=ChildRelation(
+                    parent_session_id=self._input.session_id, tool_call_id=req.tool_call_id
+                ),
+                title=" ".join(req.task.split())[:200],
+                first_message=req.task,
+                timeouts=self._input.timeouts,
+                search_attributes=self._input.search_attributes,
+            )
+        except ValidationError as err:
+            return failed.model_copy(update={"answer": f"sub-agent refused: {err}"})
+        try:
+            end = await workflow.execute_child_workflow(
+                SessionWorkflow.run,
+                child_input,
+                id=workflow_id(req.child_session_id),
+                static_summary=f"sub-agent · {child_input.title[:SUMMARY_TEXT_CHARS]}",
+            )
+        except ChildWorkflowError as err:
+            return failed.model_copy(update={"answer": f"sub-agent failed: {_describe(err)}"})
+        answer = end.answer
+        if end.error is not None:
+            answer = f"{answer}\n(sub-agent error: {end.error})"
+        return ChildResult(
+            child_session_id=req.child_session_id,
+            tool_call_id=req.tool_call_id,
+            answer=answer,
+            usage=end.ledger,
+        )
+
+    # -- continue-as-new, UI -------------------------------------------------------------------
+
+    def _continue_as_new_due(self) -> bool:
+        return (
+            workflow.info().is_continue_as_new_suggested()
+            or self._updates_this_run >= self._input.max_updates_per_run
+        )
+
+    def _carry_input(self) -> SessionInput:
+        carry = SessionCarry(
+            head=self._head,
+            turn_index=self._turn_index,
+            queued=[QueuedMessage(text=q.text) for q in self._queue],
+            ledger=self._ledger,
+            last_excerpt=self._last_excerpt,
+            run_count=self._run_count + 1,
+            model_calls=self._model_calls,
+            tool_calls=self._tool_calls,
+            snapshot_ref=self._snapshot_ref if self._head is None else None,
+        )
+        return self._input.model_copy(update={"start": CarryStart(carry=carry),
+                                              "first_message": None})
+
+    def _upsert_search_attributes(self, *, initial: bool) -> None:
+        if not self._input.search_attributes:
+            return
+        updates: list[SearchAttributeUpdate[Any]] = [
+            _search.TURN_INDEX.value_set(self._turn_index)
+        ]
+        if initial:
+            updates += [
+                _search.SESSION_ID.value_set(self._input.session_id),
+                _search.MODEL.value_set(self._input.policy.model),
+            ]
+            if isinstance(self._input.relation, ChildRelation):
+                updates.append(
+                    _search.PARENT_SESSION_ID.value_set(self._input.relation.parent_session_id)
+                )
+        workflow.upsert_search_attributes(updates)
+
+    def _publish_details(self) -> None:
+        workflow.set_current_details(render_details(self.summary(), self._ledger))
+
+
+def _describe(err: BaseException) -> str:
+    """The innermost message of a Temporal failure chain, which names what actually went wrong."""
+    parts: list[str] = []
+    current: BaseException | None = err
+    while current is not None and len(parts) < 4:
+        parts.append(str(current))
+        current = current.__cause__
+    return parts[-1] if parts else type(err).__name__

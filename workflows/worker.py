@@ -1,0 +1,137 @@
+"""Run a worker that serves session workflows and turn activities.
+
+``python -m workflows.worker --target 127.0.0.1:7233 --task-queue lash-sessions --store
+sqlite:///lash.db``. Provider credentials and knobs come from the environment only (OPENAI_API_KEY,
+OPENAI_BASE_URL, LASH_SCRIPTED_SCRIPT, LASH_SCRIPTED_CALL_LOG, LASH_SCRIPTED_DELAY_S), so they
+never travel in workflow inputs, history or the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Mapping
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.agent.providers import (
+    OpenAIProvider,
+    ProviderFactory,
+    ProviderRegistry,
+    ScriptedProvider,
+)
+from activities.turn import TurnActivities
+from checkpoint.errors import LashError
+from checkpoint.store import CheckpointStore, open_store, redact_url
+from workflows.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect
+from workflows.plugin import LashPlugin
+
+READY_LINE = "lash-temporal worker ready"
+"""Printed (and flushed) once the worker polls, so a parent process knows it can go on."""
+
+_log = logging.getLogger("lash.worker")
+
+
+def default_providers(openai_key_env: str = "OPENAI_API_KEY") -> ProviderRegistry:
+    """``scripted`` (configured from LASH_SCRIPTED_*) and ``openai`` (key from the environment)."""
+    factories: Mapping[str, ProviderFactory] = {
+        "scripted": ScriptedProvider.from_env,
+        "openai": lambda: OpenAIProvider.from_env(openai_key_env),
+    }
+    return ProviderRegistry(factories)
+
+
+def build_worker(
+    client: Client,
+    store: CheckpointStore,
+    *,
+    task_queue: str = DEFAULT_TASK_QUEUE,
+    providers: ProviderRegistry | None = None,
+    max_concurrent_activities: int = 64,
+    max_concurrent_workflow_tasks: int | None = None,
+) -> Worker:
+    """A worker for session workflows and the turn activity over ``store``."""
+    activities = TurnActivities(store, providers=providers or default_providers())
+    return Worker(
+        client,
+        task_queue=task_queue,
+        plugins=[LashPlugin(activities)],
+        max_concurrent_activities=max_concurrent_activities,
+        max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
+    )
+
+
+async def run_worker(
+    *,
+    store_url: str,
+    target: str = DEFAULT_TARGET,
+    namespace: str = "default",
+    task_queue: str = DEFAULT_TASK_QUEUE,
+    providers: ProviderRegistry | None = None,
+    max_concurrent_activities: int = 64,
+    stop: asyncio.Event | None = None,
+    install_signal_handlers: bool = False,
+) -> None:
+    """Serve until ``stop`` is set (or SIGINT/SIGTERM when asked), then drain, close the store."""
+    store = await open_store(store_url)
+    stop = stop or asyncio.Event()
+    if install_signal_handlers:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # Windows
+                loop.add_signal_handler(sig, stop.set)
+    try:
+        client = await connect(target, namespace=namespace)
+        worker = build_worker(
+            client, store, task_queue=task_queue, providers=providers,
+            max_concurrent_activities=max_concurrent_activities,
+        )
+        async with worker:
+            print(READY_LINE, flush=True)
+            _log.info("serving task queue %s with store %s", task_queue, redact_url(store_url))
+            await stop.wait()
+    finally:
+        await store.close()
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m workflows.worker", description=__doc__)
+    parser.add_argument("--target", default=DEFAULT_TARGET, help="Temporal frontend host:port")
+    parser.add_argument("--namespace", default="default")
+    parser.add_argument("--task-queue", default=DEFAULT_TASK_QUEUE)
+    parser.add_argument("--store", required=True, help="sqlite:///file.db or postgresql://...")
+    parser.add_argument("--openai-key-env", default="OPENAI_API_KEY",
+                        help="environment variable that holds the openai provider's key")
+    parser.add_argument("--max-concurrent-activities", type=int, default=64)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m workflows.worker``; expected failures print one line."""
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        asyncio.run(
+            run_worker(
+                store_url=args.store,
+                target=args.target,
+                namespace=args.namespace,
+                task_queue=args.task_queue,
+                providers=default_providers(args.openai_key_env),
+                max_concurrent_activities=args.max_concurrent_activities,
+                install_signal_handlers=True,
+            )
+        )
+    except LashError as err:
+        print(f"lash-temporal worker: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
