@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from pydantic import AfterValidator
+
 from checkpoint.errors import ModelError
 
-from ._serde import SORTED_KEYS, U64, OpaqueJson, SerdeModel
+from ._serde import SORTED_KEYS, U64, OpaqueJson, SerdeModel, sorted_map
 
 
 class ToolStateGenerationMismatch(ModelError):
@@ -25,10 +27,18 @@ class ToolStateGenerationMismatch(ModelError):
         )
 
 
+def _sort_availability_modes(manifest: Any) -> Any:
+    """``ToolAvailabilityConfig.modes`` is a HashMap in lash; write it sorted (spec §0.1.7)."""
+    availability = manifest.get("availability") if type(manifest) is dict else None
+    if type(availability) is dict and type(availability.get("modes")) is dict:
+        availability["modes"] = sorted_map(availability["modes"])
+    return manifest
+
+
 class ToolStateEntry(SerdeModel):
     """``{manifest, source_id}``; the manifest is kept opaque (its key order as written)."""
 
-    manifest: OpaqueJson
+    manifest: Annotated[OpaqueJson, AfterValidator(_sort_availability_modes)]
     source_id: str
 
 
