@@ -54,9 +54,18 @@ def build_worker(
     providers: ProviderRegistry | None = None,
     max_concurrent_activities: int = 64,
     max_concurrent_workflow_tasks: int | None = None,
+    execution_state_key: bytes | None = None,
 ) -> Worker:
-    """A worker for session workflows and the turn activity over ``store``."""
-    activities = TurnActivities(store, providers=providers or default_providers())
+    """A worker for session workflows and the turn activity over ``store``.
+
+    ``execution_state_key`` signs code-mode interpreter state; None reads it from the
+    environment (LASH_EXECUTION_STATE_KEY).
+    """
+    activities = TurnActivities(
+        store,
+        providers=providers or default_providers(),
+        execution_state_key=execution_state_key,
+    )
     return Worker(
         client,
         task_queue=task_queue,
