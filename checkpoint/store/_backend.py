@@ -56,6 +56,7 @@ class UsageRow:
 
     operation_id: str
     ordinal: int
+    head_revision: int
     source: str
     model: str
     input_tokens: int

@@ -44,6 +44,7 @@ from checkpoint.store._backend import Backend, UsageRow
 from checkpoint.store._commit import apply_commit, payload_hash
 from checkpoint.store._gc import GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
+from checkpoint.store._node_cache import NodeCache
 from checkpoint.store._session import SessionPersistence
 from checkpoint.store._url import redact_url
 
@@ -60,6 +61,7 @@ class CheckpointStore:
         profile: CompressionProfile = CompressionProfile.BALANCED,
         unavailable: tuple[type[BaseException], ...] = (),
         driver_errors: tuple[type[BaseException], ...] = (),
+        node_cache_size: int = 20_000,
     ) -> None:
         self.backend = backend
         self.retention = retention
@@ -70,6 +72,7 @@ class CheckpointStore:
         self._ready = False
         self._setup_lock = asyncio.Lock()
         self._commits = 0
+        self._node_cache = NodeCache(node_cache_size)
 
     @property
     def url(self) -> str:
@@ -144,7 +147,7 @@ class CheckpointStore:
         head = rows.head
         meta = SessionHeadMeta.model_validate_json(head.head_json)
         graph_leaf = leaf if active and leaf is not None else head.leaf_node_id
-        graph = SessionGraph.model_validate_json(graph_json(rows.nodes, graph_leaf))
+        graph = SessionGraph.from_nodes(self._node_cache.parse(rows.nodes), graph_leaf)
         checkpoint = (
             await self.load_checkpoint(head.checkpoint_ref) if head.checkpoint_ref else None
         )

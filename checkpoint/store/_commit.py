@@ -159,12 +159,12 @@ async def apply_commit(
         await tx.detach_all(session_id)
     if writes:
         await tx.write_nodes(session_id, writes)
+    revision = actual + 1
     await tx.insert_usage(session_id, [
-        UsageRow(operation_id, i, e.source, e.model, e.usage.input_tokens, e.usage.output_tokens,
-                 e.usage.cached_input_tokens, e.usage.reasoning_tokens)
+        UsageRow(operation_id, i, revision, e.source, e.model, e.usage.input_tokens,
+                 e.usage.output_tokens, e.usage.cached_input_tokens, e.usage.reasoning_tokens)
         for i, e in enumerate(commit.usage_deltas)
     ])
-    revision = actual + 1
     checkpoint_ref = checkpoint.manifest_blob.ref
     meta = SessionHeadMeta(
         session_id=session_id, head_revision=revision, config=commit.config,

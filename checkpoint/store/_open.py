@@ -25,24 +25,36 @@ _SYNCHRONOUS = {"full", "normal", "extra", "off"}
 class _Options(TypedDict):
     retention: timedelta | None
     auto_gc_every: int | None
+    node_cache_size: int
 
 
 async def open_store(
     url: str, *, retention: timedelta | None = None, auto_gc_every: int | None = None,
+    node_cache_size: int = 20_000,
 ) -> CheckpointStore:
     """Open (and set up) the store at ``url``. Unknown schemes or bad URLs raise
-    ``StoreUnavailableError`` naming the URL (password masked)."""
-    store = make_store(url, retention=retention, auto_gc_every=auto_gc_every)
+    ``StoreUnavailableError`` naming the URL (password masked).
+
+    ``retention``: GC keeps checkpoints committed within it (default: all, see ``_gc``).
+    ``auto_gc_every``: run GC after every N commits of this store object (default: never).
+    ``node_cache_size``: parsed nodes kept to speed up loads (0: none, see ``_node_cache``).
+    """
+    store = make_store(
+        url, retention=retention, auto_gc_every=auto_gc_every, node_cache_size=node_cache_size
+    )
     return await store.setup()
 
 
 def make_store(
     url: str, *, retention: timedelta | None = None, auto_gc_every: int | None = None,
+    node_cache_size: int = 20_000,
 ) -> CheckpointStore:
     """The store for ``url``, not yet connected (it connects on first use)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    options = _Options(retention=retention, auto_gc_every=auto_gc_every)
+    options = _Options(
+        retention=retention, auto_gc_every=auto_gc_every, node_cache_size=node_cache_size
+    )
     if scheme == "memory":
         return CheckpointStore(
             MemoryBackend(url), profile=CompressionProfile.LOW_LATENCY, **options

@@ -12,7 +12,8 @@ Tables (one store serves many sessions):
   left out (still stored, not loaded); ``tombstoned`` hides a node until ``vacuum`` deletes it.
 - ``lash_blobs``: content-addressed blobs (stored envelope bytes), shared by all sessions.
 - ``lash_blob_roots``: blobs a session asked to keep (e.g. a child's start snapshot).
-- ``lash_usage``: usage rows, each with an identity (operation id, ordinal), inserted once.
+- ``lash_usage``: usage rows, each with an identity (operation id, ordinal), inserted once,
+  ordered by the revision that wrote them.
 - ``lash_receipts``: operation id -> the first commit's result (exactly-once), also the list of
   every checkpoint a session committed, which GC keeps for workflow histories.
 - ``lash_session_meta`` and ``lash_effects`` (the mid-turn effect journal).
@@ -41,8 +42,10 @@ class Migration:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _both(*statements: str, blob: str, serial: str, real: str) -> tuple[str, ...]:
-    return tuple(s.format(BLOB=blob, SERIAL=serial, REAL=real) for s in statements)
+def _dialect(*statements: str, blob: str, real: str, keyed: str) -> tuple[str, ...]:
+    """``keyed`` ends a table whose primary key is its only key (SQLite: WITHOUT ROWID, so the
+    key is not stored twice)."""
+    return tuple(s.format(BLOB=blob, REAL=real, KEYED=keyed) for s in statements)
 
 
 _V1 = (
@@ -54,7 +57,7 @@ _V1 = (
         leaf_node_id TEXT,
         node_count BIGINT NOT NULL,
         next_seq BIGINT NOT NULL,
-        updated_at {REAL} NOT NULL)""",
+        updated_at {REAL} NOT NULL){KEYED}""",
     """CREATE TABLE IF NOT EXISTS lash_nodes (
         session_id TEXT NOT NULL,
         node_id TEXT NOT NULL,
@@ -63,30 +66,30 @@ _V1 = (
         node_json TEXT NOT NULL,
         attached SMALLINT NOT NULL DEFAULT 1,
         tombstoned SMALLINT NOT NULL DEFAULT 0,
-        PRIMARY KEY (session_id, node_id))""",
+        PRIMARY KEY (session_id, node_id)){KEYED}""",
     "CREATE INDEX IF NOT EXISTS lash_nodes_by_seq ON lash_nodes (session_id, seq)",
     """CREATE TABLE IF NOT EXISTS lash_blobs (
         ref TEXT PRIMARY KEY,
         kind TEXT NOT NULL,
         content {BLOB} NOT NULL,
-        created_at {REAL} NOT NULL)""",
+        created_at {REAL} NOT NULL){KEYED}""",
     """CREATE TABLE IF NOT EXISTS lash_blob_roots (
         session_id TEXT NOT NULL,
         ref TEXT NOT NULL,
         created_at {REAL} NOT NULL,
-        PRIMARY KEY (session_id, ref))""",
+        PRIMARY KEY (session_id, ref)){KEYED}""",
     """CREATE TABLE IF NOT EXISTS lash_usage (
-        id {SERIAL},
         session_id TEXT NOT NULL,
         operation_id TEXT NOT NULL,
         ordinal INTEGER NOT NULL,
+        head_revision BIGINT NOT NULL,
         source TEXT NOT NULL,
         model TEXT NOT NULL,
         input_tokens BIGINT NOT NULL,
         output_tokens BIGINT NOT NULL,
         cached_input_tokens BIGINT NOT NULL,
         reasoning_tokens BIGINT NOT NULL,
-        UNIQUE (session_id, operation_id, ordinal))""",
+        PRIMARY KEY (session_id, operation_id, ordinal)){KEYED}""",
     """CREATE TABLE IF NOT EXISTS lash_receipts (
         session_id TEXT NOT NULL,
         operation_id TEXT NOT NULL,
@@ -95,25 +98,25 @@ _V1 = (
         checkpoint_ref TEXT NOT NULL,
         leaf_node_id TEXT,
         committed_at {REAL} NOT NULL,
-        PRIMARY KEY (session_id, operation_id))""",
+        PRIMARY KEY (session_id, operation_id)){KEYED}""",
     """CREATE TABLE IF NOT EXISTS lash_session_meta (
         session_id TEXT PRIMARY KEY,
-        meta_json TEXT NOT NULL)""",
+        meta_json TEXT NOT NULL){KEYED}""",
     """CREATE TABLE IF NOT EXISTS lash_effects (
         session_id TEXT NOT NULL,
         turn_id TEXT NOT NULL,
         effect_key TEXT NOT NULL,
         outcome_json TEXT NOT NULL,
         created_at {REAL} NOT NULL,
-        PRIMARY KEY (session_id, turn_id, effect_key))""",
+        PRIMARY KEY (session_id, turn_id, effect_key)){KEYED}""",
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "sessions, nodes, blobs, usage rows, receipts, meta, effect journal",
-        _both(*_V1, blob="BLOB", serial="INTEGER PRIMARY KEY AUTOINCREMENT", real="REAL"),
-        _both(*_V1, blob="BYTEA", serial="BIGSERIAL PRIMARY KEY", real="DOUBLE PRECISION"),
+        _dialect(*_V1, blob="BLOB", real="REAL", keyed=" WITHOUT ROWID"),
+        _dialect(*_V1, blob="BYTEA", real="DOUBLE PRECISION", keyed=""),
     ),
 )
 """Append-only. Never edit a released entry; add a new one."""

@@ -59,8 +59,8 @@ _RECEIPT_COLUMNS = (
     "operation_id, payload_hash, head_revision, checkpoint_ref, leaf_node_id, committed_at"
 )
 _USAGE_COLUMNS = (
-    "operation_id, ordinal, source, model, input_tokens, output_tokens, cached_input_tokens, "
-    "reasoning_tokens"
+    "operation_id, ordinal, head_revision, source, model, input_tokens, output_tokens, "
+    "cached_input_tokens, reasoning_tokens"
 )
 _VISIBLE = "attached = 1 AND tombstoned = 0"
 
@@ -143,7 +143,9 @@ class SqlReads(SqlBase):
 
     async def read_usage(self, session_id: str) -> list[UsageRow]:
         rows = await self.fetch(
-            f"SELECT {_USAGE_COLUMNS} FROM lash_usage WHERE session_id = ? ORDER BY id", session_id
+            f"SELECT {_USAGE_COLUMNS} FROM lash_usage WHERE session_id = ? "
+            "ORDER BY head_revision, ordinal",
+            session_id,
         )
         return [UsageRow(*r) for r in rows]
 
@@ -228,7 +230,8 @@ class SqlWrites(SqlBase, WriteTx):
     async def insert_usage(self, session_id: str, rows: list[UsageRow]) -> None:
         await self.r.executemany(
             self.d.q(
-                f"INSERT INTO lash_usage (session_id, {_USAGE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) "
+                f"INSERT INTO lash_usage (session_id, {_USAGE_COLUMNS}) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT (session_id, operation_id, ordinal) DO NOTHING"
             ),
             [(session_id, *(getattr(u, f) for f in UsageRow.__slots__)) for u in rows],

@@ -11,7 +11,7 @@ from checkpoint.store import MIGRATIONS, make_store
 from checkpoint.store._schema import pending
 
 RELEASED = {
-    1: "173bffd5f5b2390f6d131dd75085e25d0c2de34ce3051f3629638ea7960320d4",
+    1: "34b30095d20d61f8909d31a65d29d1ea898c8b8a137d4027201a75e9b5ec4944",
 }
 
 

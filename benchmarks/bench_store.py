@@ -1,0 +1,319 @@
+"""Checkpoint store cost per turn, against LangGraph's SqliteSaver on the same conversation.
+
+Workload: each turn adds one 200-character user message and one 400-character reply. For session
+lengths 10, 1,000 and 10,000 turns (long sessions are built with large batched commits), it
+times ``PER_TURN`` single-turn commits at that length and prints bytes written per turn (growth
+of the database: SQLite file after a WAL checkpoint; PostgreSQL relation sizes), commit latency
+p50/p99, and the time to load the head of the 1,000-turn session. LangGraph runs a
+``MessagesState`` graph whose one node appends the reply, on a file ``SqliteSaver``.
+
+PostgreSQL runs when LASH_BENCH_POSTGRES_URL or LASH_TEST_POSTGRES_URL is set (in a throw-away
+schema). Figures are printed, never asserted; ratios are within one run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from checkpoint.model import (
+    Append,
+    HydratedSessionCheckpoint,
+    PersistedSessionConfig,
+    PersistedTurnState,
+    RuntimeCommit,
+    SessionNodeRecord,
+    TokenLedgerEntry,
+    TokenUsage,
+)
+from checkpoint.store import CheckpointStore, make_store, state_from_read
+
+LENGTHS = (10, 1_000, 10_000)
+PER_TURN = 40
+BATCH_TURNS = 500
+LOAD_REPEATS = 15
+USER = ("The quick brown fox asks about durable agent sessions on Temporal. " * 4)[:200]
+REPLY = ("A turn is durable once its commit lands; retries return the first receipt. " * 6)[:400]
+CONFIG = PersistedSessionConfig(
+    provider_id="scripted", configured_model="bench", context_window=200_000,
+    execution_mode="standard",
+)
+USAGE = TokenUsage(input_tokens=120, output_tokens=80, cached_input_tokens=0, reasoning_tokens=0)
+
+
+def _node(node_id: str, parent: str | None, role: str, kind: str, text: str) -> dict[str, Any]:
+    data: dict[str, Any] = {"node_id": node_id}
+    if parent is not None:
+        data["parent_node_id"] = parent
+    data.update(timestamp="2026-05-19T09:12:03.512734+00:00", kind="event", event={
+        "Conversation": {"id": node_id, "role": role, "parts": [
+            {"id": f"{node_id}.p0", "kind": kind, "content": text, "prune_state": "Intact"}]}})
+    return data
+
+
+def turn_nodes(turn: int) -> list[SessionNodeRecord]:
+    """The two nodes of turn ``turn`` (ids shaped like lash's ``m`` + 32 hex)."""
+    user, reply = f"m{turn:016x}{'0' * 16}", f"m{turn:016x}{'1' * 16}"
+    parent = f"m{turn - 1:016x}{'1' * 16}" if turn > 1 else None
+    return [
+        SessionNodeRecord.model_validate(_node(user, parent, "User", "Text", USER)),
+        SessionNodeRecord.model_validate(_node(reply, user, "Assistant", "Prose", REPLY)),
+    ]
+
+
+def make_commit(session: str, first: int, last: int, expected: int | None) -> RuntimeCommit:
+    nodes = [n for t in range(first, last + 1) for n in turn_nodes(t)]
+    return RuntimeCommit(
+        session_id=session, expected_head_revision=expected, config=CONFIG,
+        graph=Append(nodes=nodes, leaf_node_id=nodes[-1].node_id),
+        checkpoint=HydratedSessionCheckpoint(turn_state=PersistedTurnState(turn_index=last)),
+        usage_deltas=[TokenLedgerEntry(source="turn", model="bench", usage=USAGE)],
+        operation_id=f"{session}:{first}-{last}",
+    )
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class Ours:
+    """One backend of our store; ``size()`` is the bytes it occupies now."""
+
+    def __init__(
+        self, name: str, store: CheckpointStore, size: Callable[[], Any],
+        settle: Callable[[], Any] | None = None,
+    ) -> None:
+        self.name, self.store, self._size, self._settle = name, store, size, settle
+
+    async def size(self) -> int:
+        return int(await self._size())
+
+    async def build(self, session: str, turns: int) -> int:
+        """Commit ``turns`` turns in batches; returns the head revision."""
+        revision: int | None = None
+        for first in range(1, turns + 1, BATCH_TURNS):
+            last = min(turns, first + BATCH_TURNS - 1)
+            receipt = await self.store.commit_runtime_state(
+                make_commit(session, first, last, revision)
+            )
+            revision = receipt.head_revision
+        return revision or 0
+
+    async def measure(self, length: int) -> dict[str, float]:
+        session = f"s{length}"
+        revision = await self.build(session, length)
+        if self._settle is not None:
+            await self._settle()
+        before = await self.size()
+        latencies = []
+        for t in range(length + 1, length + PER_TURN + 1):
+            commit = make_commit(session, t, t, revision)
+            start = time.perf_counter()
+            receipt = await self.store.commit_runtime_state(commit)
+            latencies.append(time.perf_counter() - start)
+            revision = receipt.head_revision
+        grown = await self.size() - before
+        return {"bytes": grown / PER_TURN, "p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99)}
+
+    async def load_head(self, session: str) -> tuple[float, float]:
+        """Median time to load the session into a state: (cold, warm node cache)."""
+        cold_store = make_store(self.store.backend.url, node_cache_size=0)
+        cold_store.backend = self.store.backend
+        cold_store._ready = True
+        return await _load(cold_store, session), await _load(self.store, session)
+
+
+async def _load(store: CheckpointStore, session: str) -> float:
+    times = []
+    for _ in range(LOAD_REPEATS):
+        start = time.perf_counter()
+        read = await store.load_session(session)
+        assert read is not None
+        state_from_read(read)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def sqlite_size(path: Path, store: CheckpointStore) -> Callable[[], Any]:
+    async def size() -> int:
+        backend: Any = store.backend
+        await asyncio.to_thread(backend.conn.execute, "PRAGMA wal_checkpoint(TRUNCATE)")
+        return path.stat().st_size + _wal(path)
+    return size
+
+
+def _wal(path: Path) -> int:
+    wal = path.with_name(path.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def postgres_size(url: str) -> Callable[[], Any]:
+    async def size() -> int:
+        import psycopg
+
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            cur = await conn.execute(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+            )
+            row = await cur.fetchone()
+            return int(row[0]) if row else 0
+    return size
+
+
+def postgres_settle(url: str) -> Callable[[], Any]:
+    """After a batched build: VACUUM ANALYZE, what autovacuum does to a long-lived database."""
+    async def settle() -> None:
+        import psycopg
+
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await conn.execute("VACUUM ANALYZE")
+    return settle
+
+
+class LangGraph:
+    """LangGraph's MessagesState graph with a node that appends the reply, on SqliteSaver."""
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        from langchain_core.messages import AIMessage
+        from langgraph.checkpoint.sqlite import SqliteSaver
+        from langgraph.graph import END, START, MessagesState, StateGraph
+
+        self.path = path
+        self.conn = sqlite3.connect(path, check_same_thread=False)
+        self.saver = SqliteSaver(self.conn)
+
+        def reply(state: MessagesState) -> dict[str, Any]:
+            return {"messages": [AIMessage(content=REPLY)]}
+
+        builder = StateGraph(MessagesState)
+        builder.add_node("reply", reply)
+        builder.add_edge(START, "reply")
+        builder.add_edge("reply", END)
+        self.graph = builder.compile(checkpointer=self.saver)
+
+    def size(self) -> int:
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return self.path.stat().st_size + _wal(self.path)
+
+    def measure(self, length: int, per_turn: int) -> dict[str, float]:
+        from langchain_core.messages import AIMessage, HumanMessage
+
+        config: Any = {"configurable": {"thread_id": f"t{length}"}}
+        history: list[Any] = []
+        for _ in range(length):
+            history += [HumanMessage(content=USER), AIMessage(content=REPLY)]
+        self.graph.update_state(config, {"messages": history})
+        before = self.size()
+        latencies = []
+        for _ in range(per_turn):
+            start = time.perf_counter()
+            self.graph.invoke({"messages": [HumanMessage(content=USER)]}, config)
+            latencies.append(time.perf_counter() - start)
+        grown = self.size() - before
+        return {"bytes": grown / per_turn, "p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99)}
+
+    def load_head(self, length: int) -> float:
+        config: Any = {"configurable": {"thread_id": f"t{length}"}}
+        times = []
+        for _ in range(LOAD_REPEATS):
+            start = time.perf_counter()
+            snapshot = self.graph.get_state(config)
+            assert len(snapshot.values["messages"]) >= 2 * length
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+
+def _row(name: str, length: int, m: dict[str, float], new: float) -> None:
+    size = f"{m['bytes']:>12,.0f} B/turn ({m['bytes'] / new:6.2f}x new)"
+    print(f"  {name:<10} {length:>6} turns: {size}   commit p50 {m['p50'] * 1e3:7.2f} ms"
+          f"  p99 {m['p99'] * 1e3:7.2f} ms", flush=True)
+
+
+async def _ours(name: str, ours: Ours, new: float, results: dict[str, Any]) -> None:
+    for length in LENGTHS:
+        m = await ours.measure(length)
+        results[(name, length)] = m
+        _row(name, length, m, new)
+    cold, warm = await ours.load_head("s1000")
+    results[(name, "load")] = (cold, warm)
+    print(f"  {name:<10} load the 1,000-turn session into a state: cold {cold * 1e3:.2f} ms,"
+          f" warm node cache {warm * 1e3:.2f} ms", flush=True)
+
+
+async def _run(tmp: Path) -> None:
+    new_text = len(USER) + len(REPLY)
+    new_json = sum(len(n.model_dump_json()) for n in turn_nodes(2))
+    print(f"new content per turn: {new_text} characters of text, {new_json} bytes as node JSON;"
+          f" {PER_TURN} timed commits per length", flush=True)
+    results: dict[Any, Any] = {}
+    store = make_store(f"sqlite:///{tmp / 'ours.db'}")
+    await store.setup()
+    await _ours("sqlite", Ours("sqlite", store, sqlite_size(tmp / "ours.db", store)), new_text,
+                results)
+    await store.close()
+
+    pg_url = os.environ.get("LASH_BENCH_POSTGRES_URL") or os.environ.get("LASH_TEST_POSTGRES_URL")
+    if pg_url:
+        await _postgres(pg_url, new_text, results)
+    else:
+        print("  postgres: skipped (set LASH_BENCH_POSTGRES_URL or LASH_TEST_POSTGRES_URL)")
+
+    lg = LangGraph(tmp / "langgraph.db")
+    for length, per_turn in ((10, PER_TURN), (1_000, 10), (10_000, 3)):
+        m = lg.measure(length, per_turn)
+        results[("langgraph", length)] = m
+        _row("langgraph", length, m, new_text)
+    lg_load = lg.load_head(1_000)
+    print(f"  langgraph  get_state of the 1,000-turn thread: {lg_load * 1e3:.2f} ms")
+    print("ratios (LangGraph / ours, higher is better for ours):")
+    for name in ("sqlite", "postgres"):
+        if (name, "load") not in results:
+            continue
+        cold, warm = results[(name, "load")]
+        lg = {n: results[("langgraph", n)]["bytes"] for n in LENGTHS}
+        ratio = {n: lg[n] / results[(name, n)]["bytes"] for n in LENGTHS}
+        sizes = ", ".join(f"bytes/turn at {n}: x{r:.1f}" for n, r in ratio.items())
+        print(f"  {name}: load head x{lg_load / cold:.2f} cold, x{lg_load / warm:.2f} warm;", sizes)
+        flat = results[(name, 10_000)]["p50"] / results[(name, 10)]["p50"]
+        grow = results[(name, 10_000)]["bytes"] / results[(name, 10)]["bytes"]
+        print(f"  {name}: 10,000 vs 10 turns: commit p50 x{flat:.2f}, bytes/turn x{grow:.2f}")
+
+
+async def _postgres(base_url: str, new: float, results: dict[str, Any]) -> None:
+    import psycopg
+
+    schema = f"lash_bench_{uuid.uuid4().hex[:8]}"
+    async with await psycopg.AsyncConnection.connect(base_url, autocommit=True) as conn:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base_url else "?"
+    url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
+    try:
+        store = make_store(url)
+        await store.setup()
+        ours = Ours("postgres", store, postgres_size(url), postgres_settle(url))
+        await _ours("postgres", ours, new, results)
+        await store.close()
+    finally:
+        async with await psycopg.AsyncConnection.connect(base_url, autocommit=True) as conn:
+            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="lash-bench-store-") as tmp:
+        asyncio.run(_run(Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
