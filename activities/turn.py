@@ -24,7 +24,7 @@ from temporalio.exceptions import ApplicationError
 from activities._session_cache import OpenSession, SessionCache
 from activities.agent._journal import TurnJournal, TurnSummary
 from activities.agent._runtime import SessionRuntime
-from activities.agent.loop import AgentLoop, LoopHooks, LoopResult
+from activities.agent.loop import AgentLoop, LoopHooks, LoopResult, turn_messages
 from activities.agent.providers import ProviderError, ProviderRegistry
 from activities.agent.tools import key_from_env
 from activities.contract import (
@@ -282,7 +282,8 @@ class TurnActivities:
 
     async def _progress(self, turn: _OpenTurn, request: TurnRequest, step: int) -> None:
         """A progress commit after a tool round, only when the messages are resume-safe."""
-        problem = resume_safety_problem(turn.entry.state.session_graph.messages())
+        messages = turn_messages(turn.entry.state, request.session_id, request.turn_id)
+        problem = resume_safety_problem(messages)
         if problem is not None:
             _log.warning("no progress commit at step %s: %s", step, problem)
             return

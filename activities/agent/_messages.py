@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from activities.agent.providers import ChatMessage, ModelReply, ToolCallRequest
@@ -88,27 +89,58 @@ def tool_record(call: ToolCallRequest, output: ToolOutput, duration_ms: int) -> 
     )
 
 
-def to_chat(messages: list[Message]) -> list[ChatMessage]:
+class ChatView:
+    """The conversation in chat form, extended as messages are appended.
+
+    The active read model only grows during turns, so each message is converted once and the
+    per-call cost stays flat however long the session is; a diverged prefix (a re-branch) is
+    rebuilt from scratch.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._ids: list[str] = []
+        self._chat: list[ChatMessage] = []
+        self.chars = 0
+
+    def sync(self, messages: Sequence[Message]) -> tuple[ChatMessage, ...]:
+        """The chat form of ``messages``; converts only the ones not seen yet."""
+        seen = len(self._ids)
+        if seen > len(messages) or (seen and messages[seen - 1].id != self._ids[-1]):
+            self._reset()
+            seen = 0
+        for message in messages[seen:]:
+            converted = _convert(message)
+            self._ids.append(message.id)
+            self._chat.extend(converted)
+            self.chars += sum(len(c.content) for c in converted)
+        return tuple(self._chat)
+
+
+def to_chat(messages: Sequence[Message]) -> list[ChatMessage]:
     """The read model's messages as chat messages; ToolResult parts become ``tool`` messages."""
-    chat: list[ChatMessage] = []
-    for message in messages:
-        texts = [p.content for p in message.parts if p.kind in ("Text", "Prose", "Code", "Output")]
-        if message.role == "Assistant":
-            calls = [
-                ToolCallRequest(id=p.tool_call_id or "", name=p.tool_name or "", args=_args(p))
-                for p in message.parts
-                if p.kind == "ToolCall"
-            ]
-            chat.append(ChatMessage(role="assistant", content="\n".join(texts), tool_calls=calls))
-            continue
-        for part in message.parts:
-            if part.kind == "ToolResult":
-                chat.append(
-                    ChatMessage(role="tool", content=part.content, tool_call_id=part.tool_call_id)
-                )
-        if texts:
-            role = "system" if message.role == "System" else "user"
-            chat.append(ChatMessage(role=role, content="\n".join(texts)))
+    return [chat for message in messages for chat in _convert(message)]
+
+
+def _convert(message: Message) -> list[ChatMessage]:
+    texts = [p.content for p in message.parts if p.kind in ("Text", "Prose", "Code", "Output")]
+    if message.role == "Assistant":
+        calls = [
+            ToolCallRequest(id=p.tool_call_id or "", name=p.tool_name or "", args=_args(p))
+            for p in message.parts
+            if p.kind == "ToolCall"
+        ]
+        return [ChatMessage(role="assistant", content="\n".join(texts), tool_calls=calls)]
+    chat = [
+        ChatMessage(role="tool", content=p.content, tool_call_id=p.tool_call_id)
+        for p in message.parts
+        if p.kind == "ToolResult"
+    ]
+    if texts:
+        role = "system" if message.role == "System" else "user"
+        chat.append(ChatMessage(role=role, content="\n".join(texts)))
     return chat
 
 

@@ -6,8 +6,9 @@ and kept in the worker cache between turns, so a warm session skips unpickling i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from activities.agent._messages import ChatView
 from activities.agent.plugins import NotesPlugin, PluginSession, RememberTool
 from activities.agent.tools import (
     PythonInterpreter,
@@ -26,6 +27,8 @@ class SessionRuntime:
     registry: ToolRegistry
     plugins: PluginSession
     interpreter: PythonInterpreter
+    chat: ChatView = field(default_factory=ChatView)
+    """The conversation in chat form, converted once per message."""
 
     @classmethod
     def build(

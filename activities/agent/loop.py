@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -22,7 +22,6 @@ from activities.agent._messages import (
     assistant_message,
     message_id,
     results_message,
-    to_chat,
     tool_record,
     user_message,
 )
@@ -31,7 +30,13 @@ from activities.agent.providers import ModelProvider, ModelReply, ModelRequest, 
 from activities.agent.tools import ToolContext, ToolOutput, load_signed
 from activities.contract import TurnRequest
 from checkpoint.errors import ContractError
-from checkpoint.model import DerivedIds, PersistedSessionState, TokenUsage, use_id_source
+from checkpoint.model import (
+    DerivedIds,
+    Message,
+    PersistedSessionState,
+    TokenUsage,
+    use_id_source,
+)
 
 _log = logging.getLogger(__name__)
 STOPPED_TEXT = "(stopped: this turn reached its limit of {n} model calls)"
@@ -77,6 +82,17 @@ def _usage(reply: ModelReply) -> TokenUsage:
     )
 
 
+def turn_messages(state: PersistedSessionState, session_id: str, turn_id: str) -> Sequence[Message]:
+    """This turn's messages: the read model from the turn's user message on (earlier turns were
+    resume-safe when they committed, so checking this slice is enough, at a cost flat in length)."""
+    messages = state.session_graph.messages()
+    user_id = message_id(session_id, turn_id, "user")
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index].id == user_id:
+            return messages[index:]
+    return messages
+
+
 class AgentLoop:
     """One turn of one session: provider, live runtime, journal and the state being built."""
 
@@ -110,9 +126,9 @@ class AgentLoop:
 
     def _open_turn(self) -> int:
         """Append the user message unless a progress commit already holds it; the resume step."""
-        present = {m.id for m in self.state.session_graph.messages()}
+        graph = self.state.session_graph
         user_id = self._mid("user")
-        if user_id not in present:
+        if graph.find_node(user_id) is None:
             with use_id_source(self._ids("user", 0)):
                 self.state.append_active_read_delta(
                     [user_message(user_id, self.request.user_text)], []
@@ -121,7 +137,7 @@ class AgentLoop:
             self.state.token_usage = TokenUsage.zero()
             return 0
         step = 0
-        while self._mid(f"a{step}") in present:
+        while graph.find_node(self._mid(f"a{step}")) is not None:
             step += 1
         return step
 
@@ -186,7 +202,8 @@ class AgentLoop:
             turn_index=r.turn_index,
             step=step,
             model=r.policy.model,
-            messages=to_chat(list(self.state.session_graph.messages())),
+            messages=self.runtime.chat.sync(self.state.session_graph.messages()),
+            prompt_chars=self.runtime.chat.chars,
             tools=self.runtime.registry.specs(),
             subagent_depth=r.policy.subagent_depth,
         )
@@ -268,4 +285,4 @@ class AgentLoop:
             self.runtime.plugins.restore(batch.plugin_snapshot)
 
 
-__all__ = ["AgentLoop", "LoopHooks", "LoopResult", "PendingChild"]
+__all__ = ["AgentLoop", "LoopHooks", "LoopResult", "PendingChild", "turn_messages"]

@@ -7,7 +7,8 @@ model whose JSON round-trips exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,17 +70,24 @@ class ToolSpec(_Frozen):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
 
 
-class ModelRequest(_Frozen):
-    """Everything a provider needs for one call; ``session_id``/``turn_id``/``step`` name it."""
+@dataclass(frozen=True)
+class ModelRequest:
+    """Everything a provider needs for one call; ``session_id``/``turn_id``/``step`` name it.
+
+    A plain dataclass, not a model: it is never stored, and the conversation it carries grows
+    with the session, so it is not re-validated on every call.
+    """
 
     session_id: str
     turn_id: str
     turn_index: int
     step: int
     model: str
-    messages: list[ChatMessage]
-    tools: list[ToolSpec] = Field(default_factory=list)
+    messages: Sequence[ChatMessage]
+    tools: Sequence[ToolSpec] = ()
     subagent_depth: int = 0
+    prompt_chars: int | None = None
+    """Characters of content in ``messages`` when the caller already knows (saves a pass)."""
 
 
 class ModelProvider(Protocol):

@@ -129,6 +129,9 @@ def _estimated_usage(
     request: ModelRequest, text: str, calls: list[ToolCallRequest]
 ) -> dict[str, int]:
     """Deterministic token figures (about four characters a token) when the script gives none."""
-    prompt_chars = sum(len(m.content) + 16 for m in request.messages)
+    prompt_chars = request.prompt_chars
+    if prompt_chars is None:
+        prompt_chars = sum(len(m.content) for m in request.messages)
+    prompt_chars += 16 * len(request.messages)
     out_chars = len(text) + sum(len(c.name) + len(json.dumps(c.args)) for c in calls)
     return {"input_tokens": prompt_chars // 4 + 8, "output_tokens": out_chars // 4 + 1}
