@@ -19,6 +19,7 @@ store serves many sessions; ``store.session(id)`` gives a handle bound to one, l
 """
 
 from checkpoint.store._base import CheckpointStore, merge_usage_rows
+from checkpoint.store._errors import NodeNotFoundError
 from checkpoint.store._gc import GcReport
 from checkpoint.store._load import (
     apply_session_checkpoint,
@@ -40,6 +41,7 @@ __all__ = [
     "GcReport",
     "MemoryBackend",
     "Migration",
+    "NodeNotFoundError",
     "SessionPersistence",
     "SessionStore",
     "apply_session_checkpoint",

@@ -42,6 +42,7 @@ from checkpoint.model import (
 )
 from checkpoint.store._backend import Backend, UsageRow
 from checkpoint.store._commit import apply_commit, payload_hash
+from checkpoint.store._errors import NodeNotFoundError
 from checkpoint.store._gc import GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
 from checkpoint.store._node_cache import NodeCache
@@ -170,10 +171,9 @@ class CheckpointStore:
         async with self._guard("load graph at leaf", session_id) as b:
             nodes = await b.read_path(session_id, leaf_node_id, True)
         if not nodes:
-            raise SessionNotFoundError(session_id) if await self.load_head_revision(
-                session_id) is None else BackendError(
-                f"session {session_id!r} has no stored node {leaf_node_id!r}",
-                session_id=session_id)
+            if await self.load_head_revision(session_id) is None:
+                raise SessionNotFoundError(session_id)
+            raise NodeNotFoundError(session_id, leaf_node_id)
         return SessionGraph.model_validate_json(graph_json(nodes, leaf_node_id))
 
     async def load_checkpoint(self, checkpoint_ref: BlobRef) -> HydratedSessionCheckpoint:

@@ -2,7 +2,8 @@
 
 SQLite paths: ``sqlite:///relative/file.db``, ``sqlite:////absolute/file.db`` and
 ``sqlite:///:memory:``; the query ``?synchronous=normal`` trades power-loss durability for speed.
-PostgreSQL URLs go to psycopg as they are (``?pool_max=N`` sets the pool size).
+PostgreSQL URLs go to psycopg as they are, except ``?pool_max=N`` (pool size, default 10) and
+``?open_timeout=S`` (seconds to wait for the server on first use, default 10).
 """
 
 from __future__ import annotations
@@ -87,11 +88,14 @@ def _postgres(url: str, options: _Options) -> CheckpointStore:
     query = dict(parse_qsl(split.query))
     try:
         pool_max = int(query.pop("pool_max", "10"))
+        open_timeout = float(query.pop("open_timeout", "10"))
     except ValueError as exc:
-        raise StoreUnavailableError(redact_url(url), "pool_max must be an integer") from exc
+        raise StoreUnavailableError(
+            redact_url(url), "pool_max and open_timeout must be numbers"
+        ) from exc
     conninfo = urlunsplit(split._replace(query=urlencode(query)))
     return CheckpointStore(
-        PostgresBackend(url, conninfo, max_size=pool_max),
+        PostgresBackend(url, conninfo, max_size=pool_max, open_timeout=open_timeout),
         unavailable=(psycopg.OperationalError, psycopg.errors.ConnectionTimeout,
                      TimeoutError),
         driver_errors=(psycopg.Error,),

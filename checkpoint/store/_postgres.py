@@ -48,15 +48,18 @@ class _Runner:
 class PostgresBackend(Backend):
     """A psycopg AsyncConnectionPool; each operation borrows one connection."""
 
-    def __init__(self, url: str, conninfo: str, max_size: int = 10) -> None:
+    def __init__(
+        self, url: str, conninfo: str, max_size: int = 10, open_timeout: float = 10.0
+    ) -> None:
         self.url = url
+        self._open_timeout = open_timeout
         self._pool = AsyncConnectionPool(
             conninfo, min_size=1, max_size=max_size, open=False,
             kwargs={"autocommit": True}, timeout=30.0,
         )
 
     async def setup(self) -> None:
-        await self._pool.open(wait=True, timeout=10.0)
+        await self._pool.open(wait=True, timeout=self._open_timeout)
         async with self._conn() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             await conn.execute(MIGRATIONS_TABLE)
