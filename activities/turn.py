@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities._heartbeat import Heartbeat
 from activities._session_cache import OpenSession, SessionCache
 from activities.agent._journal import TurnJournal, TurnSummary
 from activities.agent._runtime import SessionRuntime
@@ -101,8 +102,9 @@ class TurnActivities:
     @activity.defn(name=RUN_TURN_ACTIVITY)
     async def run_turn(self, request: TurnRequest) -> TurnOutcome:
         """Run (or resume) one turn and commit it; returns refs and small figures only."""
+        heartbeat = Heartbeat().start()
         try:
-            return await self._run(request)
+            return await self._run(request, heartbeat)
         except _FATAL as exc:
             raise ApplicationError(
                 f"turn {request.turn_index} of session {request.session_id!r} cannot run: {exc}",
@@ -113,11 +115,21 @@ class TurnActivities:
             raise ApplicationError(
                 str(exc), type="ProviderError", non_retryable=not exc.retryable
             ) from exc
+        finally:
+            await heartbeat.stop()
 
     # --- the turn -------------------------------------------------------------------------------
 
-    async def _run(self, request: TurnRequest) -> TurnOutcome:
+    async def _run(self, request: TurnRequest, heartbeat: Heartbeat) -> TurnOutcome:
         sid, tid = request.session_id, request.turn_id
+        if activity.in_activity() and activity.info().attempt > 1:
+            previous = activity.info().heartbeat_details
+            _log.info(
+                "turn %s attempt %s resumes (last heartbeat %s)",
+                tid,
+                activity.info().attempt,
+                previous[0] if previous else None,
+            )
         journal = await TurnJournal(self.store, sid, tid).load()
         final_op = f"{sid}:{tid}:final"
         done = await self.store.load_receipt(sid, final_op)
@@ -128,9 +140,9 @@ class TurnActivities:
             return self._completed(request, done, summary)
         provider = self.providers.get(request.policy.provider)
         turn = _OpenTurn(await self._open(request))
-        hooks = LoopHooks(progress=lambda step: self._progress(turn, request, step))
-        if activity.in_activity():
-            hooks.heartbeat = lambda step: activity.heartbeat({"step": step})
+        hooks = LoopHooks(
+            progress=lambda step: self._progress(turn, request, step), heartbeat=heartbeat.beat
+        )
         loop = AgentLoop(
             request=request,
             state=turn.entry.state,

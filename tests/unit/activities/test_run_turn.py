@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
 from activities.contract import TurnPolicy
 from checkpoint.model import PersistedSessionState
@@ -83,3 +84,14 @@ async def test_unknown_provider_is_a_non_retryable_error(store: CheckpointStore)
         await run(acts, req)
     assert info.value.non_retryable
     assert await store.load_head_revision("s5") is None
+
+
+async def test_heartbeats_carry_the_step_number(store: CheckpointStore) -> None:
+    """Each step heartbeats ``{"step": n}`` (demo turn 3 has steps 0, 1 and 2)."""
+    acts = activities(store)
+    outcomes = await run_session(acts, "s6", 2)
+    env = ActivityEnvironment()
+    beats: list[object] = []
+    env.on_heartbeat = lambda *details: beats.extend(details)
+    await env.run(acts.run_turn, request("s6", 3, "three", base=outcomes[-1]))
+    assert sorted({b["step"] for b in beats}) == [0, 1, 2]  # type: ignore[index]

@@ -65,9 +65,16 @@ class CrashingStore:
 
 
 async def _nodes(store: CheckpointStore, session_id: str) -> list[dict[str, Any]]:
+    """Stored nodes as JSON, with measured tool durations zeroed (two separate runs of a tool
+    take different times; a replay within one turn reuses the journaled duration)."""
     state = await load_persisted_session_state(store, session_id)
     assert state is not None
-    return [n.model_dump(mode="json") for n in state.session_graph.nodes]
+    nodes = [n.model_dump(mode="json") for n in state.session_graph.nodes]
+    for node in nodes:
+        tool = node.get("event", {}).get("Tool")
+        if tool is not None:
+            tool["Invocation"]["record"]["duration_ms"] = 0
+    return nodes
 
 
 async def _reference(tmp_path: Path, script: Path) -> tuple[list[dict[str, Any]], Any]:
