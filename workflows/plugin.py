@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -21,6 +21,7 @@ from workflows._interceptor import FailFastInterceptor
 from workflows.session import SessionWorkflow
 
 PLUGIN_NAME = "lash-temporal"
+T = TypeVar("T")
 
 SANDBOX_PASSTHROUGH = (
     # The session model: pure pydantic classes with no I/O. Passing them through keeps one class
@@ -63,6 +64,17 @@ def _with_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
     return runner
 
 
+def _append_missing(ours: Sequence[T]) -> Callable[[Sequence[T] | None], Sequence[T]]:
+    """Append our registrations unless present: a worker built on a client that already has
+    this plugin applies it twice, and Temporal refuses a workflow registered twice."""
+
+    def resolve(existing: Sequence[T] | None) -> Sequence[T]:
+        current = list(existing or [])
+        return current + [item for item in ours if item not in current]
+
+    return resolve
+
+
 class LashPlugin(SimplePlugin):
     """Plain-JSON payloads, the session workflow, the turn activity and their failure rules."""
 
@@ -77,8 +89,8 @@ class LashPlugin(SimplePlugin):
         super().__init__(
             PLUGIN_NAME,
             data_converter=pydantic_data_converter,
-            activities=[*activities, *extra_activities] or None,
-            workflows=[SessionWorkflow, *extra_workflows],
+            activities=_append_missing([*activities, *extra_activities]),
+            workflows=_append_missing([SessionWorkflow, *extra_workflows]),
             workflow_runner=_with_passthrough,
             workflow_failure_exception_types=list(WORKFLOW_FAILURE_TYPES),
             interceptors=[FailFastInterceptor()],
