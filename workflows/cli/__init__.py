@@ -1,0 +1,11 @@
+"""The ``lash-temporal`` command: start a dev stack, run workers, talk to sessions, look inside.
+
+``lash-temporal demo`` runs a scripted multi-turn session on a throw-away Temporal dev server with
+no key and no running services; ``dev``, ``worker``, ``chat`` and ``show`` are the daily tools.
+Expected failures (server or store unreachable, unknown session, no worker) end with one line on
+stderr and exit code 1; usage errors exit 2; Ctrl-C exits 130.
+"""
+
+from workflows.cli._main import build_parser, main, run
+
+__all__ = ["build_parser", "main", "run"]

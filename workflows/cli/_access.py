@@ -1,0 +1,93 @@
+"""Reaching Temporal and the store from the CLI, with failures turned into one-line errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from checkpoint.store import CheckpointStore, open_store, redact_url
+from workflows.cli._config import Target
+from workflows.cli._errors import CliError, from_rpc, no_worker, unreachable
+from workflows.client import connect, handle
+
+
+async def connect_to(target: Target) -> Client:
+    """A client with the lash plugin, or a CliError naming the address."""
+    try:
+        return await connect(target.address, namespace=target.namespace)
+    except RuntimeError as err:
+        if "connect" in str(err).lower():
+            raise unreachable(target.address) from err
+        raise
+    except RPCError as err:
+        raise from_rpc(err, address=target.address) from err
+
+
+async def require_worker(client: Client, target: Target) -> None:
+    """Fail at once when no worker has polled the task queue, instead of waiting forever."""
+    request = DescribeTaskQueueRequest(
+        namespace=target.namespace,
+        task_queue=TaskQueue(name=target.task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    try:
+        response = await client.workflow_service.describe_task_queue(request)
+    except RPCError as err:
+        raise from_rpc(err, address=target.address) from err
+    if not response.pollers:
+        raise no_worker(target.task_queue, target.address)
+
+
+@dataclass(frozen=True)
+class HistoryFigures:
+    """What ``temporal workflow describe`` reports about a session's current run."""
+
+    workflow_id: str
+    run_id: str
+    status: str
+    history_length: int
+    history_size_bytes: int
+
+
+async def history_figures(client: Client, target: Target, session_id: str) -> HistoryFigures:
+    """Describe the session's workflow; an unknown session is a CliError naming it."""
+    h = handle(client, session_id)
+    try:
+        desc = await h.describe()
+    except RPCError as err:
+        raise from_rpc(err, address=target.address, session_id=session_id) from err
+    info = desc.raw_description.workflow_execution_info
+    return HistoryFigures(
+        workflow_id=desc.id,
+        run_id=desc.run_id,
+        status=desc.status.name.lower() if desc.status else "unknown",
+        history_length=int(info.history_length),
+        history_size_bytes=int(info.history_size_bytes),
+    )
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` store URL (None for other schemes and ``:memory:``)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "sqlite":
+        return None
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    return None if path in ("", ":memory:") else Path(path)
+
+
+async def open_store_at(url: str, *, must_exist: bool = False) -> CheckpointStore:
+    """Open the store; with ``must_exist`` a missing SQLite file is an error, not a new store."""
+    path = sqlite_path(url)
+    if must_exist and path is not None and not path.is_file():
+        raise CliError(
+            f"store {redact_url(url)} does not exist "
+            "(pass --store or set LASH_TEMPORAL_STORE to the worker's store)"
+        )
+    return await open_store(url)

@@ -1,0 +1,107 @@
+"""``lash-temporal chat SESSION [MESSAGE]``: one message, or a loop reading lines from stdin.
+
+A message starts the session if it is not running (update-with-start). Before sending, the CLI
+checks that some worker polls the task queue, and the wait for the answer is bounded, so a
+missing worker is an error that says so rather than a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.service import RPCError
+
+from activities.contract import TurnOutcome, TurnPolicy
+from workflows.cli._access import connect_to, require_worker
+from workflows.cli._config import Target
+from workflows.cli._errors import CliError, from_rpc, from_update
+from workflows.client import send
+
+EXIT_WORDS = frozenset({"/exit", "/quit"})
+
+
+async def send_message(
+    client: Client,
+    target: Target,
+    session_id: str,
+    text: str,
+    *,
+    policy: TurnPolicy,
+    timeout: timedelta,
+) -> TurnOutcome:
+    """Run one turn and return its outcome; every expected failure becomes a CliError."""
+    try:
+        return await asyncio.wait_for(
+            send(client, session_id, text, policy=policy, task_queue=target.task_queue),
+            timeout.total_seconds(),
+        )
+    except TimeoutError as err:
+        raise CliError(
+            f"session {session_id!r}: no answer within {timeout.total_seconds():g}s; is a worker "
+            f"running on task queue {target.task_queue!r} at {target.address}? "
+            "(the message stays queued in the session)"
+        ) from err
+    except WorkflowUpdateFailedError as err:
+        raise from_update(err, session_id) from err
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        raise CliError(f"session {session_id!r}: the server gave up waiting for the turn") from err
+    except RPCError as err:
+        raise from_rpc(err, address=target.address, session_id=session_id) from err
+
+
+def answer_lines(outcome: TurnOutcome) -> tuple[str, str]:
+    """The answer (stdout) and a one-line turn note (stderr)."""
+    calls = f"{outcome.model_calls} model call{'s' * (outcome.model_calls != 1)}"
+    tools = f"{outcome.tool_calls} tool call{'s' * (outcome.tool_calls != 1)}"
+    note = f"(turn {outcome.turn_index} · {calls}, {tools})"
+    return outcome.answer_excerpt or "(no answer text)", note
+
+
+def _print_outcome(outcome: TurnOutcome) -> None:
+    answer, note = answer_lines(outcome)
+    print(answer, flush=True)
+    print(note, file=sys.stderr, flush=True)
+
+
+def chat(
+    runner: asyncio.Runner,
+    target: Target,
+    session_id: str,
+    message: str | None,
+    *,
+    policy: TurnPolicy,
+    timeout: timedelta,
+) -> int:
+    """Send ``message``, or each line of stdin until EOF or /exit; print every answer."""
+    client = runner.run(connect_to(target))
+    runner.run(require_worker(client, target))
+    if message is not None:
+        _print_outcome(
+            runner.run(send_message(client, target, session_id, message, policy=policy,
+                                    timeout=timeout))
+        )
+        return 0
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"session {session_id} · an empty line does nothing, /exit or Ctrl-D ends",
+              file=sys.stderr)
+    while True:
+        if interactive:
+            print("you> ", end="", file=sys.stderr, flush=True)
+        line = sys.stdin.readline()
+        if not line or line.strip() in EXIT_WORDS:
+            return 0
+        if not line.strip():
+            continue
+        outcome = runner.run(
+            send_message(client, target, session_id, line.rstrip("\n"), policy=policy,
+                         timeout=timeout)
+        )
+        _print_outcome(outcome)

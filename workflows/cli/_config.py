@@ -1,0 +1,81 @@
+"""Where the CLI connects: flags first, then environment variables, then the local defaults.
+
+The defaults match ``lash-temporal dev`` (frontend 127.0.0.1:7233, store in ``.lash-temporal/``),
+so on one machine every command finds the dev stack without a flag.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from workflows.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE
+
+PROG = "lash-temporal"
+ADDRESS_ENV = "LASH_TEMPORAL_ADDRESS"
+STORE_ENV = "LASH_TEMPORAL_STORE"
+NAMESPACE_ENV = "LASH_TEMPORAL_NAMESPACE"
+TASK_QUEUE_ENV = "LASH_TEMPORAL_TASK_QUEUE"
+
+DEFAULT_ADDRESS = DEFAULT_TARGET
+DEFAULT_NAMESPACE = "default"
+DEFAULT_QUEUE = DEFAULT_TASK_QUEUE
+PROJECT_DIR = Path(".lash-temporal")
+"""The dev stack's home: Temporal's database file and the SQLite store (git-ignored)."""
+DEFAULT_UI_PORT = 8233
+
+PROVIDERS = ("scripted", "openai")
+DEFAULT_MODELS = {"scripted": "scripted-demo", "openai": "gpt-4o-mini"}
+OPENAI_MODEL_ENV = "OPENAI_MODEL"
+
+
+def store_url_for(directory: Path) -> str:
+    """The SQLite store URL inside a project directory."""
+    path = directory / "store.db"
+    # sqlite:/// + relative path, or sqlite:// + /absolute/path (four slashes in all).
+    return f"sqlite:///{path}" if not path.is_absolute() else f"sqlite://{path}"
+
+
+DEFAULT_STORE = store_url_for(PROJECT_DIR)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The Temporal frontend, namespace, task queue and store one command talks to."""
+
+    address: str
+    namespace: str
+    task_queue: str
+    store_url: str
+    store_given: bool
+    """True when the store came from ``--store`` or the environment, not the default."""
+
+
+def resolve_target(
+    address: str | None, namespace: str | None, task_queue: str | None, store: str | None
+) -> Target:
+    """Flags win over the environment, which wins over the defaults."""
+    env_store = os.environ.get(STORE_ENV, "").strip() or None
+    return Target(
+        address=address or os.environ.get(ADDRESS_ENV, "").strip() or DEFAULT_ADDRESS,
+        namespace=namespace or os.environ.get(NAMESPACE_ENV, "").strip() or DEFAULT_NAMESPACE,
+        task_queue=task_queue or os.environ.get(TASK_QUEUE_ENV, "").strip() or DEFAULT_QUEUE,
+        store_url=store or env_store or DEFAULT_STORE,
+        store_given=bool(store or env_store),
+    )
+
+
+def default_model(provider: str) -> str:
+    """The model a new session uses when ``--model`` is not given."""
+    if provider == "openai":
+        return os.environ.get(OPENAI_MODEL_ENV, "").strip() or DEFAULT_MODELS["openai"]
+    return DEFAULT_MODELS.get(provider, DEFAULT_MODELS["scripted"])
+
+
+def split_address(address: str) -> tuple[str, int | None]:
+    """``host:port`` -> (host, port); a missing or bad port gives None."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        return address, None
+    return host, int(port)

@@ -1,0 +1,118 @@
+"""``lash-temporal demo``: a durable multi-turn session end to end, on a fresh machine, no key.
+
+It starts a throw-away Temporal dev server (UI on), a worker in this process and a store in a
+temporary directory, sends the built-in conversation (tool calls, code-mode Python, a sub-agent)
+and prints each turn with the history it cost, then the usage report and the UI address.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+from temporalio.client import Client
+
+from activities.contract import TurnPolicy
+from checkpoint.model import SessionUsageReport
+from checkpoint.store import CheckpointStore, redact_url
+from workflows.cli._access import HistoryFigures, connect_to, history_figures, open_store_at
+from workflows.cli._chat import send_message
+from workflows.cli._config import Target, store_url_for
+from workflows.cli._dev import start_quietly, ui_url
+from workflows.cli._render import count, one_line, tool_names, usage_table
+from workflows.cli._serve import StopSignal, serving
+from workflows.devserver import DevServerOptions, free_port
+
+DEMO_MESSAGES = (
+    "How many words are in 'durable agents on temporal'?",
+    "Start a running total at 21, in Python please.",
+    "Remember that I like totals, then double the total.",
+    "Ask a sub-agent to summarise our conversation.",
+    "Thanks, that is all.",
+)
+"""One message per turn of the scripted provider's built-in demo script."""
+TURN_TIMEOUT = timedelta(seconds=60)
+INDENT = " " * 9
+
+
+async def _tools_so_far(store: CheckpointStore, session_id: str) -> list[str]:
+    read = await store.load_session(session_id)
+    if read is None:
+        return []
+    return [name for m in read.graph.messages() for name in tool_names(m)]
+
+
+def workflow_url(ui: str, namespace: str, workflow_id: str, run_id: str) -> str:
+    """A link to the session's workflow in the Temporal UI."""
+    return f"{ui}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}/{run_id}/history"
+
+
+async def _play(
+    client: Client, target: Target, store: CheckpointStore, session_id: str, policy: TurnPolicy
+) -> HistoryFigures:
+    """Send every demo message; print each turn with its tools and history figures."""
+    seen = 0
+    figures: HistoryFigures | None = None
+    for text in DEMO_MESSAGES:
+        outcome = await send_message(client, target, session_id, text, policy=policy,
+                                     timeout=TURN_TIMEOUT)
+        tools = await _tools_so_far(store, session_id)
+        figures = await history_figures(client, target, session_id)
+        print(f"turn {outcome.turn_index} · you: {text}")
+        print(f"{INDENT}agent: {one_line(outcome.answer_excerpt, 200)}")
+        print(f"{INDENT}tools: {', '.join(tools[seen:]) or 'none'}")
+        print(f"{INDENT}history {count(figures.history_length)} events, "
+              f"{count(figures.history_size_bytes)} bytes\n", flush=True)
+        seen = len(tools)
+    assert figures is not None
+    read = await store.load_session(session_id)
+    report = SessionUsageReport.from_entries(list(read.token_ledger) if read else [])
+    print("usage")
+    print("\n".join("  " + line for line in usage_table(report)))
+    return figures
+
+
+async def run_demo(target: Target, *, policy: TurnPolicy, keep: bool) -> int:
+    """Run the demo conversation; with ``keep``, leave the server up until Ctrl-C."""
+    if not target.store_given:
+        # The demo's store is thrown away, so the dev signing key warning is only noise here.
+        logging.getLogger("activities.agent.tools._exec_state").setLevel(logging.ERROR)
+    session_id = f"demo-{secrets.token_hex(3)}"
+    print("lash-temporal demo: starting a Temporal dev server (a few seconds)…", flush=True)
+    with StopSignal() as stop, tempfile.TemporaryDirectory(prefix="lash-temporal-demo-") as tmp:
+        store_url = target.store_url if target.store_given else store_url_for(Path(tmp))
+        ui_port = free_port()
+        env = await start_quietly(
+            DevServerOptions(ui=True, ui_port=ui_port, namespace=target.namespace),
+            Path(tmp) / "temporal.log",
+        )
+        try:
+            address = env.client.service_client.config.target_host
+            target = Target(address, target.namespace, target.task_queue, store_url, True)
+            client = await connect_to(target)
+            store = await open_store_at(store_url)
+            ui = ui_url(ui_port)
+            try:
+                async with serving(client, store, target.task_queue):
+                    print(f"Temporal {address} · UI {ui} · store {redact_url(store_url)}\n"
+                          f"session {session_id} (provider {policy.provider}, model "
+                          f"{policy.model})\n", flush=True)
+                    figures = await _play(client, target, store, session_id, policy)
+                    link = workflow_url(ui, target.namespace, figures.workflow_id, figures.run_id)
+                    print(f"\nTemporal UI: {ui}\nthis session: {link}")
+                    if keep:
+                        print("lash-temporal demo: the dev server stays up; Ctrl-C stops it",
+                              flush=True)
+                        await stop.wait()
+                    else:
+                        print("(the dev server stops now; `lash-temporal demo --keep` keeps it "
+                              "running to browse the UI)", flush=True)
+            finally:
+                await store.close()
+        finally:
+            await env.shutdown()
+    return 0

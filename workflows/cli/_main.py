@@ -1,0 +1,171 @@
+"""The argument parser and ``main``: dispatch a subcommand, map outcomes to exit codes.
+
+Exit codes: 0 ok, 1 expected failure (one ``lash-temporal: error: ...`` line on stderr), 2 usage
+error, 130 interrupted by Ctrl-C. A traceback means a bug, never a user's mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from activities.contract import TurnPolicy
+from checkpoint.errors import LashError
+from workflows._inputs import check_user_text
+from workflows.cli._chat import chat
+from workflows.cli._config import (
+    ADDRESS_ENV,
+    DEFAULT_ADDRESS,
+    DEFAULT_NAMESPACE,
+    DEFAULT_QUEUE,
+    DEFAULT_STORE,
+    DEFAULT_UI_PORT,
+    PROG,
+    PROJECT_DIR,
+    PROVIDERS,
+    STORE_ENV,
+    Target,
+    default_model,
+    resolve_target,
+    split_address,
+)
+from workflows.cli._demo import run_demo
+from workflows.cli._dev import run_dev
+from workflows.cli._errors import one_line
+from workflows.cli._serve import run_worker
+from workflows.cli._show import show
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--provider", choices=PROVIDERS, default="scripted",
+                        help="model provider of a new session (default: scripted, needs no key)")
+    parser.add_argument("--model", help="model name (default: scripted-demo, or $OPENAI_MODEL "
+                        "/ gpt-4o-mini for openai)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``lash-temporal [global options] COMMAND ...``."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Durable lash agent sessions on Temporal.",
+        epilog="Start with `lash-temporal demo`; then `lash-temporal dev` in one terminal and "
+        "`lash-temporal chat my-session \"hello\"` in another.",
+    )
+    parser.add_argument("--address", help=f"Temporal frontend host:port (env {ADDRESS_ENV}; "
+                        f"default {DEFAULT_ADDRESS})")
+    parser.add_argument("--store", help=f"checkpoint store URL: sqlite:///path, postgresql://..., "
+                        f"memory:// (env {STORE_ENV}; default {DEFAULT_STORE})")
+    parser.add_argument("--namespace", help=f"Temporal namespace (default {DEFAULT_NAMESPACE})")
+    parser.add_argument("--task-queue", help=f"task queue of the workers (default {DEFAULT_QUEUE})")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    dev = commands.add_parser("dev", help="run a Temporal dev server, a worker and a store "
+                              "until Ctrl-C")
+    dev.add_argument("--dir", type=Path, default=PROJECT_DIR,
+                     help=f"project directory for temporal.db and store.db (default {PROJECT_DIR})")
+    dev.add_argument("--port", type=int, help="frontend port (default: the --address port, 7233)")
+    dev.add_argument("--ui-port", type=int, default=DEFAULT_UI_PORT,
+                     help=f"Web UI port (default {DEFAULT_UI_PORT})")
+
+    worker = commands.add_parser("worker", help="run a worker against --address and --store "
+                                 "until Ctrl-C")
+
+    chat_cmd = commands.add_parser("chat", help="send a message (starting the session if "
+                                   "needed) and print the answer; no MESSAGE reads lines")
+    chat_cmd.add_argument("session", metavar="SESSION")
+    chat_cmd.add_argument("message", metavar="MESSAGE", nargs="?")
+    _add_model_options(chat_cmd)
+    chat_cmd.add_argument("--timeout", type=float, default=300.0,
+                          help="seconds to wait for each answer (default 300)")
+
+    show_cmd = commands.add_parser("show", help="a session's summary, usage report and graph")
+    show_cmd.add_argument("session", metavar="SESSION")
+    show_cmd.add_argument("--json", action="store_true", help="print one JSON object")
+
+    demo = commands.add_parser("demo", help="run a scripted session end to end on a throw-away "
+                               "dev server (no key, no services needed)")
+    _add_model_options(demo)
+    demo.add_argument("--keep", action="store_true",
+                      help="leave the dev server (and its UI) running until Ctrl-C")
+    for sub in (dev, worker, chat_cmd, show_cmd, demo):
+        sub.set_defaults(command_parser=sub)
+    return parser
+
+
+def _policy(args: argparse.Namespace) -> TurnPolicy:
+    return TurnPolicy(provider=args.provider, model=args.model or default_model(args.provider))
+
+
+def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> int:
+    if args.command == "chat":
+        return chat(runner, target, args.session, args.message, policy=_policy(args),
+                    timeout=timedelta(seconds=args.timeout))
+    if args.command == "show":
+        print(runner.run(show(target, args.session, as_json=args.json)))
+        return EXIT_OK
+    if args.command == "worker":
+        return runner.run(run_worker(target))
+    if args.command == "dev":
+        port = args.port or split_address(target.address)[1] or 7233
+        return runner.run(run_dev(target, args.dir, port=port, ui_port=args.ui_port))
+    return runner.run(run_demo(target, policy=_policy(args), keep=args.keep))
+
+
+def _check_usage(args: argparse.Namespace) -> None:
+    """Bad input found before anything connects is a usage error (exit 2)."""
+    parser: argparse.ArgumentParser = args.command_parser
+    try:
+        if args.command == "chat" and args.message is not None:
+            check_user_text(args.message)
+        if getattr(args, "timeout", 1) <= 0:
+            raise ValueError("--timeout must be positive")
+        if hasattr(args, "provider"):
+            _policy(args)
+    except ValidationError as err:
+        problems = "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in err.errors())
+        parser.error(f"bad model options: {problems}")
+    except ValueError as err:
+        parser.error(str(err))
+
+
+def main() -> int:
+    """Entry point of the ``lash-temporal`` console script: ``run`` then a hard exit.
+
+    Temporal's client keeps Rust threads that can abort the interpreter while it finalizes
+    (temporalio/sdk-python#300, "PyGILState_Release"), turning a clean exit code into 134. A
+    command has closed everything it opened by now, so flush and skip finalization.
+    """
+    code = run(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def run(argv: list[str]) -> int:
+    """Parse ``argv``, run the command, return its exit code (for in-process callers)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        _check_usage(args)
+    except SystemExit as exit_:  # argparse's own exit: --help (0) or a usage error (2)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(levelname)s: %(message)s")
+    target = resolve_target(args.address, args.namespace, args.task_queue, args.store)
+    try:
+        with asyncio.Runner() as runner:
+            return _run(args, target, runner)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except LashError as err:  # CliError, store and dev-server errors: all name what failed
+        print(f"{PROG}: error: {one_line(err)}", file=sys.stderr)
+        return EXIT_FAILED

@@ -1,0 +1,108 @@
+"""Plain-text views for people: the usage report as a table and the session graph as a tree.
+
+A conversation is a long chain with an occasional fork, so the tree indents only where a message
+has more than one child; a linear session stays a flat list however long it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checkpoint.model import Message, SessionMessageTreeNode, SessionUsageReport, UsageTotals
+
+ROLE_LABELS = {"User": "you", "Assistant": "agent", "System": "system"}
+ACTIVE_MARK = "●"
+INACTIVE_MARK = "○"
+LINE_CHARS = 100
+
+
+def count(n: int) -> str:
+    """1234567 -> '1,234,567'."""
+    return f"{n:,}"
+
+
+def one_line(text: str, limit: int = LINE_CHARS) -> str:
+    """Whitespace folded, cut with an ellipsis past ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def message_text(message: Message) -> str:
+    """What a message says: its text, its tool calls by name, its tool results."""
+    pieces: list[str] = []
+    for part in message.parts:
+        if part.kind == "ToolCall":
+            pieces.append(f"[calls {part.tool_name or 'tool'}]")
+        elif part.kind == "ToolResult":
+            pieces.append(f"[{part.tool_name or 'tool'} result: {one_line(part.content, 40)}]")
+        elif part.kind == "Reasoning":
+            continue
+        elif part.content.strip():
+            pieces.append(part.content)
+    return " ".join(pieces)
+
+
+def tool_names(message: Message) -> list[str]:
+    """Names of the tools a message calls, in order."""
+    return [p.tool_name or "tool" for p in message.parts if p.kind == "ToolCall"]
+
+
+def _usage_row(label: str, model: str, usage: UsageTotals) -> list[str]:
+    return [
+        label, model, count(usage.input_tokens), count(usage.output_tokens),
+        count(usage.cached_input_tokens), count(usage.total_tokens),
+    ]
+
+
+def usage_table(report: SessionUsageReport) -> list[str]:
+    """One row per (source, model) and a total row, columns aligned."""
+    rows = [["source", "model", "input", "output", "cached", "total"]]
+    rows += [_usage_row(r.source, r.model, r.usage) for r in report.by_source_model]
+    rows.append(_usage_row("total", "", report.usage))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        left = [cell.ljust(widths[i]) for i, cell in enumerate(row[:2])]
+        right = [cell.rjust(widths[i + 2]) for i, cell in enumerate(row[2:])]
+        lines.append("  ".join(left + right).rstrip())
+    return lines
+
+
+def _node_line(node: SessionMessageTreeNode) -> str:
+    mark = ACTIVE_MARK if node.active else INACTIVE_MARK
+    parts = node.message.parts
+    if parts and all(p.kind == "ToolResult" for p in parts):
+        role = "tool"
+    else:
+        role = ROLE_LABELS.get(node.message.role, node.message.role.lower())
+    return f"{mark} {role}: {one_line(message_text(node.message), LINE_CHARS - 20)}"
+
+
+def tree_lines(roots: list[SessionMessageTreeNode]) -> list[str]:
+    """The message forest; chains stay flat, forks get ``├─``/``└─`` branches."""
+    lines: list[str] = []
+    # (node, prefix of its own line, prefix of what follows it in the same chain)
+    stack = [
+        (node, head, rest)
+        for node, (head, rest) in zip(roots, _branch_prefixes(roots, ""), strict=True)
+    ][::-1]
+    while stack:
+        node, head, rest = stack.pop()
+        lines.append(head + _node_line(node))
+        children = node.children
+        if len(children) == 1:
+            stack.append((children[0], rest, rest))
+        elif children:
+            pairs = list(zip(children, _branch_prefixes(children, rest), strict=True))
+            stack.extend((child, h, r) for child, (h, r) in reversed(pairs))
+    return lines
+
+
+def _branch_prefixes(nodes: list[SessionMessageTreeNode], indent: str) -> Iterator[tuple[str, str]]:
+    """Prefixes of sibling branches: the line's own, then its continuation's."""
+    if len(nodes) == 1:
+        yield indent, indent
+        return
+    for i in range(len(nodes)):
+        last = i == len(nodes) - 1
+        yield indent + ("└─ " if last else "├─ "), indent + ("   " if last else "│  ")

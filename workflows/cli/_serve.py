@@ -1,0 +1,98 @@
+"""Serving until told to stop: the worker command, and the stop signal that ``dev`` shares.
+
+The first SIGINT or SIGTERM starts a clean stop (worker drained, store closed, server stopped);
+a second Ctrl-C falls through to Python's default and interrupts whatever is still waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Callable
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from checkpoint.store import CheckpointStore, redact_url
+from workflows.cli._access import connect_to, open_store_at
+from workflows.cli._config import Target
+from workflows.worker import build_worker
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class StopSignal:
+    """An event set by the first SIGINT/SIGTERM while installed; handlers removed on exit."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.received: str | None = None
+        self._installed: list[signal.Signals] = []
+
+    def __enter__(self) -> StopSignal:
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, non-main
+                loop.add_signal_handler(sig, self._fire(sig))
+                self._installed.append(sig)
+        return self
+
+    def _fire(self, sig: signal.Signals) -> Callable[[], None]:
+        def handler() -> None:
+            self.received = sig.name
+            self.event.set()
+            self._remove()
+
+        return handler
+
+    def _remove(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._installed:
+            loop.remove_signal_handler(self._installed.pop())
+
+    def __exit__(self, *exc: object) -> None:
+        self._remove()
+
+    async def wait(self) -> None:
+        await self.event.wait()
+
+
+@contextlib.asynccontextmanager
+async def serving(client: Client, store: CheckpointStore, task_queue: str) -> AsyncIterator[Worker]:
+    """A worker polling ``task_queue`` for the length of the block, shut down however it ends.
+
+    The worker gets its own plugin-free client on the same connection: ``build_worker`` adds
+    the LashPlugin, and a client that has it already would apply it twice.
+    """
+    config = client.config()
+    bare = Client(
+        client.service_client,
+        namespace=config["namespace"],
+        data_converter=pydantic_data_converter,
+    )
+    worker = build_worker(bare, store, task_queue=task_queue)
+    async with worker:
+        yield worker
+
+
+async def run_worker(target: Target) -> int:
+    """``lash-temporal worker``: serve the task queue until SIGINT/SIGTERM."""
+    client = await connect_to(target)
+    store = await open_store_at(target.store_url)
+    try:
+        with StopSignal() as stop:
+            async with serving(client, store, target.task_queue):
+                print(
+                    f"lash-temporal worker: serving task queue {target.task_queue!r} at "
+                    f"{target.address} (namespace {target.namespace}), store "
+                    f"{redact_url(target.store_url)}; Ctrl-C stops",
+                    flush=True,
+                )
+                await stop.wait()
+                print(f"lash-temporal worker: {stop.received}, stopping", flush=True)
+    finally:
+        await store.close()
+    print("lash-temporal worker: stopped", flush=True)
+    return 0
