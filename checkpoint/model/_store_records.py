@@ -220,7 +220,8 @@ class RuntimeCommit(SerdeModel):
         """Spec §12.4: ReplaceFull when a rewrite is pending or no head exists, else Unchanged."""
         graph: Unchanged | ReplaceFull
         if state.graph_replace_required or state.head_revision is None:
-            graph = ReplaceFull(graph=state.session_graph.__deepcopy__())
+            # Nodes are immutable once appended, so the commit shares them (lash clones an Arc).
+            graph = ReplaceFull(graph=state.session_graph.__copy__())
         else:
             graph = Unchanged(leaf_node_id=state.session_graph.leaf_node_id)
         checkpoint = HydratedSessionCheckpoint(

@@ -278,3 +278,14 @@ def test_persisted_state_commit_unchanged_with_head() -> None:
     assert commit.config.provider_id == "unconfigured"
     again = RuntimeCommit.model_validate_json(commit.model_dump_json())
     assert json.loads(again.model_dump_json()) == json.loads(commit.model_dump_json())
+
+
+def test_deep_copies_share_nodes_but_append_independently() -> None:
+    """A copied state shares the immutable nodes yet appends and branches on its own."""
+    state = _state()
+    copied = state.model_copy(deep=True)
+    assert copied.session_graph.nodes[0] is state.session_graph.nodes[0]
+    copied.session_graph.append_message(text_message("c"))
+    copied.session_graph.branch_to("a")
+    assert len(state.session_graph.nodes) == 2 and state.session_graph.leaf_node_id == "b"
+    assert [m.id for m in state.session_graph.messages()] == ["a", "b"]
