@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,6 +36,7 @@ class SqliteBackend(Backend):
         self._synchronous = synchronous
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
+        self._thread_lock = threading.Lock()
 
     async def setup(self) -> None:
         await asyncio.to_thread(self._open)
@@ -69,7 +71,7 @@ class SqliteBackend(Backend):
         async with self._lock:
             if self._conn is not None:
                 conn, self._conn = self._conn, None
-                await asyncio.to_thread(conn.close)
+                await asyncio.to_thread(self._locked(conn.close))
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -77,12 +79,35 @@ class SqliteBackend(Backend):
             raise sqlite3.ProgrammingError("the store is closed")
         return self._conn
 
+    def _locked(self, fn: Callable[[], T]) -> Callable[[], T]:
+        """Run ``fn`` holding the connection's thread lock: a statement left running by a
+        cancelled task finishes before the next one (e.g. its ROLLBACK) starts."""
+        def run() -> T:
+            with self._thread_lock:
+                return fn()
+        return run
+
     async def _run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
+        return await asyncio.to_thread(self._locked(fn))
 
     async def _call(self, fn: Callable[[], T]) -> T:
         async with self._lock:
-            return await asyncio.to_thread(fn)
+            return await self._run(fn)
+
+    async def _sql(self, conn: sqlite3.Connection, statement: str) -> None:
+        await self._run(lambda: conn.execute(statement))
+
+    async def _finish(self, conn: sqlite3.Connection, statement: str) -> None:
+        """COMMIT or ROLLBACK even if this task is cancelled meanwhile; a failed COMMIT rolls
+        back, so the connection never stays inside a transaction."""
+        def finish() -> None:
+            try:
+                conn.execute(statement)
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        await asyncio.shield(asyncio.to_thread(self._locked(finish)))
 
     async def _exec(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         conn = self.conn
@@ -92,13 +117,13 @@ class SqliteBackend(Backend):
     async def _tx(self) -> AsyncIterator[sqlite3.Connection]:
         async with self._lock:
             conn = self.conn
-            await asyncio.to_thread(conn.execute, "BEGIN IMMEDIATE")
+            await self._sql(conn, "BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
-                await asyncio.to_thread(conn.execute, "ROLLBACK")
+                await self._finish(conn, "ROLLBACK")
                 raise
-            await asyncio.to_thread(conn.execute, "COMMIT")
+            await self._finish(conn, "COMMIT")
 
     @asynccontextmanager
     async def write_tx(self) -> AsyncIterator[WriteTx]:
@@ -121,12 +146,12 @@ class SqliteBackend(Backend):
     ) -> SessionRows | None:
         async with self._lock:
             conn = self.conn
-            await asyncio.to_thread(conn.execute, "BEGIN")
+            await self._sql(conn, "BEGIN")
             try:
                 reads = SqlReads(_DIALECT, _Runner(conn, self._run))
                 return await reads.read_session(session_id, path_from, active_path)
             finally:
-                await asyncio.to_thread(conn.execute, "COMMIT")
+                await self._finish(conn, "COMMIT")
 
     async def read_path(self, session_id: str, leaf_node_id: str, any_node: bool) -> list[str]:
         return await self._reads().read_path(session_id, leaf_node_id, any_node)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from conformance_base import StoreHarness
@@ -161,6 +162,26 @@ class CommitConformance(StoreHarness):
         wins = [r for r in results if not isinstance(r, BaseException)]
         assert len(wins) == 1 and wins[0].head_revision == 2
         assert all(isinstance(r, HeadRevisionConflict) for r in results if r not in wins)
+
+    async def test_a_cancelled_commit_lands_whole_or_not_at_all(
+        self, store: CheckpointStore
+    ) -> None:
+        """A commit cancelled mid-flight (a timed-out activity) leaves all or nothing, and its
+        retry applies it exactly once."""
+        await store.commit_runtime_state(commit("s", "op0", None))
+        big = commit("s", "op1", 1, append(chain("m", 3000)), usage_deltas=[ledger()])
+        task = asyncio.create_task(store.commit_runtime_state(big))
+        await asyncio.sleep(0.005)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        read = await store.load_session("s")
+        assert read is not None
+        assert (read.head_revision, len(read.graph.nodes)) in {(1, 0), (2, 3000)}
+        assert (await store.commit_runtime_state(big)).head_revision == 2
+        read = await store.load_session("s")
+        assert read is not None and len(read.graph.nodes) == 3000
+        assert [e.usage.input_tokens for e in read.token_ledger] == [12]
 
     async def test_identical_append_of_an_existing_node_is_a_no_op(
         self, store: CheckpointStore
