@@ -210,8 +210,9 @@ class Backend(ABC):
         """Hide nodes from loads (and from the head's node count); returns how many."""
 
     @abstractmethod
-    async def vacuum(self, session_id: str | None) -> int:
-        """Delete tombstoned nodes (of one session, or all); returns how many."""
+    async def vacuum(self, session_id: str | None, detached: bool) -> int:
+        """Delete tombstoned nodes, and with ``detached`` the ones full rewrites left out (of
+        one session, or all); returns how many."""
 
     @abstractmethod
     async def delete_session(self, session_id: str) -> bool:

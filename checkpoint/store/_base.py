@@ -259,10 +259,12 @@ class CheckpointStore:
         async with self._guard("tombstone nodes", session_id) as b:
             return await b.tombstone(session_id, node_ids)
 
-    async def vacuum(self, session_id: str | None = None) -> int:
-        """Delete tombstoned nodes (of one session, or of all)."""
+    async def vacuum(self, session_id: str | None = None, *, detached: bool = True) -> int:
+        """Delete tombstoned nodes and (``detached``) the nodes full rewrites left out, of one
+        session or of all. Afterwards ``load_graph_at`` no longer finds those branches, so run
+        it only for turns older than any workflow history you still rebuild from."""
         async with self._guard("vacuum", session_id) as b:
-            return await b.vacuum(session_id)
+            return await b.vacuum(session_id, detached)
 
     async def delete_session(self, session_id: str) -> bool:
         """Remove a session; its blobs go at the next GC unless something else keeps them."""

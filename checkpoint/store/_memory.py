@@ -149,11 +149,12 @@ class MemoryBackend(Backend):
             s.head = replace(s.head, node_count=s.head.node_count - visible)
         return count
 
-    async def vacuum(self, session_id: str | None) -> int:
+    async def vacuum(self, session_id: str | None, detached: bool) -> int:
         count = 0
         for key, s in self._sessions.items():
             if session_id is None or key == session_id:
-                dead = [k for k, n in s.nodes.items() if n.row.tombstoned]
+                dead = [k for k, n in s.nodes.items()
+                        if n.row.tombstoned or (detached and not n.row.attached)]
                 for k in dead:
                     del s.nodes[k]
                 count += len(dead)

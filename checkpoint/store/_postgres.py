@@ -156,9 +156,9 @@ class PostgresBackend(Backend):
         async with self._writes() as w:
             return await w.tombstone(session_id, node_ids)
 
-    async def vacuum(self, session_id: str | None) -> int:
+    async def vacuum(self, session_id: str | None, detached: bool) -> int:
         async with self._writes() as w:
-            return await w.vacuum(session_id)
+            return await w.vacuum(session_id, detached)
 
     async def delete_session(self, session_id: str) -> bool:
         async with self._writes() as w:

@@ -9,7 +9,8 @@ Tables (one store serves many sessions):
 - ``lash_sessions``: one head per session (revision, SessionHeadMeta JSON, checkpoint ref, leaf,
   node count, next node sequence number).
 - ``lash_nodes``: graph nodes, immutable once written. ``attached`` is 0 for nodes a full rewrite
-  left out (still stored, not loaded); ``tombstoned`` hides a node until ``vacuum`` deletes it.
+  left out (still stored, not loaded, until ``vacuum``); ``tombstoned`` hides a node until
+  ``vacuum`` deletes it.
 - ``lash_blobs``: content-addressed blobs (stored envelope bytes), shared by all sessions.
 - ``lash_blob_roots``: blobs a session asked to keep (e.g. a child's start snapshot).
 - ``lash_usage``: usage rows, each with an identity (operation id, ordinal), inserted once,

@@ -61,8 +61,8 @@ class SessionPersistence:
     async def tombstone_nodes(self, node_ids: list[str]) -> int:
         return await self.store.tombstone_nodes(self.session_id, node_ids)
 
-    async def vacuum(self) -> int:
-        return await self.store.vacuum(self.session_id)
+    async def vacuum(self, *, detached: bool = True) -> int:
+        return await self.store.vacuum(self.session_id, detached=detached)
 
     async def record_effect(self, turn_id: str, key: str, outcome_json: Any) -> Any:
         return await self.store.record_effect(self.session_id, turn_id, key, outcome_json)

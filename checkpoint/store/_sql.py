@@ -284,11 +284,12 @@ class SqlWrites(SqlBase, WriteTx):
             )
         return count
 
-    async def vacuum(self, session_id: str | None) -> int:
+    async def vacuum(self, session_id: str | None, detached: bool) -> int:
+        dead = "(tombstoned = 1 OR attached = 0)" if detached else "tombstoned = 1"
         if session_id is None:
-            return await self.execute("DELETE FROM lash_nodes WHERE tombstoned = 1")
+            return await self.execute(f"DELETE FROM lash_nodes WHERE {dead}")
         return await self.execute(
-            "DELETE FROM lash_nodes WHERE session_id = ? AND tombstoned = 1", session_id
+            f"DELETE FROM lash_nodes WHERE session_id = ? AND {dead}", session_id
         )
 
     async def delete_session(self, session_id: str) -> bool:

@@ -187,9 +187,10 @@ class SqliteBackend(Backend):
                 session_id, node_ids
             )
 
-    async def vacuum(self, session_id: str | None) -> int:
+    async def vacuum(self, session_id: str | None, detached: bool) -> int:
         async with self._tx() as conn:
-            return await SqlWrites(_DIALECT, _Runner(conn, self._run)).vacuum(session_id)
+            writes = SqlWrites(_DIALECT, _Runner(conn, self._run))
+            return await writes.vacuum(session_id, detached)
 
     async def delete_session(self, session_id: str) -> bool:
         async with self._tx() as conn:

@@ -223,6 +223,19 @@ class CommitConformance(StoreHarness):
         assert [n.node_id for n in graph.nodes] == ["m0", "m1", "m2"]
         assert graph.leaf_node_id == "m2"
 
+    async def test_vacuum_deletes_the_nodes_a_full_rewrite_left_out(
+        self, store: CheckpointStore
+    ) -> None:
+        """Left-out nodes stay until an explicit vacuum; vacuum(detached=False) keeps them."""
+        old = chain("m", 3)
+        await store.commit_runtime_state(commit("s", "op1", None, append(old)))
+        await store.commit_runtime_state(commit("s", "op2", 1, replace_full(old[:1])))
+        assert await store.vacuum("s", detached=False) == 0
+        assert await store.vacuum("s") == 2
+        assert await store.load_node("s", "m2") is None
+        read = await store.load_session("s")
+        assert read is not None and [n.node_id for n in read.graph.nodes] == ["m0"]
+
     async def test_unchanged_delta_moves_only_the_leaf(self, store: CheckpointStore) -> None:
         """Unchanged writes no nodes; the head's leaf becomes the delta's leaf."""
         await store.commit_runtime_state(commit("s", "op1", None, append(chain("m", 3))))
