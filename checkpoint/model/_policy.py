@@ -67,17 +67,37 @@ StandardContextApproach: TypeAlias = Annotated[
 ]
 
 
+PromptSlot: TypeAlias = Literal[
+    "intro", "execution", "guidance", "project_instructions", "runtime_context", "environment"
+]
+"""``enum PromptSlot`` (snake_case)."""
+
+ToolAvailability: TypeAlias = Literal["off", "searchable", "callable", "showcased"]
+
+
+class PromptContributionGate(SerdeModel):
+    """``{tools (skipped when empty), minimum_availability (default "off")}``."""
+
+    tools: list[str] = skip_empty(list)
+    minimum_availability: ToolAvailability = "off"
+
+    def is_empty(self) -> bool:
+        return not self.tools
+
+
 def _is_empty_gate(gate: Any) -> bool:
-    return not (type(gate) is dict and gate.get("tools"))
+    return isinstance(gate, PromptContributionGate) and gate.is_empty()
 
 
 class PromptContribution(SerdeModel):
     """A slot contribution; ``gate`` is dropped when its ``tools`` list is empty (spec §0.1.8)."""
 
-    slot: str
+    slot: PromptSlot
     title: str | None = skip_none()
     priority: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)] = 0
-    gate: OpaqueJson = Field(default_factory=dict, exclude_if=_is_empty_gate)
+    gate: PromptContributionGate = Field(
+        default_factory=PromptContributionGate, exclude_if=_is_empty_gate
+    )
     content: str
 
 
@@ -92,7 +112,7 @@ class PromptLayer(SerdeModel):
     """Prompt overrides. The template is kept opaque; slots are written sorted (spec §0.1.7)."""
 
     template: OpaqueJson = skip_none()
-    slots: Annotated[dict[str, PromptSlotLayer], SORTED_KEYS] = skip_empty(dict)
+    slots: Annotated[dict[PromptSlot, PromptSlotLayer], SORTED_KEYS] = skip_empty(dict)
 
     def is_empty(self) -> bool:
         """``PromptLayer::is_empty``: no template and no slots; then the policy omits it."""

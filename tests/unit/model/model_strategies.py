@@ -222,15 +222,43 @@ provider = st.builds(
     lambda kind, extra: _sorted({**extra, "type": kind}),
     text, st.dictionaries(key.filter(lambda k: k != "type"), json_value, max_size=3),
 )
+prompt_slot = st.sampled_from(
+    ["intro", "execution", "guidance", "project_instructions", "runtime_context", "environment"]
+)
+contribution = st.builds(
+    lambda slot, title, priority, tools, avail, content: {
+        **_obj(("slot", slot), ("title", title), ("priority", priority), skip_none=("title",)),
+        **({"gate": {"tools": tools, "minimum_availability": avail}} if tools else {}),
+        "content": content,
+    },
+    prompt_slot, opt_text, st.integers(-(2**31), 2**31 - 1), st.lists(text, max_size=2),
+    st.sampled_from(["off", "searchable", "callable", "showcased"]), text,
+)
+slot_layer = st.builds(
+    lambda reset, contributions: {"reset": reset,
+                                  **({"contributions": contributions} if contributions else {})},
+    st.booleans(), st.lists(contribution, max_size=2),
+)
+template = st.fixed_dictionaries(
+    {"sections": st.lists(st.fixed_dictionaries(
+        {"title": text, "entries": st.lists(st.sampled_from(
+            [{"kind": "text", "content": "x"}, {"kind": "builtin", "builtin": "tools"},
+             {"kind": "slot", "slot": "intro"}]), max_size=2)}), max_size=2)}
+)
+prompt_layer = st.builds(
+    lambda tpl, slots: _obj(("template", tpl), ("slots", _sorted(slots) or None),
+                            skip_none=("template", "slots")),
+    st.none() | template, st.dictionaries(prompt_slot, slot_layer, max_size=2),
+).filter(bool)
 policy = st.builds(
-    lambda model, prov, ctx, variant, sid, auto, turns, mode, approach: _obj(
+    lambda model, prov, ctx, variant, sid, auto, turns, mode, approach, prompt: _obj(
         ("model", model), ("provider", prov), ("max_context_tokens", ctx),
         ("model_variant", variant), ("session_id", sid), ("autonomous", auto),
         ("max_turns", turns), ("execution_mode", mode), ("standard_context_approach", approach),
-        skip_none=("standard_context_approach",),
+        ("prompt", prompt), skip_none=("standard_context_approach", "prompt"),
     ),
     text, provider, st.none() | u64, opt_text, opt_text, st.booleans(), st.none() | u64, text,
-    st.none() | context_approach,
+    st.none() | context_approach, st.none() | prompt_layer,
 )
 tool_state = st.builds(
     lambda gen, tools: {"generation": gen, "tools": _sorted(

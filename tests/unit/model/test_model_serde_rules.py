@@ -160,15 +160,21 @@ def test_provider_without_a_type_is_refused() -> None:
 
 def test_prompt_layer_slots_sorted_gate_dropped_and_empty_prompt_omitted() -> None:
     """§0.1.7-8: slots written sorted; a gate without tools is dropped; empty prompt omitted."""
-    contribution = {"slot": "s", "content": "c", "gate": {"tools": []}}
-    prompt = {"slots": {"zeta": {"contributions": [contribution]}, "alpha": {"reset": True}}}
+    dropped = {"slot": "guidance", "content": "c", "gate": {"tools": []}}
+    gated = {"slot": "guidance", "content": "d", "gate": {"tools": ["search"]}}
+    prompt = {"slots": {"runtime_context": {"contributions": [dropped, gated]},
+                        "execution": {"reset": True}}}
     dumped = SessionPolicy.model_validate({**POLICY, "prompt": prompt}).model_dump(mode="json")
-    assert list(dumped["prompt"]["slots"]) == ["alpha", "zeta"]
-    assert dumped["prompt"]["slots"]["zeta"] == {
-        "reset": False, "contributions": [{"slot": "s", "priority": 0, "content": "c"}]
-    }
+    assert list(dumped["prompt"]["slots"]) == ["execution", "runtime_context"]
+    assert dumped["prompt"]["slots"]["runtime_context"] == {"reset": False, "contributions": [
+        {"slot": "guidance", "priority": 0, "content": "c"},
+        {"slot": "guidance", "priority": 0,
+         "gate": {"tools": ["search"], "minimum_availability": "off"}, "content": "d"},
+    ]}
     empty = SessionPolicy.model_validate({**POLICY, "prompt": {}})
     assert "prompt" not in empty.model_dump(mode="json")
+    loc, _ = _error(SessionPolicy, {**POLICY, "prompt": {"slots": {"nowhere": {}}}})
+    assert loc[:3] == ("prompt", "slots", "nowhere")
 
 
 def test_mode_turn_options_payload_missing_reads_null() -> None:
