@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from store_fixtures import commit
 
-from checkpoint.errors import StoreUnavailableError
+from checkpoint.errors import BackendError, StoreUnavailableError
 from checkpoint.store import CheckpointStore, make_store, open_store, redact_url
 
 
@@ -72,3 +72,17 @@ async def test_memory_urls_are_independent_stores() -> None:
     a, b = await open_store("memory://"), await open_store("memory://")
     await a.commit_runtime_state(commit("s", "op1", None))
     assert (await a.list_sessions(), await b.list_sessions()) == (["s"], [])
+
+
+async def test_driver_failures_become_backend_errors_saying_what_failed(tmp_path: Path) -> None:
+    """A database error mid-use is a BackendError naming the action, with the driver's text."""
+    import sqlite3
+
+    path = tmp_path / "store.db"
+    store = await open_store(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE lash_sessions")
+    with pytest.raises(BackendError, match="load head revision failed: no such table") as info:
+        await store.load_head_revision("s")
+    assert info.value.session_id == "s" and isinstance(info.value.__cause__, sqlite3.Error)
+    await store.close()
