@@ -112,6 +112,15 @@ class SessionWorkflow:
             await workflow.wait_condition(
                 lambda: bool(self._queue) or self._closing or self._continue_as_new_due()
             )
+            if self._continue_as_new_due() and not self._closing:
+                # Quiet point: no turn in flight (we are between turns) and no handler running.
+                # Queued posts travel in the carry; a queued update keeps its handler running,
+                # so its turn runs first.
+                await workflow.wait_condition(
+                    lambda: workflow.all_handlers_finished() or self._update_queued()
+                )
+                if workflow.all_handlers_finished():
+                    workflow.continue_as_new(self._carry_input())
             if self._queue:
                 await self._run_next()
                 if is_child and not self._queue:
@@ -119,10 +128,6 @@ class SessionWorkflow:
                 continue
             if self._closing:
                 break
-            # Quiet point: nothing queued, nothing in flight; let update handlers return first.
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            if not self._queue and not self._closing:
-                workflow.continue_as_new(self._carry_input())
         await workflow.wait_condition(workflow.all_handlers_finished)
         return SessionEnd(
             session_id=inp.session_id,
@@ -328,6 +333,9 @@ class SessionWorkflow:
         )
 
     # -- continue-as-new, UI -------------------------------------------------------------------
+
+    def _update_queued(self) -> bool:
+        return any(item.ticket is not None for item in self._queue)
 
     def _continue_as_new_due(self) -> bool:
         return (
