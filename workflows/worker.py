@@ -3,7 +3,7 @@
 ``python -m workflows.worker --target 127.0.0.1:7233 --task-queue lash-sessions --store
 sqlite:///lash.db``. Provider credentials and knobs come from the environment only (OPENAI_API_KEY,
 OPENAI_BASE_URL, LASH_SCRIPTED_SCRIPT, LASH_SCRIPTED_CALL_LOG, LASH_SCRIPTED_DELAY_S), so they
-never travel in workflow inputs, history or the store.
+never travel in workflow inputs, history or the store. LASH_LOG_LEVEL sets the log level.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Mapping
@@ -123,7 +124,10 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m workflows.worker``; expected failures print one line."""
     args = _parse(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LASH_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     try:
         asyncio.run(
             run_worker(
