@@ -34,7 +34,7 @@ def _validate_provider(value: Any) -> dict[str, Any]:
 ProviderConfig: TypeAlias = Annotated[
     dict[str, Any],
     PlainValidator(_validate_provider),
-    PlainSerializer(lambda value: canonical_json(value), return_type=Any),
+    PlainSerializer(canonical_json, return_type=Any),
 ]
 """``ProviderHandle``: ``{"type": kind, ...config}``, opaque, keys sorted (spec §0.1.1, §0.1.10).
 

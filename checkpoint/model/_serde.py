@@ -170,13 +170,18 @@ def _validate_byte_vec(value: Any) -> bytes:
             "byte_array", "expected an array of integers 0..255 (serde Vec<u8>), got {kind}",
             {"kind": type(value).__name__},
         )
+    if not set(map(type, value)) - {int}:  # C-speed checks first: blobs can be megabytes
+        try:
+            return bytes(value)
+        except ValueError:
+            pass
     for index, item in enumerate(value):
         if type(item) is not int or not 0 <= item <= 255:
             raise PydanticCustomError(
                 "byte_array", "byte {index} is {item!r}, not an integer 0..255",
                 {"index": index, "item": item},
             )
-    return bytes(value)
+    raise AssertionError("unreachable: every byte was valid")  # pragma: no cover
 
 
 def _dump_byte_vec(value: bytes) -> list[int]:
