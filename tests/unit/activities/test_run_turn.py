@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from activities.agent.loop import STOPPED_TEXT
+from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from activities.contract import TurnPolicy
-from checkpoint.model import PersistedSessionState
+from activities.turn import TurnActivities
+from checkpoint.model import PersistedSessionState, resume_safety_problem
 from checkpoint.store import CheckpointStore, load_persisted_session_state
-from tests.unit.activities._turns import activities, request, run, run_session
+from tests.unit.activities._turns import activities, request, run, run_session, write_script
 
 
 async def _load(store: CheckpointStore, session_id: str) -> PersistedSessionState:
@@ -95,3 +100,31 @@ async def test_heartbeats_carry_the_step_number(store: CheckpointStore) -> None:
     env.on_heartbeat = lambda *details: beats.extend(details)
     await env.run(acts.run_turn, request("s6", 3, "three", base=outcomes[-1]))
     assert sorted({b["step"] for b in beats}) == [0, 1, 2]  # type: ignore[index]
+
+
+async def test_bad_script_fails_the_turn_without_retry_and_writes_nothing(
+    tmp_path: Path, store: CheckpointStore
+) -> None:
+    """A script with a malformed step is a non-retryable error naming the problem."""
+    bad = write_script(tmp_path / "bad.json", [[{"text": "x", "tool_call": []}]])
+    acts = TurnActivities(
+        store, providers=ProviderRegistry({"scripted": lambda: ScriptedProvider(bad)})
+    )
+    with pytest.raises(ApplicationError, match="bad script step") as info:
+        await run(acts, request("s7", 1, "hi"))
+    assert info.value.non_retryable
+    assert await store.load_head_revision("s7") is None
+
+
+async def test_a_model_that_never_stops_is_cut_at_max_steps(
+    tmp_path: Path, store: CheckpointStore
+) -> None:
+    """With max_steps=2 a looping script ends the turn with a stop notice, resume-safe."""
+    loop = {"text": "again", "tool_calls": [{"name": "word_count", "args": {"text": "a"}}]}
+    script = write_script(tmp_path / "loop.json", [[loop, loop, loop, loop]])
+    acts = activities(store, script=script)
+    outcome = await run(acts, request("s8", 1, "go", policy=TurnPolicy(max_steps=2)))
+    assert outcome.status == "completed" and outcome.model_calls == 2
+    assert outcome.answer_excerpt == STOPPED_TEXT.format(n=2)
+    state = await _load(store, "s8")
+    assert resume_safety_problem(state.session_graph.messages()) is None

@@ -21,7 +21,7 @@ from tests.unit.activities._turns import (
     write_script,
 )
 
-TWO_PYTHON_ROUNDS = [
+TWO_PYTHON_ROUNDS: list[list[dict[str, Any]]] = [
     [
         {"text": "a", "tool_calls": [{"name": "python", "args": {"code": "x = 5\nx"}}]},
         {"text": "b", "tool_calls": [{"name": "python", "args": {"code": "x * 3"}}]},

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from activities.contract import ChildResult, TurnOutcome, TurnRequest
 from activities.turn import TurnActivities
-from checkpoint.model import TokenUsage
+from checkpoint.model import OutcomeSuccess, TokenUsage
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 from tests.unit.activities._turns import activities, call_log_lines, request, run, run_session
 
@@ -71,8 +71,8 @@ async def test_continuation_records_the_answer_and_child_usage_under_subagent(
     assert done.status == "completed" and done.answer_excerpt == "The sub-agent has reported back."
     state = await load_persisted_session_state(store, "p")
     assert state is not None
-    answers = [r.output.outcome.payload for r in state.session_graph.tool_calls()]
-    assert answers[-1]["answer"] == result.answer
+    last = state.session_graph.tool_calls()[-1].output.outcome
+    assert isinstance(last, OutcomeSuccess) and last.payload["answer"] == result.answer
     by_source = {e.source: e.usage for e in state.token_ledger}
     assert by_source["subagent"] == child_outcome.turn_usage
     assert {e.source for e in done.usage_deltas} == {"turn", "subagent"}
