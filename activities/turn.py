@@ -9,7 +9,8 @@ Everything a retry needs is in the store, keyed by the turn id the workflow mint
   that finds its receipt returns the journaled outcome without touching anything.
 
 Errors that no retry can fix (bad request, unknown provider, bad script, tampered execution
-state) leave as non-retryable ``ApplicationError``s with the reason in their message.
+state, a missing snapshot blob) leave as non-retryable ``ApplicationError``s with the reason in
+their message; store conflicts and unreachable stores or providers stay retryable.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from activities.contract import (
     TurnRequest,
     excerpt,
 )
-from checkpoint.errors import ContractError, ExecutionStateError, ModelError
+from checkpoint.errors import BlobError, ContractError, ExecutionStateError, ModelError
 from checkpoint.model import (
     Append,
     CommitReceipt,
@@ -53,7 +54,9 @@ from checkpoint.model import (
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 
 _log = logging.getLogger(__name__)
-_FATAL = (ContractError, ExecutionStateError, ModelError, ValidationError)
+_FATAL = (BlobError, ContractError, ExecutionStateError, ModelError, ValidationError)
+"""Retrying cannot help: bad input, a missing or damaged blob (content addressing makes that
+permanent), refused execution state, a broken model rule."""
 
 
 def session_policy(policy: TurnPolicy, session_id: str, base: SessionPolicy) -> SessionPolicy:

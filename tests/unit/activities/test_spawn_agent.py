@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from temporalio.exceptions import ApplicationError
+
 from activities.contract import ChildResult, TurnOutcome, TurnRequest
 from activities.turn import TurnActivities
 from checkpoint.model import OutcomeSuccess, TokenUsage
@@ -103,3 +106,13 @@ async def test_retried_pause_returns_the_same_child_requests(store: CheckpointSt
     again = await run(activities(store), req)
     assert again.child_requests == paused.child_requests
     assert again.receipt == paused.receipt
+
+
+async def test_child_turn_with_a_missing_snapshot_fails_without_retry(
+    store: CheckpointStore,
+) -> None:
+    """A start_snapshot_ref that names no blob is a non-retryable error naming the ref."""
+    ref = "0" * 64
+    with pytest.raises(ApplicationError, match=ref) as info:
+        await run(activities(store), request("c", 1, "task", start_snapshot_ref=ref))
+    assert info.value.non_retryable and info.value.type == "BlobMissingError"
