@@ -1,10 +1,13 @@
 """Checkpoint store cost per turn, against LangGraph's SqliteSaver on the same conversation.
 
 Workload: each turn adds one 200-character user message and one 400-character reply. For session
-lengths 10, 1,000 and 10,000 turns (long sessions are built with large batched commits), it
-times ``PER_TURN`` single-turn commits at that length and prints bytes written per turn (growth
-of the database: SQLite file after a WAL checkpoint; PostgreSQL relation sizes), commit latency
-p50/p99, and the time to load the head of the 1,000-turn session. LangGraph runs a
+lengths 10, 1,000 and 10,000 turns (long sessions are built with large batched commits, each in
+its own SQLite file or PostgreSQL schema), it times ``PER_TURN`` single-turn commits at that
+length, round-robin across the lengths so that machine noise falls on all alike, and prints
+bytes written per turn (growth of the database: SQLite file after a WAL checkpoint; PostgreSQL
+relation sizes, dead row versions included), commit latency p50/p99, and the time to load the
+1,000-turn session into a ``PersistedSessionState``, cold (every node validated) and with the
+store's node cache warm. LangGraph runs a
 ``MessagesState`` graph whose one node appends the reply, on a file ``SqliteSaver``.
 
 PostgreSQL runs when LASH_BENCH_POSTGRES_URL or LASH_TEST_POSTGRES_URL is set (in a throw-away
@@ -84,62 +87,68 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-class Ours:
-    """One backend of our store; ``size()`` is the bytes it occupies now."""
+class Target:
+    """One session of a given length in its own store (file or schema), so sizes are apart."""
 
-    def __init__(
-        self, name: str, store: CheckpointStore, size: Callable[[], Any],
-        settle: Callable[[], Any] | None = None,
-    ) -> None:
-        self.name, self.store, self._size, self._settle = name, store, size, settle
+    def __init__(self, store: CheckpointStore, size: Callable[[], Any], length: int) -> None:
+        self.store, self._size, self.length = store, size, length
+        self.session, self.revision, self.turn = f"s{length}", 0, length
+        self.latencies: list[float] = []
+        self.before = 0
 
     async def size(self) -> int:
         return int(await self._size())
 
-    async def build(self, session: str, turns: int) -> int:
-        """Commit ``turns`` turns in batches; returns the head revision."""
+    async def build(self) -> None:
+        """Commit ``length`` turns in batches of BATCH_TURNS."""
         revision: int | None = None
-        for first in range(1, turns + 1, BATCH_TURNS):
-            last = min(turns, first + BATCH_TURNS - 1)
+        for first in range(1, self.length + 1, BATCH_TURNS):
+            last = min(self.length, first + BATCH_TURNS - 1)
             receipt = await self.store.commit_runtime_state(
-                make_commit(session, first, last, revision)
+                make_commit(self.session, first, last, revision)
             )
             revision = receipt.head_revision
-        return revision or 0
+        self.revision = revision or 0
 
-    async def measure(self, length: int) -> dict[str, float]:
-        session = f"s{length}"
-        revision = await self.build(session, length)
-        if self._settle is not None:
-            await self._settle()
-        before = await self.size()
-        latencies = []
-        for t in range(length + 1, length + PER_TURN + 1):
-            commit = make_commit(session, t, t, revision)
-            start = time.perf_counter()
-            receipt = await self.store.commit_runtime_state(commit)
-            latencies.append(time.perf_counter() - start)
-            revision = receipt.head_revision
-        grown = await self.size() - before
-        return {"bytes": grown / PER_TURN, "p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99)}
+    async def one_turn(self) -> None:
+        self.turn += 1
+        commit = make_commit(self.session, self.turn, self.turn, self.revision)
+        start = time.perf_counter()
+        receipt = await self.store.commit_runtime_state(commit)
+        self.latencies.append(time.perf_counter() - start)
+        self.revision = receipt.head_revision
 
-    async def load_head(self, session: str) -> tuple[float, float]:
+    async def load_head(self) -> tuple[float, float]:
         """Median time to load the session into a state: (cold, warm node cache)."""
-        cold_store = make_store(self.store.backend.url, node_cache_size=0)
-        cold_store.backend = self.store.backend
-        cold_store._ready = True
-        return await _load(cold_store, session), await _load(self.store, session)
+        cold = await _load(self.store, self.session, clear=True)
+        return cold, await _load(self.store, self.session, clear=False)
 
 
-async def _load(store: CheckpointStore, session: str) -> float:
+async def _load(store: CheckpointStore, session: str, clear: bool) -> float:
     times = []
     for _ in range(LOAD_REPEATS):
+        if clear:
+            store.node_cache.clear()
         start = time.perf_counter()
         read = await store.load_session(session)
         assert read is not None
         state_from_read(read)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+async def measure(targets: list[Target], settle: Callable[[], Any] | None) -> None:
+    """Build every session, then time single-turn commits round-robin across them, so load
+    on the machine falls on every length alike."""
+    for target in targets:
+        await target.build()
+    if settle is not None:
+        await settle()
+    for target in targets:
+        target.before = await target.size()
+    for round_ in range(PER_TURN):
+        for i in range(len(targets)):
+            await targets[(round_ + i) % len(targets)].one_turn()
 
 
 def sqlite_size(path: Path, store: CheckpointStore) -> Callable[[], Any]:
@@ -241,12 +250,18 @@ def _row(name: str, length: int, m: dict[str, float], new: float) -> None:
           f"  p99 {m['p99'] * 1e3:7.2f} ms", flush=True)
 
 
-async def _ours(name: str, ours: Ours, new: float, results: dict[str, Any]) -> None:
-    for length in LENGTHS:
-        m = await ours.measure(length)
-        results[(name, length)] = m
-        _row(name, length, m, new)
-    cold, warm = await ours.load_head("s1000")
+async def _ours(
+    name: str, targets: list[Target], settle: Callable[[], Any] | None, new: float,
+    results: dict[Any, Any],
+) -> None:
+    await measure(targets, settle)
+    for t in targets:
+        grown = await t.size() - t.before
+        m = {"bytes": grown / PER_TURN, "p50": pct(t.latencies, 0.5),
+             "p99": pct(t.latencies, 0.99)}
+        results[(name, t.length)] = m
+        _row(name, t.length, m, new)
+    cold, warm = await next(t for t in targets if t.length == 1_000).load_head()
     results[(name, "load")] = (cold, warm)
     print(f"  {name:<10} load the 1,000-turn session into a state: cold {cold * 1e3:.2f} ms,"
           f" warm node cache {warm * 1e3:.2f} ms", flush=True)
@@ -258,11 +273,14 @@ async def _run(tmp: Path) -> None:
     print(f"new content per turn: {new_text} characters of text, {new_json} bytes as node JSON;"
           f" {PER_TURN} timed commits per length", flush=True)
     results: dict[Any, Any] = {}
-    store = make_store(f"sqlite:///{tmp / 'ours.db'}")
-    await store.setup()
-    await _ours("sqlite", Ours("sqlite", store, sqlite_size(tmp / "ours.db", store)), new_text,
-                results)
-    await store.close()
+    targets = []
+    for length in LENGTHS:
+        path = tmp / f"ours-{length}.db"
+        store = await make_store(f"sqlite:///{path}").setup()
+        targets.append(Target(store, sqlite_size(path, store), length))
+    await _ours("sqlite", targets, None, new_text, results)
+    for t in targets:
+        await t.store.close()
 
     pg_url = os.environ.get("LASH_BENCH_POSTGRES_URL") or os.environ.get("LASH_TEST_POSTGRES_URL")
     if pg_url:
@@ -294,20 +312,24 @@ async def _run(tmp: Path) -> None:
 async def _postgres(base_url: str, new: float, results: dict[str, Any]) -> None:
     import psycopg
 
-    schema = f"lash_bench_{uuid.uuid4().hex[:8]}"
+    schemas = {n: f"lash_bench_{uuid.uuid4().hex[:8]}" for n in LENGTHS}
     async with await psycopg.AsyncConnection.connect(base_url, autocommit=True) as conn:
-        await conn.execute(f'CREATE SCHEMA "{schema}"')
+        for schema in schemas.values():
+            await conn.execute(f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in base_url else "?"
-    url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
+    urls = {n: f"{base_url}{sep}options=-csearch_path%3D{s}" for n, s in schemas.items()}
+    targets = []
     try:
-        store = make_store(url)
-        await store.setup()
-        ours = Ours("postgres", store, postgres_size(url), postgres_settle(url))
-        await _ours("postgres", ours, new, results)
-        await store.close()
+        for length, url in urls.items():
+            store = await make_store(url).setup()
+            targets.append(Target(store, postgres_size(url), length))
+        await _ours("postgres", targets, postgres_settle(base_url), new, results)
     finally:
+        for t in targets:
+            await t.store.close()
         async with await psycopg.AsyncConnection.connect(base_url, autocommit=True) as conn:
-            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            for schema in schemas.values():
+                await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def main() -> None:

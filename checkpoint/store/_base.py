@@ -73,7 +73,7 @@ class CheckpointStore:
         self._ready = False
         self._setup_lock = asyncio.Lock()
         self._commits = 0
-        self._node_cache = NodeCache(node_cache_size)
+        self.node_cache = NodeCache(node_cache_size)
 
     @property
     def url(self) -> str:
@@ -148,7 +148,7 @@ class CheckpointStore:
         head = rows.head
         meta = SessionHeadMeta.model_validate_json(head.head_json)
         graph_leaf = leaf if active and leaf is not None else head.leaf_node_id
-        graph = SessionGraph.from_nodes(self._node_cache.parse(rows.nodes), graph_leaf)
+        graph = SessionGraph.from_nodes(self.node_cache.parse(rows.nodes), graph_leaf)
         checkpoint = (
             await self.load_checkpoint(head.checkpoint_ref) if head.checkpoint_ref else None
         )

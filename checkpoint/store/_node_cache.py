@@ -25,6 +25,10 @@ class NodeCache:
         self.size = size
         self._nodes: OrderedDict[str, SessionNodeRecord] = OrderedDict()
 
+    def clear(self) -> None:
+        """Forget every parsed node (the next load validates everything again)."""
+        self._nodes.clear()
+
     def parse(self, texts: list[str]) -> list[SessionNodeRecord]:
         """The nodes for these JSON texts, validating only the ones not seen before."""
         cached = self._nodes
