@@ -106,7 +106,9 @@ class TurnRequest(_Wire):
     start_snapshot_ref: str | None = None
     """A child session's first turn: blob ref of its starting PersistedSessionState."""
     child_results: list[ChildResult] = Field(default_factory=list)
-    """Set when the workflow continues a turn that returned ``awaiting_children``."""
+    """Set when the workflow continues a turn that returned ``awaiting_children``. The activity
+    journals each result by tool call id, so passing only the latest round's results, or all of
+    them again, counts every child's usage exactly once."""
 
     @field_validator("user_text")
     @classmethod

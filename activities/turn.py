@@ -27,7 +27,7 @@ from activities._session_cache import OpenSession, SessionCache
 from activities.agent._journal import TurnJournal, TurnSummary
 from activities.agent._runtime import SessionRuntime
 from activities.agent.loop import AgentLoop, LoopHooks, LoopResult, turn_messages
-from activities.agent.providers import ProviderError, ProviderRegistry
+from activities.agent.providers import ModelProvider, ProviderError, ProviderRegistry
 from activities.agent.tools import key_from_env
 from activities.contract import (
     RUN_TURN_ACTIVITY,
@@ -159,32 +159,41 @@ class TurnActivities:
         if result.status == "awaiting_children":
             outcome = await self._await_children(turn, request, result)
         else:
-            state = turn.entry.state
-            state.token_usage = result.turn_usage.model_copy()
-            state.last_prompt_usage = (
-                normalize_prompt_usage(
-                    result.last_usage,
-                    input_usage_excludes_cached_tokens=provider.input_usage_excludes_cached_tokens,
-                )
-                if result.last_usage is not None
-                else None
-            )
-            deltas = self._usage_deltas(request, result, journal)
-            for delta in deltas:
-                merge_ledger_entry(state.token_ledger, delta)
-            summary = await journal.record_summary(
-                TurnSummary(
-                    answer=result.answer,
-                    usage_deltas=deltas,
-                    turn_usage=result.turn_usage,
-                    model_calls=result.model_calls,
-                    tool_calls=result.tool_calls,
-                )
-            )
-            receipt = await self._commit(turn, final_op, deltas)
-            outcome = self._completed(request, receipt, summary)
+            outcome = await self._finish(turn, request, result, journal, provider)
         self.cache.put(sid, turn.entry)
         return outcome
+
+    async def _finish(
+        self,
+        turn: _OpenTurn,
+        request: TurnRequest,
+        result: LoopResult,
+        journal: TurnJournal,
+        provider: ModelProvider,
+    ) -> TurnOutcome:
+        """Turn usage into the state and ledger, journal the outcome, then the final commit."""
+        state = turn.entry.state
+        state.token_usage = result.turn_usage.model_copy()
+        state.last_prompt_usage = None
+        if result.last_usage is not None:
+            state.last_prompt_usage = normalize_prompt_usage(
+                result.last_usage,
+                input_usage_excludes_cached_tokens=provider.input_usage_excludes_cached_tokens,
+            )
+        summary = await journal.record_summary(
+            TurnSummary(
+                answer=result.answer,
+                usage_deltas=self._usage_deltas(request, result, journal),
+                turn_usage=result.turn_usage,
+                model_calls=result.model_calls,
+                tool_calls=result.tool_calls,
+            )
+        )
+        for delta in summary.usage_deltas:
+            merge_ledger_entry(state.token_ledger, delta)
+        final_op = f"{request.session_id}:{request.turn_id}:final"
+        receipt = await self._commit(turn, final_op, summary.usage_deltas)
+        return self._completed(request, receipt, summary)
 
     @staticmethod
     def _usage_deltas(
