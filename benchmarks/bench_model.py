@@ -110,7 +110,7 @@ def append_cost(count: int) -> float:
             graph.append_message(message)
             graph.messages()
 
-    return best_of(run, repeats=3)
+    return best_of(run, repeats=7)
 
 
 def main() -> None:

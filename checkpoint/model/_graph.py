@@ -83,6 +83,11 @@ class SessionGraph(SerdeModel):
         graph._cache = None
         return graph
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in ("nodes", "leaf_node_id"):
+            self._cache = None  # assigned from outside: rebuild on the next read
+
     def _index(self) -> GraphCache:
         cache = self._cache
         if cache is None:
@@ -140,7 +145,7 @@ class SessionGraph(SerdeModel):
         self.nodes.append(node)
         if self._cache is not None:
             self._cache.appended(len(self.nodes) - 1, node, previous_leaf)
-        self.leaf_node_id = node.node_id
+        self.__dict__["leaf_node_id"] = node.node_id  # keeps the cache just extended
         return node.node_id
 
     def _new_node(self, node_id: str, payload: EventPayload | PluginPayload) -> SessionNodeRecord:

@@ -268,3 +268,15 @@ def test_graph_equality_ignores_the_cache() -> None:
     assert graph == _fresh(graph)
     dumped = json.dumps(graph.model_dump(mode="json"))
     assert dumped == json.dumps(_fresh(graph).model_dump(mode="json"))
+
+
+def test_assigning_the_leaf_directly_refreshes_the_read_model() -> None:
+    """Setting leaf_node_id or nodes by hand drops the cache, so reads stay right."""
+    graph = SessionGraph()
+    for mid in ("a", "b"):
+        graph.append_message(text_message(mid))
+    assert [m.id for m in graph.messages()] == ["a", "b"]
+    graph.leaf_node_id = "a"
+    assert [m.id for m in graph.messages()] == ["a"]
+    graph.nodes = graph.nodes[:1]
+    assert graph.find_node("b") is None
