@@ -1,0 +1,44 @@
+"""Recorded session histories replay cleanly: the guard against non-deterministic changes.
+
+Re-record with ``PYTHONPATH=. .venv/bin/python tests/replay/record_history.py`` (see there).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from replay_fixtures import ChangedSessionWorkflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
+
+from workflows.plugin import LashPlugin
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def _load(path: Path) -> WorkflowHistory:
+    data = json.loads(path.read_text())
+    return WorkflowHistory.from_json(data["workflow_id"], data["history"])
+
+
+def test_the_recorded_histories_are_there() -> None:
+    """A missing histories folder must not turn the replay check into zero tests."""
+    assert {p.stem for p in HISTORIES} >= {"session-demo", "session-child", "session-continued"}
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_a_recorded_history_replays_without_nondeterminism(path: Path) -> None:
+    """Today's SessionWorkflow makes exactly the commands the recorded run made."""
+    replayer = Replayer(workflows=[], plugins=[LashPlugin()])
+    await replayer.replay_workflow(_load(path))
+
+
+async def test_a_changed_workflow_fails_to_replay_a_recorded_history() -> None:
+    """The check can fail: a workflow that no longer schedules turns is caught."""
+    replayer = Replayer(workflows=[ChangedSessionWorkflow], data_converter=pydantic_data_converter)
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(_load(HISTORIES[0]))
