@@ -16,6 +16,9 @@ store serves many sessions; ``store.session(id)`` gives a handle bound to one, l
   workflow histories keep resolving. ``tombstone_nodes`` + ``vacuum`` delete nodes explicitly.
 - An effect journal (``record_effect`` / ``load_effects``) lets a retried turn replay completed
   model and tool calls.
+- Nodes are immutable: a parsed node is cached (by its stored JSON) and shared between loads in
+  one process; validation dominates loading a long session. ``vacuum`` deletes tombstoned nodes
+  and, unless ``detached=False``, the nodes full rewrites left out.
 """
 
 from checkpoint.store._base import CheckpointStore, merge_usage_rows

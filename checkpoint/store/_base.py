@@ -46,6 +46,7 @@ from checkpoint.store._errors import NodeNotFoundError
 from checkpoint.store._gc import GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
 from checkpoint.store._node_cache import NodeCache
+from checkpoint.store._protocol import SessionStore
 from checkpoint.store._session import SessionPersistence
 from checkpoint.store._url import redact_url
 
@@ -306,6 +307,11 @@ def merge_usage_rows(rows: list[UsageRow]) -> list[TokenLedgerEntry]:
         )
         merge_ledger_entry(ledger, TokenLedgerEntry(source=r.source, model=r.model, usage=usage))
     return ledger
+
+
+def as_session_store(store: CheckpointStore) -> SessionStore:
+    """``CheckpointStore`` is a ``SessionStore`` (mypy checks this function's return)."""
+    return store
 
 
 def _reason(exc: BaseException, url: str) -> str:
