@@ -78,8 +78,12 @@ def _prepare_checkpoint(commit: RuntimeCommit, profile: CompressionProfile) -> _
 
 
 def payload_hash(commit: RuntimeCommit) -> str:
-    """What "the same payload" means for a retried operation: the commit's full content."""
-    return blob_ref(commit)
+    """What "the same payload" means for a retried operation: everything the commit writes.
+
+    The expected revision is left out: a retry that reloaded the head (which may already hold
+    its own first attempt) expects a later revision but writes the same thing, and gets the
+    first receipt back."""
+    return blob_ref(commit.model_dump(mode="json", exclude={"expected_head_revision"}))
 
 
 def _node_json(node: SessionNodeRecord) -> str:

@@ -103,6 +103,15 @@ class CommitConformance(StoreHarness):
         read = await store.load_session("s")
         assert read is not None and read.token_ledger[0].usage.input_tokens == 12
 
+    async def test_retry_that_reloaded_the_head_still_gets_the_first_receipt(
+        self, store: CheckpointStore
+    ) -> None:
+        """A retry expecting the revision its own first attempt created is the same payload."""
+        first = await store.commit_runtime_state(commit("s", "op1", None, append(chain("m", 1))))
+        retry = commit("s", "op1", first.head_revision, append(chain("m", 1)))
+        assert await store.commit_runtime_state(retry) == first
+        assert await store.load_head_revision("s") == 1
+
     async def test_operation_id_reused_with_another_payload_is_refused(
         self, store: CheckpointStore
     ) -> None:
