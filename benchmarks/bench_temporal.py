@@ -1,0 +1,234 @@
+"""Session workflows on one dev server: history bytes and wall time per turn, and throughput.
+
+    PYTHONPATH=. .venv/bin/python -m benchmarks.bench_temporal [--turns 1000] [--sessions 200]
+
+Everything is measured in one run on one bundled dev server, against a bare workflow that runs
+one no-op activity per update carrying the same TurnRequest (and returning the same outcome), so
+the figures are ratios within one run, not absolute claims:
+
+- history bytes per turn (``history_size_bytes`` as the server counts it, per turn of the
+  current run) at turns 10, 100 and 1,000, lash and bare;
+- wall time per turn (mean over the five turns up to 10 and up to 1,000), lash and bare;
+- 200 sessions x 5 turns sent at once to one worker: turns per second and errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio import activity, workflow
+
+with workflow.unsafe.imports_passed_through():
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    from activities.agent.providers import ProviderRegistry, ScriptedProvider
+    from activities.contract import HeadRef, TurnOutcome, TurnPolicy, TurnRequest
+    from activities.turn import TurnActivities
+    from checkpoint.store import open_store
+    from workflows import client as lash
+    from workflows._inputs import SendInput
+    from workflows.devserver import dev_server
+    from workflows.plugin import LashPlugin
+
+BENCH_KEY = b"bench-key"
+PLAIN_SCRIPT = [[{"text": "A plain answer with no tools, to time the orchestration itself."}]]
+_CANNED: dict[str, TurnOutcome] = {}
+
+
+@activity.defn(name="bench.noop_turn")
+async def noop_turn(request: TurnRequest) -> TurnOutcome:
+    """Does nothing but hand back a real outcome of the same size as a lash turn's."""
+    return _CANNED["outcome"].model_copy(update={"turn_index": request.turn_index})
+
+
+@workflow.defn(name="bench.bare")
+class BareWorkflow:
+    """The baseline: one no-op activity per update, same input and output as a lash turn."""
+
+    def __init__(self) -> None:
+        self._turn = 0
+        self._busy = False
+
+    @workflow.run
+    async def run(self, session_id: str) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.update(name="send")
+    async def send(self, inp: SendInput) -> TurnOutcome:
+        await workflow.wait_condition(lambda: not self._busy)
+        self._busy, self._turn = True, self._turn + 1
+        try:
+            request = TurnRequest(
+                session_id=workflow.info().workflow_id, turn_index=self._turn,
+                turn_id=str(workflow.uuid4()), started_at=workflow.now(), user_text=inp.text,
+                policy=TurnPolicy(), base=HeadRef(head_revision=self._turn),
+            )
+            outcome: TurnOutcome = await workflow.execute_activity(
+                "bench.noop_turn", request, result_type=TurnOutcome,
+                summary=f"turn {self._turn} · {inp.text[:60]}",
+                start_to_close_timeout=timedelta(minutes=1),
+            )
+            return outcome
+        finally:
+            self._busy = False
+
+
+@dataclass
+class Sample:
+    turn: int
+    history_bytes: int
+    seconds: float
+
+
+async def _history_size(client: Client, workflow_id: str) -> tuple[str, int]:
+    info = (await client.get_workflow_handle(workflow_id).describe()).raw_description
+    execution = info.workflow_execution_info
+    return execution.execution.run_id, execution.history_size_bytes
+
+
+async def _drive(client: Client, workflow_id: str, turns: int, send: object) -> list[Sample]:
+    """Run ``turns`` turns; per turn, the history bytes it added to its run and its wall time."""
+    samples: list[Sample] = []
+    run_id, size = await _history_size(client, workflow_id)
+    for n in range(1, turns + 1):
+        started = time.perf_counter()
+        await send(n)  # type: ignore[operator]
+        seconds = time.perf_counter() - started
+        new_run, new_size = await _history_size(client, workflow_id)
+        grown = new_size - size if new_run == run_id else -1  # -1: continued as new in between
+        samples.append(Sample(n, grown, seconds))
+        run_id, size = new_run, new_size
+    return samples
+
+
+def _at(samples: list[Sample], turn: int, window: int = 5) -> tuple[float, float]:
+    """Mean history bytes and seconds per turn over the ``window`` turns up to ``turn``."""
+    chosen = [s for s in samples if turn - window < s.turn <= turn]
+    sizes = [s.history_bytes for s in chosen if s.history_bytes >= 0]
+    return statistics.mean(sizes) if sizes else float("nan"), statistics.mean(
+        s.seconds for s in chosen
+    )
+
+
+async def _throughput(client: Client, queue: str, sessions: int, turns: int) -> tuple[float, int]:
+    errors = 0
+
+    async def one(i: int) -> None:
+        nonlocal errors
+        sid = f"load-{i}-{uuid.uuid4().hex[:6]}"
+        for n in range(turns):
+            try:
+                await lash.send(client, sid, f"load message {n}", task_queue=queue)
+            except Exception as err:  # counted and printed, never hidden
+                errors += 1
+                print(f"  error in {sid}: {err}", file=sys.stderr)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(sessions)))
+    elapsed = time.perf_counter() - started
+    return sessions * turns / elapsed, errors
+
+
+async def _bench(turns: int, sessions: int, session_turns: int, workdir: Path) -> None:
+    script = workdir / "plain.json"
+    script.write_text(json.dumps(PLAIN_SCRIPT))
+    store = await open_store(f"sqlite:///{workdir / 'bench.db'}")
+    providers = ProviderRegistry({
+        "scripted": lambda: ScriptedProvider(None),
+        "plain": lambda: _Plain(script),
+    })
+    async with dev_server() as env:
+        client, queue = env.client, f"bench-{uuid.uuid4().hex[:6]}"
+        plugin = LashPlugin(
+            TurnActivities(store, providers=providers, execution_state_key=BENCH_KEY),
+            extra_activities=[noop_turn], extra_workflows=[BareWorkflow],
+        )
+        async with Worker(client, task_queue=queue, plugins=[plugin],
+                          max_concurrent_activities=64):
+            report: dict[str, list[Sample]] = {}
+            for label, provider in (("lash (demo script, tools)", "scripted"),
+                                    ("lash (plain answers)", "plain")):
+                sid = f"bench-{provider}-{uuid.uuid4().hex[:6]}"
+                policy = TurnPolicy(provider=provider, model="scripted-demo")
+
+                async def send(n: int, sid: str = sid, policy: TurnPolicy = policy) -> None:
+                    out = await lash.send(client, sid, f"benchmark message {n}",
+                                          task_queue=queue, policy=policy)
+                    _CANNED.setdefault("outcome", out)
+
+                await send(0)  # starts the workflow; not measured
+                report[label] = await _drive(client, f"lash-session/{sid}", turns, send)
+            bare_id = f"bench-bare-{uuid.uuid4().hex[:6]}"
+            handle = await client.start_workflow(BareWorkflow.run, bare_id, id=bare_id,
+                                                 task_queue=queue)
+
+            async def bare(n: int) -> None:
+                message = SendInput(text=f"benchmark message {n}")
+                await handle.execute_update(BareWorkflow.send, message)
+
+            await bare(0)
+            report["bare no-op activity"] = await _drive(client, bare_id, turns, bare)
+            _print_turns(report, turns)
+            rate, errors = await _throughput(client, queue, sessions, session_turns)
+            print(f"\n{sessions} sessions x {session_turns} turns at once, one worker: "
+                  f"{rate:.1f} turns/s, {errors} errors")
+    await store.close()
+
+
+class _Plain(ScriptedProvider):
+    kind = "plain"
+
+
+def _print_turns(report: dict[str, list[Sample]], turns: int) -> None:
+    points = [t for t in (10, 100, 1000) if t <= turns]
+    bare = report["bare no-op activity"]
+    print(f"\nhistory bytes per turn (server's history_size_bytes, current run), turns={turns}")
+    print(f"  {'workflow':<28}" + "".join(f"{'turn ' + str(t):>14}" for t in points)
+          + f"{'runs (CAN)':>12}")
+    for label, samples in report.items():
+        cans = sum(1 for s in samples if s.history_bytes < 0)
+        print(f"  {label:<28}" + "".join(f"{_at(samples, t)[0]:>14.0f}" for t in points)
+              + f"{cans + 1:>12}")
+    for label, samples in report.items():
+        if samples is bare:
+            continue
+        ratios = [_at(samples, t)[0] / _at(bare, t)[0] for t in points]
+        print(f"  ratio {label} / bare: " + ", ".join(f"{r:.2f}x" for r in ratios))
+    timed = [t for t in (10, 1000) if t <= turns] or [turns]
+    print("\nwall time per turn (mean of the 5 turns up to the mark)")
+    for label, samples in report.items():
+        cells = ", ".join(f"turn {t}: {_at(samples, t)[1] * 1000:.1f} ms" for t in timed)
+        print(f"  {label:<28} {cells}")
+    for label, samples in report.items():
+        if samples is bare:
+            continue
+        ratios = [_at(samples, t)[1] / _at(bare, t)[1] for t in timed]
+        print(f"  ratio {label} / bare: " + ", ".join(f"{r:.2f}x" for r in ratios))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print its figures (``python -m benchmarks temporal`` runs it too)."""
+    parser = argparse.ArgumentParser(prog="bench_temporal", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--turns", type=int, default=1000, help="turns per measured session")
+    parser.add_argument("--sessions", type=int, default=200, help="concurrent sessions")
+    parser.add_argument("--session-turns", type=int, default=5,
+                        help="turns per concurrent session")
+    args, _names = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    with tempfile.TemporaryDirectory(prefix="lash-bench-") as workdir:
+        asyncio.run(_bench(args.turns, args.sessions, args.session_turns, Path(workdir)))
+
+
+if __name__ == "__main__":
+    main()
