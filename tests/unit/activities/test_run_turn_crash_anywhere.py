@@ -1,0 +1,121 @@
+"""Crash at every store call of a turn, before or after it lands: the retry always converges.
+
+The worker "dies" (raises) around the n-th store call of turn 2. A retry, on the same worker or
+a fresh one, must finish with exactly the nodes and ledger of an uncrashed run, and the call log
+may repeat a model call only when the crash fell between the call and its journal record (the
+one window the call log contract allows).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checkpoint.store import CheckpointStore, load_persisted_session_state, open_store
+from tests.unit.activities._turns import activities, call_log_lines, request, run, write_script
+
+SCRIPT: list[list[dict[str, Any]]] = [
+    [
+        {"text": "a", "tool_calls": [{"name": "word_count", "args": {"text": "one two"}}]},
+        {"text": "two words"},
+    ],
+    [
+        {"text": "b", "tool_calls": [{"name": "python", "args": {"code": "x = 5\nx"}}]},
+        {"text": "c", "tool_calls": [{"name": "remember", "args": {"note": "x is 5"}}]},
+        {"text": "d", "tool_calls": [{"name": "python", "args": {"code": "x * 3"}}]},
+        {"text": "fifteen"},
+    ],
+]
+MAX_CALLS = 40
+
+
+class Crash(Exception):
+    """The worker died."""
+
+
+class DyingStore:
+    """Delegates to a store; raises once around its ``crash_at``-th async call."""
+
+    def __init__(self, inner: CheckpointStore, crash_at: int, after: bool) -> None:
+        self._inner, self.crash_at, self.after = inner, crash_at, after
+        self.calls = 0
+        self.crashed: tuple[str, tuple[Any, ...]] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not inspect.iscoroutinefunction(attr):
+            return attr
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            fatal = self.calls == self.crash_at
+            if fatal and not self.after:
+                self.crashed = (name, args)
+                raise Crash(f"died before {name}")
+            result = await attr(*args, **kwargs)
+            if fatal:
+                self.crashed = (name, args)
+                raise Crash(f"died after {name}")
+            return result
+
+        return call
+
+
+async def _snapshot(store: CheckpointStore) -> tuple[list[dict[str, Any]], list[Any], int]:
+    state = await load_persisted_session_state(store, "s")
+    assert state is not None
+    nodes = [n.model_dump(mode="json") for n in state.session_graph.nodes]
+    for node in nodes:
+        tool = node.get("event", {}).get("Tool")
+        if tool is not None:
+            tool["Invocation"]["record"]["duration_ms"] = 0
+    return nodes, state.token_ledger, state.turn_index
+
+
+async def _clean_run(script: Path) -> tuple[Any, int]:
+    store = await open_store("memory://")
+    try:
+        first = await run(activities(store, script=script), request("s", 1, "one"))
+        dying = DyingStore(store, crash_at=0, after=False)
+        await run(activities(dying, script=script), request("s", 2, "two", base=first))  # type: ignore[arg-type]
+        return await _snapshot(store), dying.calls
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("retry_on", ["same worker", "fresh worker"])
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+async def test_crash_at_any_store_call_converges_to_the_clean_result(
+    tmp_path: Path, store: CheckpointStore, after: bool, retry_on: str
+) -> None:
+    """For every store call of the turn: crash around it, retry, compare with a clean run."""
+    script = write_script(tmp_path / "script.json", SCRIPT)
+    expected, total = await _clean_run(script)
+    assert 8 < total < MAX_CALLS
+    log = tmp_path / "calls.jsonl"
+    crashed_in: set[str] = set()
+    for crash_at in range(1, total + 1):
+        await store.delete_session("s")
+        log.unlink(missing_ok=True)
+        first = await run(activities(store, script=script), request("s", 1, "one"))
+        dying = DyingStore(store, crash_at, after)
+        worker = activities(dying, script=script, call_log=log)  # type: ignore[arg-type]
+        req = request("s", 2, "two", base=first)
+        with pytest.raises(Crash):
+            await run(worker, req)
+        if retry_on == "fresh worker":
+            worker = activities(store, script=script, call_log=log)
+        outcome = await run(worker, req)
+        assert outcome.status == "completed" and outcome.answer_excerpt == "fifteen"
+        assert await _snapshot(store) == expected, (crash_at, dying.crashed)
+        keys = Counter((x["turn_id"], x["step"]) for x in call_log_lines(log))
+        repeated = [k for k, n in keys.items() if n > 1]
+        name, args = dying.crashed or ("", ())
+        crashed_in.add(name)
+        window = name == "record_effect" and str(args[2]).startswith("model:") and not after
+        assert not repeated or (window and len(repeated) == 1), (crash_at, name, repeated)
+    assert {"commit_runtime_state", "record_effect", "load_effects", "load_receipt"} <= crashed_in
