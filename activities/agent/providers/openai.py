@@ -91,6 +91,7 @@ class OpenAIProvider:
 def _chat_message(message: ChatMessage) -> dict[str, Any]:
     out: dict[str, Any] = {"role": message.role, "content": message.content}
     if message.tool_calls:
+        out["content"] = message.content or None  # some endpoints refuse "" beside tool calls
         out["tool_calls"] = [
             {
                 "id": c.id,
