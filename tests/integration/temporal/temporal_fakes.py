@@ -1,0 +1,30 @@
+"""Stand-in turn activities for tests that need a turn to misbehave in a precise way."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.contract import RUN_TURN_ACTIVITY, TurnOutcome, TurnRequest
+from checkpoint.model import CommitReceipt, TokenLedgerEntry, TokenUsage
+
+OVERSIZED_ENTRIES = 30_000
+"""Enough ledger rows (about 3 MB of JSON) to pass Temporal's 2 MB blob limit."""
+
+calls: list[int] = []
+
+
+@activity.defn(name=RUN_TURN_ACTIVITY)
+async def oversized_turn(request: TurnRequest) -> TurnOutcome:
+    """Returns an outcome far over the payload limit, as a buggy turn that inlined state might."""
+    calls.append(activity.info().attempt)
+    usage = TokenUsage(input_tokens=1, output_tokens=1, cached_input_tokens=0)
+    rows = [
+        TokenLedgerEntry(source=f"plugin-{i:06d}", model="m" * 40, usage=usage)
+        for i in range(OVERSIZED_ENTRIES)
+    ]
+    receipt = CommitReceipt.model_validate(
+        {"head_revision": 1, "checkpoint_ref": "0" * 64, "session_id": request.session_id,
+         "operation_id": "fake", "manifest": {}}
+    )
+    return TurnOutcome(status="completed", receipt=receipt, turn_index=request.turn_index,
+                       usage_deltas=rows)
