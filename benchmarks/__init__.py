@@ -1,1 +1,1 @@
-"""Side-by-side measurements whose figures the README quotes. Not tests: they print, never assert."""
+"""Side-by-side measurements the README quotes. Not tests: they print figures, never assert."""

@@ -1,4 +1,4 @@
-"""Run benchmarks: `python -m benchmarks [NAME ...]` (default: all). NAME is model, store, temporal."""
+"""Run benchmarks: `python -m benchmarks [NAME ...]` (default: all), NAME as in bench_NAME.py."""
 
 from __future__ import annotations
 

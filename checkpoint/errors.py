@@ -7,7 +7,9 @@ bad JSON (it already names the path); everything else is below::
     LashError
     ├── ModelError                   a rule of the session model was broken
     │   ├── LedgerRegressionError    diff_token_ledger saw a component go down
-    │   └── ResumeSafetyError        messages are not safe to persist mid-turn (spec §4)
+    │   ├── ResumeSafetyError        messages are not safe to persist mid-turn (spec §4)
+    │   ├── GraphCycleError          parent links loop; a session graph must be a DAG
+    │   └── ToolStateGenerationMismatch  apply_state with a stale generation (spec §8.2)
     ├── StoreError                   the checkpoint store refused or failed
     │   ├── StoreUnavailableError    cannot open or reach the store (bad URL, server down)
     │   ├── SessionNotFoundError     no head for that session id
@@ -50,6 +52,24 @@ class ResumeSafetyError(ModelError):
     """Messages that a resumed prompt could not replay (spec §4) were about to be persisted."""
 
 
+class GraphCycleError(ModelError):
+    """Parent links loop back on themselves; a session graph must be a DAG."""
+
+    def __init__(self, node_id: str) -> None:
+        self.node_id = node_id
+        super().__init__(f"session graph has a parent cycle through node {node_id!r}")
+
+
+class ToolStateGenerationMismatch(ModelError):
+    """``apply_state`` got a snapshot whose generation is not the live registry's."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        self.expected, self.actual = expected, actual
+        super().__init__(
+            f"tool state generation mismatch: snapshot has {expected}, registry is at {actual}"
+        )
+
+
 class StoreError(LashError):
     """The checkpoint store refused an operation or could not complete it."""
 
@@ -90,7 +110,8 @@ class HeadRevisionConflict(StoreError):
     def __init__(self, session_id: str, expected: int | None, actual: int) -> None:
         self.expected, self.actual = expected, actual
         super().__init__(
-            f"session {session_id!r}: head revision conflict (expected {expected}, actual {actual})",
+            f"session {session_id!r}: head revision conflict "
+            f"(expected {expected}, actual {actual})",
             session_id=session_id,
         )
 

@@ -16,6 +16,8 @@ resume-safety predicate (§4), the ToolState generation rules (§8.2) and the pl
 
 from __future__ import annotations
 
+from checkpoint.errors import GraphCycleError, ToolStateGenerationMismatch
+
 from ._adapters import (
     GRAPH_COMMIT_DELTA,
     SESSION_APPEND_NODE,
@@ -109,9 +111,6 @@ from ._policy import (
     SessionPolicy,
     StandardContextApproach,
 )
-from ._read_model import (
-    GraphCycleError,
-)
 from ._read_view import (
     SessionReadView,
 )
@@ -191,7 +190,6 @@ from ._tool_state import (
     ToolRegistryState,
     ToolState,
     ToolStateEntry,
-    ToolStateGenerationMismatch,
 )
 from ._usage import (
     PromptUsage,

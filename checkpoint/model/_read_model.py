@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from checkpoint.errors import ModelError
+from checkpoint.errors import GraphCycleError
 
 from ._message import Message
 from ._node_ids import stable_tool_call_key, tool_call_active_read_key
@@ -21,14 +21,6 @@ from ._nodes import (
     ToolEvent,
 )
 from ._tool_call import ToolCallRecord
-
-
-class GraphCycleError(ModelError):
-    """Parent links loop back on themselves; a session graph must be a DAG."""
-
-    def __init__(self, node_id: str) -> None:
-        self.node_id = node_id
-        super().__init__(f"session graph has a parent cycle through node {node_id!r}")
 
 
 class GraphCache:

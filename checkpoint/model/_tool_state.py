@@ -12,19 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
-from checkpoint.errors import ModelError
+from checkpoint.errors import ToolStateGenerationMismatch
 
 from ._serde import SORTED_KEYS, U64, OpaqueJson, SerdeModel, sorted_map
-
-
-class ToolStateGenerationMismatch(ModelError):
-    """``apply_state`` got a snapshot whose generation is not the live registry's."""
-
-    def __init__(self, expected: int, actual: int) -> None:
-        self.expected, self.actual = expected, actual
-        super().__init__(
-            f"tool state generation mismatch: snapshot has {expected}, registry is at {actual}"
-        )
 
 
 def _sort_availability_modes(manifest: Any) -> Any:
