@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,8 +31,8 @@ async def connect_to(target: Target) -> Client:
         raise from_rpc(err, address=target.address) from err
 
 
-async def require_worker(client: Client, target: Target) -> None:
-    """Fail at once when no worker has polled the task queue, instead of waiting forever."""
+async def has_poller(client: Client, target: Target) -> bool:
+    """Whether any worker has polled the task queue for workflow tasks lately."""
     request = DescribeTaskQueueRequest(
         namespace=target.namespace,
         task_queue=TaskQueue(name=target.task_queue),
@@ -41,8 +42,21 @@ async def require_worker(client: Client, target: Target) -> None:
         response = await client.workflow_service.describe_task_queue(request)
     except RPCError as err:
         raise from_rpc(err, address=target.address) from err
-    if not response.pollers:
-        raise no_worker(target.task_queue, target.address)
+    return bool(response.pollers)
+
+
+async def require_worker(client: Client, target: Target, *, grace: float = 5.0) -> None:
+    """Fail when no worker polls the task queue, instead of waiting forever for an answer.
+
+    A worker that has just started may not have sent its first poll yet, so look again for
+    ``grace`` seconds before giving up.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    while not await has_poller(client, target):
+        if loop.time() >= deadline:
+            raise no_worker(target.task_queue, target.address)
+        await asyncio.sleep(0.25)
 
 
 @dataclass(frozen=True)

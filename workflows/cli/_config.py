@@ -32,9 +32,8 @@ OPENAI_MODEL_ENV = "OPENAI_MODEL"
 
 def store_url_for(directory: Path) -> str:
     """The SQLite store URL inside a project directory."""
-    path = directory / "store.db"
-    # sqlite:/// + relative path, or sqlite:// + /absolute/path (four slashes in all).
-    return f"sqlite:///{path}" if not path.is_absolute() else f"sqlite://{path}"
+    # sqlite:/// + the path: relative stays relative, /absolute gets the fourth slash.
+    return f"sqlite:///{directory / 'store.db'}"
 
 
 DEFAULT_STORE = store_url_for(PROJECT_DIR)

@@ -97,7 +97,7 @@ async def run_demo(target: Target, *, policy: TurnPolicy, keep: bool) -> int:
             store = await open_store_at(store_url)
             ui = ui_url(ui_port)
             try:
-                async with serving(client, store, target.task_queue):
+                async with serving(client, store, target):
                     print(f"Temporal {address} · UI {ui} · store {redact_url(store_url)}\n"
                           f"session {session_id} (provider {policy.provider}, model "
                           f"{policy.model})\n", flush=True)

@@ -112,7 +112,7 @@ async def run_dev(target: Target, directory: Path, *, port: int, ui_port: int) -
             client = await connect_to(target)
             store = await open_store_at(store_url)
             try:
-                async with serving(client, store, target.task_queue):
+                async with serving(client, store, target):
                     print(
                         f"lash-temporal dev: ready · Temporal {address} · UI {ui_url(ui_port)} · "
                         f"store {redact_url(store_url)} · task queue {target.task_queue!r}\n"

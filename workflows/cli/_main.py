@@ -159,6 +159,8 @@ def run(argv: list[str]) -> int:
     except SystemExit as exit_:  # argparse's own exit: --help (0) or a usage error (2)
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(levelname)s: %(message)s")
+    # psycopg's pool logs every failed connection attempt; the store error says it once.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     target = resolve_target(args.address, args.namespace, args.task_queue, args.store)
     try:
         with asyncio.Runner() as runner:

@@ -16,11 +16,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from checkpoint.store import CheckpointStore, redact_url
-from workflows.cli._access import connect_to, open_store_at
+from workflows.cli._access import connect_to, open_store_at, require_worker
 from workflows.cli._config import Target
+from workflows.cli._errors import CliError
 from workflows.worker import build_worker
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+READY_GRACE_S = 10.0
 
 
 class StopSignal:
@@ -60,8 +62,8 @@ class StopSignal:
 
 
 @contextlib.asynccontextmanager
-async def serving(client: Client, store: CheckpointStore, task_queue: str) -> AsyncIterator[Worker]:
-    """A worker polling ``task_queue`` for the length of the block, shut down however it ends.
+async def serving(client: Client, store: CheckpointStore, target: Target) -> AsyncIterator[Worker]:
+    """A worker polling the target's task queue for the block, shut down however it ends.
 
     The worker gets its own plugin-free client on the same connection: ``build_worker`` adds
     the LashPlugin, and a client that has it already would apply it twice.
@@ -72,8 +74,11 @@ async def serving(client: Client, store: CheckpointStore, task_queue: str) -> As
         namespace=config["namespace"],
         data_converter=pydantic_data_converter,
     )
-    worker = build_worker(bare, store, task_queue=task_queue)
+    worker = build_worker(bare, store, task_queue=target.task_queue)
     async with worker:
+        # Say "ready" only once the server has seen a poll, so a `chat` right after finds it.
+        with contextlib.suppress(CliError):
+            await require_worker(client, target, grace=READY_GRACE_S)
         yield worker
 
 
@@ -83,7 +88,7 @@ async def run_worker(target: Target) -> int:
     store = await open_store_at(target.store_url)
     try:
         with StopSignal() as stop:
-            async with serving(client, store, target.task_queue):
+            async with serving(client, store, target):
                 print(
                     f"lash-temporal worker: serving task queue {target.task_queue!r} at "
                     f"{target.address} (namespace {target.namespace}), store "

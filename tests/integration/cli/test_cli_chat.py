@@ -1,0 +1,85 @@
+"""``lash-temporal chat``: answers against a real dev stack, and one-line errors without one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_harness import DevStack, cli_env, run_cli
+
+from workflows.devserver import HOST, free_port
+
+pytestmark = pytest.mark.temporal
+
+
+def test_chat_starts_the_session_and_prints_each_answer(
+    dev_stack: DevStack, session_id: str, workdir: Path
+) -> None:
+    """The first message starts the session; the next one is its turn 2."""
+    first = run_cli("chat", session_id, "hello there", cwd=workdir, env=dev_stack.env())
+    assert first.code == 0, first.err
+    assert first.out.strip() == "Your sentence has 4 words."
+    assert "(turn 1 · 2 model calls, 1 tool call)" in first.err
+    second = run_cli("chat", session_id, "and now?", cwd=workdir, env=dev_stack.env())
+    assert second.code == 0, second.err
+    assert second.out.strip() == "The running total is stored in the interpreter."
+    assert "(turn 2 ·" in second.err
+
+
+def test_chat_without_message_answers_each_line_until_eof(
+    dev_stack: DevStack, session_id: str, workdir: Path
+) -> None:
+    """Without MESSAGE, every non-empty stdin line is a turn; EOF ends with exit 0."""
+    result = run_cli("chat", session_id, cwd=workdir, env=dev_stack.env(),
+                     stdin="first\n\nsecond\n")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        "Your sentence has 4 words.",
+        "The running total is stored in the interpreter.",
+    ]
+
+
+def test_chat_with_unreachable_server_is_one_line_naming_the_address(workdir: Path) -> None:
+    """No server: exit 1 and one line that names the address and how to start one."""
+    address = f"{HOST}:{free_port()}"
+    result = run_cli("--address", address, "chat", "s", "hi", cwd=workdir, env=cli_env())
+    assert result.code == 1
+    assert result.error_line() == (
+        f"lash-temporal: error: cannot reach Temporal at {address} "
+        "(is `lash-temporal dev` running?)"
+    )
+
+
+def test_chat_reads_the_address_from_the_environment(workdir: Path) -> None:
+    """LASH_TEMPORAL_ADDRESS is used when --address is not given."""
+    address = f"{HOST}:{free_port()}"
+    result = run_cli("chat", "s", "hi", cwd=workdir,
+                     env=cli_env(LASH_TEMPORAL_ADDRESS=address))
+    assert result.code == 1
+    assert address in result.error_line()
+
+
+def test_chat_with_no_worker_on_the_queue_fails_instead_of_hanging(
+    dev_stack: DevStack, session_id: str, workdir: Path
+) -> None:
+    """Nothing polls the task queue: exit 1 at once, naming the queue; no session is started."""
+    queue = f"nobody-{session_id}"
+    result = run_cli("--task-queue", queue, "chat", session_id, "hi", cwd=workdir,
+                     env=dev_stack.env(), timeout=60)
+    assert result.code == 1
+    assert f"no worker is polling task queue {queue!r} at {dev_stack.address}" in (
+        result.error_line()
+    )
+    shown = run_cli("show", session_id, cwd=workdir, env=dev_stack.env())
+    assert shown.code == 1
+    assert f"no session {session_id!r}" in shown.error_line()
+
+
+@pytest.mark.parametrize("args", [["chat"], ["chat", "s", "   "], ["chat", "s", "x", "--timeout",
+                                                                   "0"], ["nonsense"]])
+def test_bad_usage_exits_2_before_connecting(args: list[str], workdir: Path) -> None:
+    """Missing arguments, a blank message or a bad option: usage error, exit 2."""
+    result = run_cli(*args, cwd=workdir, env=cli_env(LASH_TEMPORAL_ADDRESS="127.0.0.1:1"))
+    assert result.code == 2
+    assert "usage: lash-temporal" in result.err
+    assert "cannot reach" not in result.err

@@ -1,0 +1,49 @@
+"""``lash-temporal demo``: the README's first command, with no key and no running services."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from cli_harness import Background, cli_env, run_cli
+
+pytestmark = pytest.mark.temporal
+
+TURN = re.compile(r"^turn (\d) · you: ", re.MULTILINE)
+HISTORY = re.compile(r"^ {9}history ([\d,]+) events, ([\d,]+) bytes$", re.MULTILINE)
+
+
+def test_demo_runs_a_scripted_session_end_to_end(workdir: Path) -> None:
+    """Five turns with their tools and history figures, the usage report, the UI address."""
+    # An unreachable address in the environment proves the demo needs no running server.
+    result = run_cli("demo", cwd=workdir, env=cli_env(LASH_TEMPORAL_ADDRESS="127.0.0.1:1"),
+                     timeout=120)
+    assert result.code == 0, result.out + result.err
+    out = result.out
+    assert [int(n) for n in TURN.findall(out)] == [1, 2, 3, 4, 5]
+    for tools in ("word_count", "python", "remember, python", "spawn_agent", "none"):
+        assert f"\n         tools: {tools}\n" in out
+    events = [int(n.replace(",", "")) for n, _ in HISTORY.findall(out)]
+    assert len(events) == 5 and events == sorted(events) and events[0] > 0
+    assert "\nusage\n" in out and "  subagent  scripted-demo" in out
+    assert re.search(r"^Temporal UI: http://127\.0\.0\.1:\d+$", out, re.MULTILINE)
+    assert "/namespaces/default/workflows/lash-session%2Fdemo-" in out
+    assert "Traceback" not in result.err and "WARNING" not in result.err
+    assert list(workdir.iterdir()) == []  # nothing left behind in the current directory
+
+
+def test_demo_keep_serves_the_ui_until_sigint(workdir: Path) -> None:
+    """With --keep the dev server stays up after the last turn; Ctrl-C stops it, exit 0."""
+    demo = Background("demo", "--keep", cwd=workdir, env=cli_env(), name="demo")
+    try:
+        demo.wait_for("the dev server stays up; Ctrl-C stops it")
+        ui = re.search(r"^Temporal UI: (http://\S+)$", demo.out, re.MULTILINE)
+        assert ui is not None
+        import urllib.request
+
+        with urllib.request.urlopen(ui.group(1), timeout=30) as page:
+            assert page.status == 200
+        assert demo.interrupt() == 0, demo.err
+    finally:
+        demo.kill()

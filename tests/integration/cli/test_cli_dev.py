@@ -1,0 +1,57 @@
+"""``lash-temporal dev``: sessions survive a restart of the stack; a busy port fails at once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_harness import Background, DevStack, cli_env, run_cli
+
+from workflows.devserver import HOST, free_port
+
+pytestmark = pytest.mark.temporal
+
+READY = "lash-temporal dev: ready"
+
+
+def test_dev_keeps_sessions_across_a_restart(workdir: Path, session_id: str) -> None:
+    """Stop the stack with SIGINT and start it again on the same directory: the session goes on."""
+    port, ui_port = free_port(), free_port()
+    args = ("dev", "--port", str(port), "--ui-port", str(ui_port))  # default project dir
+    env = cli_env(LASH_TEMPORAL_ADDRESS=f"{HOST}:{port}")
+    first = Background(*args, cwd=workdir, env=env, name="dev1")
+    try:
+        first.wait_for(READY)
+        assert f"UI http://{HOST}:{ui_port}" in first.out
+        assert run_cli("chat", session_id, "hello", cwd=workdir, env=env).code == 0
+        assert first.interrupt() == 0, first.err
+        assert first.out.rstrip().endswith("lash-temporal dev: stopped")
+    finally:
+        first.kill()
+    project = workdir / ".lash-temporal"
+    assert (project / "temporal.db").is_file() and (project / "store.db").is_file()
+    second = Background(*args, cwd=workdir, env=env, name="dev2")
+    try:
+        second.wait_for(READY)
+        again = run_cli("chat", session_id, "still there?", cwd=workdir, env=env)
+        assert again.code == 0, again.err
+        assert "(turn 2 ·" in again.err
+        shown = run_cli("show", session_id, "--json", cwd=workdir, env=env)
+        assert shown.code == 0, shown.err
+        data = json.loads(shown.out)
+        assert data["turn_index"] == 2
+        assert data["store"] == "sqlite:///.lash-temporal/store.db"
+        assert second.interrupt() == 0, second.err
+    finally:
+        second.kill()
+
+
+def test_dev_refuses_a_port_in_use(dev_stack: DevStack, workdir: Path) -> None:
+    """The frontend port is taken: exit 1 at once with the port named, nothing started."""
+    port = dev_stack.address.rsplit(":", 1)[1]
+    result = run_cli("dev", "--dir", "p", "--port", port, "--ui-port", str(free_port()),
+                     cwd=workdir, env=cli_env(), timeout=60)
+    assert result.code == 1
+    assert f"port {HOST}:{port} is in use" in result.error_line()
+    assert not (workdir / "p").exists()

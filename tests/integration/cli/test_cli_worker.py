@@ -1,0 +1,60 @@
+"""``lash-temporal worker``: serves a queue until SIGINT; a bad address or store fails fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_harness import Background, DevStack, run_cli, sqlite_url
+
+from workflows.devserver import HOST, free_port
+
+pytestmark = pytest.mark.temporal
+
+
+def test_worker_serves_its_queue_and_stops_cleanly_on_sigint(
+    dev_stack: DevStack, session_id: str, workdir: Path
+) -> None:
+    """A chat on the worker's own task queue is answered; Ctrl-C stops it with exit 0."""
+    queue = f"q-{session_id}"
+    store = sqlite_url(workdir / "worker-store.db")
+    worker = Background("--task-queue", queue, "--store", store, "worker", cwd=workdir,
+                        env=dev_stack.env(), name="worker")
+    try:
+        worker.wait_for("lash-temporal worker: serving task queue")
+        assert f"{queue!r} at {dev_stack.address}" in worker.out
+        result = run_cli("--task-queue", queue, "--store", store, "chat", session_id, "hi",
+                         cwd=workdir, env=dev_stack.env())
+        assert result.code == 0, result.err
+        assert result.out.strip() == "Your sentence has 4 words."
+        shown = run_cli("--store", store, "show", session_id, "--json", cwd=workdir,
+                        env=dev_stack.env())
+        assert shown.code == 0, shown.err
+        assert '"turn_index": 1' in shown.out
+        assert worker.interrupt() == 0, worker.err
+        assert worker.out.rstrip().endswith("lash-temporal worker: stopped")
+        assert "Traceback" not in worker.err
+    finally:
+        worker.kill()
+
+
+def test_worker_with_unreachable_server_is_one_line(workdir: Path, dev_stack: DevStack) -> None:
+    """No Temporal at the address: exit 1, the address named, no traceback."""
+    address = f"{HOST}:{free_port()}"
+    result = run_cli("--address", address, "worker", cwd=workdir, env=dev_stack.env(),
+                     timeout=60)
+    assert result.code == 1
+    assert f"cannot reach Temporal at {address}" in result.error_line()
+
+
+def test_worker_with_unreachable_store_is_one_line_naming_it(
+    dev_stack: DevStack, workdir: Path
+) -> None:
+    """A PostgreSQL store nobody listens on: exit 1, its URL named with the password masked."""
+    url = f"postgresql://lash:s3cret@{HOST}:{free_port()}/lash"
+    result = run_cli("--store", url, "worker", cwd=workdir, env=dev_stack.env(), timeout=90)
+    assert result.code == 1
+    line = result.error_line()
+    assert line.startswith(f"lash-temporal: error: store 'postgresql://lash:***@{HOST}:")
+    assert "is unavailable" in line
+    assert "s3cret" not in result.err + result.out
