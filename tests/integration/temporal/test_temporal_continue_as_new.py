@@ -16,7 +16,9 @@ from temporalio.worker import Worker
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from checkpoint.store import CheckpointStore
 from workflows import client as lash
+from workflows._inputs import SessionInput
 from workflows.devserver import DevServerOptions, dev_server
+from workflows.session import SessionWorkflow
 from workflows.worker import build_worker
 
 SUGGEST_AT = 40
@@ -106,3 +108,22 @@ async def _compare(
     usage_b = await lash.usage(client, single)
     assert usage_a == usage_b
     assert ledger_sum(a.ledger) == ledger_sum(b.ledger)
+
+
+async def test_a_run_continues_as_new_before_its_update_budget_runs_out(
+    client: Client, store: CheckpointStore, task_queue: str, tmp_path: Path
+) -> None:
+    """The server allows 2,000 updates per run; the workflow moves on at its own budget."""
+    sid = f"budget-{uuid.uuid4().hex[:8]}"
+    async with _worker(client, store, task_queue, tmp_path / "c.jsonl"):
+        await client.start_workflow(
+            SessionWorkflow.run,
+            SessionInput(session_id=sid, max_updates_per_run=3),
+            id=f"lash-session/{sid}",
+            task_queue=task_queue,
+        )
+        for n in range(1, 8):
+            assert (await lash.send(client, sid, f"m{n}", task_queue=task_queue)).turn_index == n
+        summary = await lash.summary(client, sid)
+    assert summary.run_count == 3  # updates 1-3, 4-6, 7
+    assert user_texts(await store_view(store, sid)) == [f"m{n}" for n in range(1, 8)]
