@@ -88,3 +88,23 @@ def test_interpreter_snapshot_drops_unpicklable_values_and_names_them() -> None:
     assert dropped == ["lock"]
     restored = PythonInterpreter.from_signed(blob, KEY)
     assert restored.run("x * 2")[0] == "6\n"
+
+
+def test_functions_update_globals_across_runs_and_restores() -> None:
+    """A function writing a global works in later runs and after a signed round trip."""
+    interp = PythonInterpreter()
+    interp.run("n = 0\ndef inc():\n    global n\n    n += 1\n    return n")
+    assert interp.run("inc(); n")[0] == "1\n"
+    restored = PythonInterpreter.from_signed(interp.export_signed(KEY)[0], KEY)
+    assert restored.run("inc(); n")[0] == "2\n"
+
+
+def test_print_inside_a_restored_function_goes_to_the_tool_output(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Output of functions defined earlier is captured, never written to the worker's stdout."""
+    interp = PythonInterpreter()
+    interp.run("def hello():\n    print('hi')")
+    restored = PythonInterpreter.from_signed(interp.export_signed(KEY)[0], KEY)
+    assert restored.run("hello()")[0] == "hi\n"
+    assert capsys.readouterr().out == ""
