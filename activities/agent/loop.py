@@ -279,7 +279,7 @@ class AgentLoop:
         """A replayed batch restores the interpreter and plugins as the original run left them."""
         blob = batch.execution_state
         if blob is not None:
-            self.runtime.interpreter.values = load_signed(blob, self.exec_key)
+            self.runtime.interpreter.replace(load_signed(blob, self.exec_key))
             self.runtime.interpreter.dirty = True
         if batch.plugin_snapshot is not None:
             self.runtime.plugins.restore(batch.plugin_snapshot)

@@ -35,10 +35,14 @@ class PythonInterpreter:
     """
 
     def __init__(self, values: dict[str, Any] | None = None) -> None:
-        self.values: dict[str, Any] = {"__name__": _MODULE}
-        self.values.update(values or {})
-        _rebind_functions(self.values)
+        self.values: dict[str, Any] = {}
+        self.replace(values or {})
         self.dirty = False
+
+    def replace(self, values: dict[str, Any]) -> None:
+        """Take ``values`` as the globals (e.g. unpickled ones), rebinding their functions."""
+        self.values = {"__name__": _MODULE, **values}
+        _rebind_functions(self.values)
 
     @classmethod
     def from_signed(cls, blob: bytes | None, key: bytes) -> PythonInterpreter:
