@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.contract import RUN_TURN_ACTIVITY, TurnOutcome, TurnRequest
+from checkpoint.errors import ContractError
 from checkpoint.model import CommitReceipt, TokenLedgerEntry, TokenUsage
 
 OVERSIZED_ENTRIES = 30_000
@@ -28,3 +29,28 @@ async def oversized_turn(request: TurnRequest) -> TurnOutcome:
     )
     return TurnOutcome(status="completed", receipt=receipt, turn_index=request.turn_index,
                        usage_deltas=rows)
+
+
+class ScriptTooShortError(ContractError):
+    """A ContractError subclass no retry policy names: only ``isinstance`` can catch it."""
+
+
+@activity.defn(name=RUN_TURN_ACTIVITY)
+async def contract_breaking_turn(request: TurnRequest) -> TurnOutcome:
+    """Raises a subclass of ContractError as a plain exception, as any helper deep inside might."""
+    calls.append(activity.info().attempt)
+    raise ScriptTooShortError(f"turn {request.turn_index}: the script has no such turn")
+
+
+@activity.defn(name=RUN_TURN_ACTIVITY)
+async def flaky_turn(request: TurnRequest) -> TurnOutcome:
+    """Fails with an ordinary (retryable) error twice, then completes."""
+    calls.append(activity.info().attempt)
+    if activity.info().attempt < 3:
+        raise ConnectionError("the model endpoint went away")
+    receipt = CommitReceipt.model_validate(
+        {"head_revision": 1, "checkpoint_ref": "0" * 64, "session_id": request.session_id,
+         "operation_id": "fake", "manifest": {}}
+    )
+    return TurnOutcome(status="completed", receipt=receipt, turn_index=request.turn_index,
+                       answer_excerpt="third time lucky")

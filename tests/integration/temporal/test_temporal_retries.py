@@ -1,0 +1,75 @@
+"""Which turn failures retry: payload limits and contract errors fail at once, the rest retry."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import pytest
+import temporal_fakes
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.worker import Worker
+
+from workflows import client as lash
+from workflows._inputs import TurnTimeouts
+from workflows.plugin import LashPlugin
+
+
+async def test_an_oversized_turn_result_fails_the_update_without_retrying(
+    client: Client, task_queue: str
+) -> None:
+    """PayloadsTooLarge is non-retryable: one attempt, then the update fails and says why."""
+    temporal_fakes.calls.clear()
+    plugin = LashPlugin(extra_activities=[temporal_fakes.oversized_turn])
+    async with Worker(client, task_queue=task_queue, plugins=[plugin]):
+        sid = f"big-{uuid.uuid4().hex[:8]}"
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await asyncio.wait_for(
+                lash.send(client, sid, "make it big", task_queue=task_queue,
+                          timeouts=TurnTimeouts(max_attempts=0)),
+                timeout=120,
+            )
+        summary = await lash.summary(client, sid)
+    cause = caught.value.cause
+    inner = cause.__cause__ if cause is not None else None
+    assert getattr(inner, "type", None) == "PayloadsTooLarge", f"{cause} | {inner}"
+    assert "exceeded the error limit" in str(inner)
+    assert temporal_fakes.calls == [1], "the oversized result must not be retried"
+    assert summary.turn_index == 0
+    assert summary.last_error and "exceeded the error limit" in summary.last_error
+
+
+async def test_a_contract_error_subclass_fails_the_turn_on_the_first_attempt(
+    client: Client, task_queue: str
+) -> None:
+    """The plugin's interceptor makes any ContractError subclass non-retryable by isinstance."""
+    temporal_fakes.calls.clear()
+    plugin = LashPlugin(extra_activities=[temporal_fakes.contract_breaking_turn])
+    async with Worker(client, task_queue=task_queue, plugins=[plugin]):
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await asyncio.wait_for(
+                lash.send(client, f"cx-{uuid.uuid4().hex[:8]}", "go", task_queue=task_queue),
+                timeout=60,
+            )
+    inner = caught.value.cause.__cause__ if caught.value.cause else None
+    assert getattr(inner, "type", None) == "ScriptTooShortError"
+    assert "the script has no such turn" in str(inner)
+    assert temporal_fakes.calls == [1]
+
+
+async def test_an_ordinary_error_is_retried_until_the_turn_succeeds(
+    client: Client, task_queue: str
+) -> None:
+    """Transient failures keep Temporal's retries: the third attempt's outcome is returned."""
+    temporal_fakes.calls.clear()
+    plugin = LashPlugin(extra_activities=[temporal_fakes.flaky_turn])
+    fast = TurnTimeouts(retry_initial=timedelta(milliseconds=50))
+    async with Worker(client, task_queue=task_queue, plugins=[plugin]):
+        outcome = await asyncio.wait_for(
+            lash.send(client, f"fl-{uuid.uuid4().hex[:8]}", "go", task_queue=task_queue,
+                      timeouts=fast),
+            timeout=60,
+        )
+    assert outcome.answer_excerpt == "third time lucky"
+    assert temporal_fakes.calls == [1, 2, 3]
