@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 
 from checkpoint.store import CheckpointStore, open_store, redact_url
 from workflows.cli._config import Target
@@ -31,11 +31,11 @@ async def connect_to(target: Target) -> Client:
         raise from_rpc(err, address=target.address) from err
 
 
-async def has_poller(client: Client, target: Target) -> bool:
-    """Whether any worker has polled the task queue for workflow tasks lately."""
+async def has_poller(client: Client, target: Target, task_queue: str | None = None) -> bool:
+    """Whether any worker has polled the task queue (the target's by default) lately."""
     request = DescribeTaskQueueRequest(
         namespace=target.namespace,
-        task_queue=TaskQueue(name=target.task_queue),
+        task_queue=TaskQueue(name=task_queue or target.task_queue),
         task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     )
     try:
@@ -45,18 +45,33 @@ async def has_poller(client: Client, target: Target) -> bool:
     return bool(response.pollers)
 
 
-async def require_worker(client: Client, target: Target, *, grace: float = 5.0) -> None:
+async def require_worker(
+    client: Client, target: Target, *, task_queue: str | None = None, grace: float = 5.0
+) -> None:
     """Fail when no worker polls the task queue, instead of waiting forever for an answer.
 
     A worker that has just started may not have sent its first poll yet, so look again for
     ``grace`` seconds before giving up.
     """
+    queue = task_queue or target.task_queue
     loop = asyncio.get_running_loop()
     deadline = loop.time() + grace
-    while not await has_poller(client, target):
+    while not await has_poller(client, target, queue):
         if loop.time() >= deadline:
-            raise no_worker(target.task_queue, target.address)
+            raise no_worker(queue, target.address)
         await asyncio.sleep(0.25)
+
+
+async def session_queue(client: Client, target: Target, session_id: str) -> str:
+    """The task queue a message to this session will run on: its running workflow's, else ours."""
+    try:
+        desc = await handle(client, session_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return target.task_queue
+        raise from_rpc(err, address=target.address, session_id=session_id) from err
+    running = desc.status == WorkflowExecutionStatus.RUNNING
+    return desc.task_queue if running else target.task_queue
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,7 @@ class HistoryFigures:
     workflow_id: str
     run_id: str
     status: str
+    task_queue: str
     history_length: int
     history_size_bytes: int
 
@@ -82,6 +98,7 @@ async def history_figures(client: Client, target: Target, session_id: str) -> Hi
         workflow_id=desc.id,
         run_id=desc.run_id,
         status=desc.status.name.lower() if desc.status else "unknown",
+        task_queue=desc.task_queue,
         history_length=int(info.history_length),
         history_size_bytes=int(info.history_size_bytes),
     )

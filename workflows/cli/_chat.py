@@ -19,7 +19,7 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from activities.contract import TurnOutcome, TurnPolicy
-from workflows.cli._access import connect_to, require_worker
+from workflows.cli._access import connect_to, require_worker, session_queue
 from workflows.cli._config import Target
 from workflows.cli._errors import CliError, from_rpc, from_update
 from workflows.client import send
@@ -81,7 +81,8 @@ def chat(
 ) -> int:
     """Send ``message``, or each line of stdin until EOF or /exit; print every answer."""
     client = runner.run(connect_to(target))
-    runner.run(require_worker(client, target))
+    queue = runner.run(session_queue(client, target, session_id))
+    runner.run(require_worker(client, target, task_queue=queue))
     if message is not None:
         _print_outcome(
             runner.run(send_message(client, target, session_id, message, policy=policy,

@@ -21,6 +21,7 @@ from workflows._inputs import SessionSummary
 from workflows.cli._access import (
     HistoryFigures,
     connect_to,
+    has_poller,
     history_figures,
     open_store_at,
 )
@@ -33,8 +34,12 @@ QUERY_TIMEOUT = timedelta(seconds=10)
 """A query needs a worker; without one the server holds it, so give up and say so."""
 
 
-async def _query_summary(client: Client, session_id: str) -> tuple[SessionSummary | None, str]:
+async def _query_summary(
+    client: Client, target: Target, session_id: str, task_queue: str
+) -> tuple[SessionSummary | None, str]:
     """The workflow's own summary, or None and the reason it is missing."""
+    if not await has_poller(client, target, task_queue):
+        return None, f"no worker polls task queue {task_queue!r}, so no summary query was sent"
     try:
         summary = await asyncio.wait_for(
             handle(client, session_id).query(SessionWorkflow.summary, rpc_timeout=QUERY_TIMEOUT),
@@ -42,7 +47,7 @@ async def _query_summary(client: Client, session_id: str) -> tuple[SessionSummar
         )
     except (RPCError, TimeoutError) as err:
         reason = err.message if isinstance(err, RPCError) else "timed out"
-        return None, f"no worker answered the summary query ({reason}); is one running?"
+        return None, f"no worker answered the summary query ({reason})"
     return summary, ""
 
 
@@ -64,7 +69,8 @@ async def gather(target: Target, session_id: str) -> dict[str, Any]:
     """Everything ``show`` prints, as one JSON-ready object."""
     client = await connect_to(target)
     figures: HistoryFigures = await history_figures(client, target, session_id)
-    summary, summary_note = await _query_summary(client, session_id)
+    summary, summary_note = await _query_summary(client, target, session_id,
+                                                 figures.task_queue)
     store = await open_store_at(target.store_url, must_exist=True)
     try:
         read: PersistedSessionRead | None = await store.load_session(session_id)
@@ -80,6 +86,7 @@ async def gather(target: Target, session_id: str) -> dict[str, Any]:
         "workflow_id": figures.workflow_id,
         "run_id": figures.run_id,
         "status": figures.status,
+        "task_queue": figures.task_queue,
         "turn_index": turn_index,
         "head_revision": read.head_revision if read else None,
         "checkpoint_ref": read.checkpoint_ref if read else None,

@@ -36,6 +36,12 @@ def test_worker_serves_its_queue_and_stops_cleanly_on_sigint(
         assert "Traceback" not in worker.err
     finally:
         worker.kill()
+    # No worker left: show still answers from describe and the store, and says what is missing.
+    later = run_cli("--store", store, "show", session_id, cwd=workdir, env=dev_stack.env())
+    assert later.code == 0, later.err
+    assert "  turns          1\n" in later.out
+    assert "  note: no worker " in later.out
+    assert "● agent: Your sentence has 4 words." in later.out
 
 
 def test_worker_with_unreachable_server_is_one_line(workdir: Path, dev_stack: DevStack) -> None:
