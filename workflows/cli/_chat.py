@@ -18,10 +18,13 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from activities.contract import TurnOutcome, TurnPolicy
-from workflows.cli._access import connect_to, require_worker, session_queue
+from activities.contract import ANSWER_EXCERPT_CHARS, TurnOutcome, TurnPolicy
+from checkpoint.errors import LashError
+from checkpoint.store import redact_url
+from workflows.cli._access import connect_to, open_store_at, require_worker, session_queue
 from workflows.cli._config import Target
 from workflows.cli._errors import CliError, from_rpc, from_update
+from workflows.cli._render import plural
 from workflows.client import send
 
 EXIT_WORDS = frozenset({"/exit", "/quit"})
@@ -56,17 +59,50 @@ async def send_message(
         raise from_rpc(err, address=target.address, session_id=session_id) from err
 
 
-def answer_lines(outcome: TurnOutcome) -> tuple[str, str]:
-    """The answer (stdout) and a one-line turn note (stderr)."""
-    calls = f"{outcome.model_calls} model call{'s' * (outcome.model_calls != 1)}"
-    tools = f"{outcome.tool_calls} tool call{'s' * (outcome.tool_calls != 1)}"
-    note = f"(turn {outcome.turn_index} · {calls}, {tools})"
-    return outcome.answer_excerpt or "(no answer text)", note
+def is_cut(excerpt: str) -> bool:
+    """Whether the outcome's excerpt was shortened (the full answer is only in the store)."""
+    return len(excerpt) >= ANSWER_EXCERPT_CHARS and excerpt.endswith("…")
 
 
-def _print_outcome(outcome: TurnOutcome) -> None:
-    answer, note = answer_lines(outcome)
-    print(answer, flush=True)
+async def full_answer(target: Target, session_id: str) -> str | None:
+    """The last agent message of the session's active path, from the store; None if unreadable."""
+    try:
+        store = await open_store_at(target.store_url, must_exist=True)
+    except LashError:
+        return None
+    try:
+        read = await store.load_session(session_id)
+    except LashError:
+        return None
+    finally:
+        await store.close()
+    if read is None:
+        return None
+    for message in reversed(read.graph.messages()):
+        if message.role == "Assistant":
+            text = "\n".join(p.content for p in message.parts if p.kind in ("Text", "Prose"))
+            return text or None
+    return None
+
+
+def turn_note(outcome: TurnOutcome) -> str:
+    """``(turn 3 · 2 model calls, 1 tool call)``."""
+    return (f"(turn {outcome.turn_index} · {plural(outcome.model_calls, 'model call')}, "
+            f"{plural(outcome.tool_calls, 'tool call')})")
+
+
+def _print_outcome(runner: asyncio.Runner, target: Target, session_id: str,
+                   outcome: TurnOutcome) -> None:
+    answer = outcome.answer_excerpt
+    note = turn_note(outcome)
+    if is_cut(answer):
+        full = runner.run(full_answer(target, session_id))
+        if full is not None:
+            answer = full
+        else:
+            note += f" (answer cut to {ANSWER_EXCERPT_CHARS} characters: the store "
+            note += f"{redact_url(target.store_url)} cannot be read for the rest)"
+    print(answer or "(no answer text)", flush=True)
     print(note, file=sys.stderr, flush=True)
 
 
@@ -84,10 +120,10 @@ def chat(
     queue = runner.run(session_queue(client, target, session_id))
     runner.run(require_worker(client, target, task_queue=queue))
     if message is not None:
-        _print_outcome(
-            runner.run(send_message(client, target, session_id, message, policy=policy,
-                                    timeout=timeout))
+        outcome = runner.run(
+            send_message(client, target, session_id, message, policy=policy, timeout=timeout)
         )
+        _print_outcome(runner, target, session_id, outcome)
         return 0
     interactive = sys.stdin.isatty()
     if interactive:
@@ -105,4 +141,4 @@ def chat(
             send_message(client, target, session_id, line.rstrip("\n"), policy=policy,
                          timeout=timeout)
         )
-        _print_outcome(outcome)
+        _print_outcome(runner, target, session_id, outcome)

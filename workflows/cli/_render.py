@@ -21,6 +21,11 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+def plural(n: int, noun: str) -> str:
+    """``1 tool call``, ``2 tool calls``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def one_line(text: str, limit: int = LINE_CHARS) -> str:
     """Whitespace folded, cut with an ellipsis past ``limit`` characters."""
     line = " ".join(text.split())

@@ -26,7 +26,7 @@ from workflows.cli._access import (
     open_store_at,
 )
 from workflows.cli._config import Target
-from workflows.cli._render import count, message_text, tree_lines, usage_table
+from workflows.cli._render import count, message_text, plural, tree_lines, usage_table
 from workflows.client import handle
 from workflows.session import SessionWorkflow
 
@@ -123,8 +123,8 @@ def render_text(data: dict[str, Any]) -> str:
     if summary:
         busy = ", turn in flight" if summary["in_flight"] else ""
         lines.append(
-            f"  activity       {summary['model_calls']} model calls, {summary['tool_calls']} tool "
-            f"calls, run {summary['run_count']}{busy}"
+            f"  activity       {plural(summary['model_calls'], 'model call')}, "
+            f"{plural(summary['tool_calls'], 'tool call')}, run {summary['run_count']}{busy}"
         )
         if summary.get("last_error"):
             lines.append(f"  last error     {summary['last_error']}")

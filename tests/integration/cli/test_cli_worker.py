@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,30 @@ def test_worker_with_unreachable_store_is_one_line_naming_it(
     assert line.startswith(f"lash-temporal: error: store 'postgresql://lash:***@{HOST}:")
     assert "is unavailable" in line
     assert "s3cret" not in result.err + result.out
+
+
+def test_chat_prints_a_long_answer_whole_from_the_store(
+    dev_stack: DevStack, session_id: str, workdir: Path
+) -> None:
+    """An answer longer than the outcome's excerpt is read back from the store in full."""
+    answer = " ".join(f"word{i}" for i in range(300))  # ~2,600 characters
+    script = workdir / "long.json"
+    script.write_text(json.dumps({"turns": [[{"text": answer}]]}))
+    queue = f"q-{session_id}"
+    store = sqlite_url(workdir / "long-store.db")
+    worker = Background("--task-queue", queue, "--store", store, "worker", cwd=workdir,
+                        env=dev_stack.env(LASH_SCRIPTED_SCRIPT=str(script)), name="worker")
+    try:
+        worker.wait_for("lash-temporal worker: serving task queue")
+        result = run_cli("--task-queue", queue, "--store", store, "chat", session_id, "talk",
+                         cwd=workdir, env=dev_stack.env())
+        assert result.code == 0, result.err
+        assert result.out == answer + "\n"
+        cut = run_cli("--task-queue", queue, "--store", sqlite_url(workdir / "none.db"), "chat",
+                      session_id, "again", cwd=workdir, env=dev_stack.env())
+        assert cut.code == 0, cut.err
+        assert len(cut.out.strip()) == 400 and cut.out.strip().endswith("…")
+        assert "answer cut to 400 characters" in cut.err
+        assert worker.interrupt() == 0, worker.err
+    finally:
+        worker.kill()
