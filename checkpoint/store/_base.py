@@ -284,7 +284,7 @@ class CheckpointStore:
         self, session_id: str, turn_id: str, key: str, outcome_json: Any
     ) -> Any:
         """Journal one completed effect of a turn; first write wins and is returned."""
-        text = json.dumps(outcome_json, separators=(",", ":"), sort_keys=True)
+        text = json.dumps(outcome_json, separators=(",", ":"), allow_nan=False)
         async with self._guard("record effect", session_id) as b:
             stored = await b.record_effect(session_id, turn_id, key, text, time.time())
         return json.loads(stored)
