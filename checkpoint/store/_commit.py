@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 from checkpoint.blobs import (
+    BlobKind,
     CompressionProfile,
     SealedBlob,
     blob_ref,
@@ -56,9 +57,9 @@ def _prepare_checkpoint(commit: RuntimeCommit, profile: CompressionProfile) -> _
     blobs: list[SealedBlob] = []
     reused: set[str] = set()
 
-    def pick(inline: object, ref: str | None, kind: str) -> str | None:
+    def pick(inline: object, ref: str | None, kind: BlobKind) -> str | None:
         if inline is not None:
-            sealed = seal(inline, kind, profile)  # type: ignore[arg-type]
+            sealed = seal(inline, kind, profile)
             blobs.append(sealed)
             return sealed.ref
         if ref is not None:
