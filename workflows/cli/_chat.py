@@ -45,16 +45,15 @@ async def send_message(
             send(client, session_id, text, policy=policy, task_queue=target.task_queue),
             timeout.total_seconds(),
         )
-    except TimeoutError as err:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+        # The SDK turns the cancelled wait into its own error type; both mean "no answer yet".
         raise CliError(
-            f"session {session_id!r}: no answer within {timeout.total_seconds():g}s; is a worker "
-            f"running on task queue {target.task_queue!r} at {target.address}? "
-            "(the message stays queued in the session)"
+            f"session {session_id!r}: no answer within {timeout.total_seconds():g}s; the turn "
+            f"may still be running or retrying (see `lash-temporal show {session_id}`), or no "
+            f"worker serves task queue {target.task_queue!r} at {target.address}"
         ) from err
     except WorkflowUpdateFailedError as err:
         raise from_update(err, session_id) from err
-    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
-        raise CliError(f"session {session_id!r}: the server gave up waiting for the turn") from err
     except RPCError as err:
         raise from_rpc(err, address=target.address, session_id=session_id) from err
 

@@ -8,6 +8,7 @@ and prints each turn with the history it cost, then the usage report and the UI 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import tempfile
 from datetime import timedelta
@@ -23,6 +24,7 @@ from workflows.cli._access import HistoryFigures, connect_to, history_figures, o
 from workflows.cli._chat import send_message
 from workflows.cli._config import Target, store_url_for
 from workflows.cli._dev import start_quietly, ui_url
+from workflows.cli._errors import CliError
 from workflows.cli._render import count, one_line, tool_names, usage_table
 from workflows.cli._serve import StopSignal, serving
 from workflows.devserver import DevServerOptions, free_port
@@ -36,6 +38,8 @@ DEMO_MESSAGES = (
 )
 """One message per turn of the scripted provider's built-in demo script."""
 TURN_TIMEOUT = timedelta(seconds=60)
+OPENAI_KEY_ENV = "OPENAI_API_KEY"
+"""Where the worker's openai provider reads its key (``workflows.worker.default_providers``)."""
 INDENT = " " * 9
 
 
@@ -78,9 +82,16 @@ async def _play(
 
 async def run_demo(target: Target, *, policy: TurnPolicy, keep: bool) -> int:
     """Run the demo conversation; with ``keep``, leave the server up until Ctrl-C."""
+    if policy.provider == "openai" and not os.environ.get(OPENAI_KEY_ENV, "").strip():
+        raise CliError(f"demo --provider openai needs {OPENAI_KEY_ENV} in the environment "
+                       "(or run the scripted demo, which needs no key)")
     if not target.store_given:
         # The demo's store is thrown away, so the dev signing key warning is only noise here.
         logging.getLogger("activities.agent.tools._exec_state").setLevel(logging.ERROR)
+    # The worker runs in this process: a failed turn reaches the user as one error line, so
+    # the worker's own failure logs (with tracebacks) would only repeat it.
+    for name in ("temporalio.activity", "temporalio.workflow"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     session_id = f"demo-{secrets.token_hex(3)}"
     print("lash-temporal demo: starting a Temporal dev server (a few seconds)…", flush=True)
     with StopSignal() as stop, tempfile.TemporaryDirectory(prefix="lash-temporal-demo-") as tmp:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -40,10 +41,16 @@ def test_demo_keep_serves_the_ui_until_sigint(workdir: Path) -> None:
         demo.wait_for("the dev server stays up; Ctrl-C stops it")
         ui = re.search(r"^Temporal UI: (http://\S+)$", demo.out, re.MULTILINE)
         assert ui is not None
-        import urllib.request
-
         with urllib.request.urlopen(ui.group(1), timeout=30) as page:
             assert page.status == 200
         assert demo.interrupt() == 0, demo.err
     finally:
         demo.kill()
+
+
+def test_demo_with_openai_and_no_key_fails_before_starting_anything(workdir: Path) -> None:
+    """--provider openai without OPENAI_API_KEY: one line naming the variable, exit 1."""
+    result = run_cli("demo", "--provider", "openai", cwd=workdir, env=cli_env(), timeout=60)
+    assert result.code == 1
+    assert "needs OPENAI_API_KEY" in result.error_line()
+    assert result.out == ""

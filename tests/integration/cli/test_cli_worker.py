@@ -92,3 +92,24 @@ def test_chat_prints_a_long_answer_whole_from_the_store(
         assert worker.interrupt() == 0, worker.err
     finally:
         worker.kill()
+
+
+def test_chat_gives_up_after_its_timeout_with_one_line(
+    dev_stack: DevStack, session_id: str, workdir: Path
+) -> None:
+    """A turn slower than --timeout: exit 1 with what to check, not a hang."""
+    queue = f"q-{session_id}"
+    store = sqlite_url(workdir / "slow-store.db")
+    worker = Background("--task-queue", queue, "--store", store, "worker", cwd=workdir,
+                        env=dev_stack.env(LASH_SCRIPTED_DELAY_S="30"), name="worker")
+    try:
+        worker.wait_for("lash-temporal worker: serving task queue")
+        result = run_cli("--task-queue", queue, "chat", session_id, "hi", "--timeout", "2",
+                         cwd=workdir, env=dev_stack.env(), timeout=60)
+        assert result.code == 1
+        line = result.error_line()
+        assert f"session {session_id!r}: no answer within 2s" in line
+        assert f"lash-temporal show {session_id}" in line
+        assert worker.interrupt() == 0, worker.err
+    finally:
+        worker.kill()
