@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -65,86 +66,108 @@ def _tree_json(nodes: list[SessionMessageTreeNode]) -> list[dict[str, Any]]:
     ]
 
 
-async def gather(target: Target, session_id: str) -> dict[str, Any]:
-    """Everything ``show`` prints, as one JSON-ready object."""
+@dataclass(frozen=True)
+class SessionView:
+    """What ``show`` knows about one session, from Temporal and from the store."""
+
+    session_id: str
+    figures: HistoryFigures
+    summary: SessionSummary | None
+    read: PersistedSessionRead | None
+    notes: list[str]
+    store: str
+    """The store URL, password masked."""
+
+    @property
+    def turn_index(self) -> int:
+        if self.summary is not None:
+            return self.summary.turn_index
+        checkpoint = self.read.checkpoint if self.read else None
+        return checkpoint.turn_state.turn_index if checkpoint else 0
+
+    @property
+    def report(self) -> SessionUsageReport:
+        return SessionUsageReport.from_entries(list(self.read.token_ledger) if self.read else [])
+
+    @property
+    def tree(self) -> list[SessionMessageTreeNode]:
+        return self.read.graph.message_tree() if self.read else []
+
+    def to_json(self) -> dict[str, Any]:
+        """One JSON object; the history figures are the ones ``temporal workflow describe`` has."""
+        read, figures = self.read, self.figures
+        return {
+            "session_id": self.session_id,
+            "workflow_id": figures.workflow_id,
+            "run_id": figures.run_id,
+            "status": figures.status,
+            "task_queue": figures.task_queue,
+            "turn_index": self.turn_index,
+            "head_revision": read.head_revision if read else None,
+            "checkpoint_ref": read.checkpoint_ref if read else None,
+            "history_length": figures.history_length,
+            "history_size_bytes": figures.history_size_bytes,
+            "summary": self.summary.model_dump(mode="json") if self.summary else None,
+            "notes": self.notes,
+            "store": self.store,
+            "usage": self.report.model_dump(mode="json"),
+            "graph": {
+                "leaf_node_id": read.graph.leaf_node_id if read else None,
+                "node_count": len(read.graph.nodes) if read else 0,
+                "tree": _tree_json(self.tree),
+            },
+        }
+
+
+async def gather(target: Target, session_id: str) -> SessionView:
+    """Describe the workflow, ask it for its summary, read the session from the store."""
     client = await connect_to(target)
-    figures: HistoryFigures = await history_figures(client, target, session_id)
-    summary, summary_note = await _query_summary(client, target, session_id,
-                                                 figures.task_queue)
+    figures = await history_figures(client, target, session_id)
+    summary, note = await _query_summary(client, target, session_id, figures.task_queue)
     store = await open_store_at(target.store_url, must_exist=True)
     try:
-        read: PersistedSessionRead | None = await store.load_session(session_id)
+        read = await store.load_session(session_id)
     finally:
         await store.close()
-    report = SessionUsageReport.from_entries(list(read.token_ledger) if read else [])
-    tree = read.graph.message_tree() if read else []
-    turn_index = summary.turn_index if summary else (
-        read.checkpoint.turn_state.turn_index if read and read.checkpoint else 0
-    )
-    return {
-        "session_id": session_id,
-        "workflow_id": figures.workflow_id,
-        "run_id": figures.run_id,
-        "status": figures.status,
-        "task_queue": figures.task_queue,
-        "turn_index": turn_index,
-        "head_revision": read.head_revision if read else None,
-        "checkpoint_ref": read.checkpoint_ref if read else None,
-        "history_length": figures.history_length,
-        "history_size_bytes": figures.history_size_bytes,
-        "summary": summary.model_dump(mode="json") if summary else None,
-        "notes": [n for n in [summary_note, "" if read else "the store has no head for this "
-                              "session yet (no turn has committed)"] if n],
-        "store": redact_url(target.store_url),
-        "usage": report.model_dump(mode="json"),
-        "graph": {
-            "leaf_node_id": read.graph.leaf_node_id if read else None,
-            "node_count": len(read.graph.nodes) if read else 0,
-            "tree": _tree_json(tree),
-        },
-        "_tree": tree,
-        "_report": report,
-    }
+    notes = [note] if note else []
+    if read is None:
+        notes.append("the store has no head for this session yet (no turn has committed)")
+    return SessionView(session_id, figures, summary, read, notes, redact_url(target.store_url))
 
 
-def render_text(data: dict[str, Any]) -> str:
+def render_text(view: SessionView) -> str:
     """The human view: summary lines, the usage table, then the graph tree."""
-    summary = data["summary"] or {}
-    ref = data["checkpoint_ref"] or "none"
-    revision = data["head_revision"] if data["head_revision"] is not None else "none"
+    figures, read, summary = view.figures, view.read, view.summary
+    revision = read.head_revision if read else "none"
+    ref = (read.checkpoint_ref if read else None) or "none"
     lines = [
-        f"session {data['session_id']} · workflow {data['workflow_id']} ({data['status']})",
-        f"  turns          {data['turn_index']}",
+        f"session {view.session_id} · workflow {figures.workflow_id} ({figures.status})",
+        f"  turns          {view.turn_index}",
         f"  head revision  {revision}",
         f"  checkpoint     {ref}",
-        f"  history        {count(data['history_length'])} events, "
-        f"{count(data['history_size_bytes'])} bytes",
+        f"  history        {count(figures.history_length)} events, "
+        f"{count(figures.history_size_bytes)} bytes",
     ]
-    if summary:
-        busy = ", turn in flight" if summary["in_flight"] else ""
+    if summary is not None:
+        busy = ", turn in flight" if summary.in_flight else ""
         lines.append(
-            f"  activity       {plural(summary['model_calls'], 'model call')}, "
-            f"{plural(summary['tool_calls'], 'tool call')}, run {summary['run_count']}{busy}"
+            f"  activity       {plural(summary.model_calls, 'model call')}, "
+            f"{plural(summary.tool_calls, 'tool call')}, run {summary.run_count}{busy}"
         )
-        if summary.get("last_error"):
-            lines.append(f"  last error     {summary['last_error']}")
-    lines += [f"  note: {note}" for note in data["notes"]]
-    lines += ["", f"usage ({data['store']})"]
-    lines += ["  " + line for line in usage_table(data["_report"])]
-    graph = data["graph"]
-    lines += ["", f"graph ({graph['node_count']} nodes; ● active path, ○ other branches)"]
-    lines += ["  " + line for line in tree_lines(data["_tree"])] or ["  (empty)"]
+        if summary.last_error:
+            lines.append(f"  last error     {summary.last_error}")
+    lines += [f"  note: {note}" for note in view.notes]
+    lines += ["", f"usage ({view.store})"]
+    lines += ["  " + line for line in usage_table(view.report)]
+    node_count = len(read.graph.nodes) if read else 0
+    lines += ["", f"graph ({node_count} nodes; ● active path, ○ other branches)"]
+    lines += ["  " + line for line in tree_lines(view.tree)] or ["  (empty)"]
     return "\n".join(lines)
 
 
-def render_json(data: dict[str, Any]) -> str:
-    """One JSON object (the private rendering helpers left out)."""
-    public = {k: v for k, v in data.items() if not k.startswith("_")}
-    return json.dumps(public, indent=2, ensure_ascii=False)
-
-
 async def show(target: Target, session_id: str, *, as_json: bool) -> str:
-    """The text ``show`` prints."""
-    data = await gather(target, session_id)
-    return render_json(data) if as_json else render_text(data)
-
+    """The text ``show`` prints: plain text, or one JSON object."""
+    view = await gather(target, session_id)
+    if as_json:
+        return json.dumps(view.to_json(), indent=2, ensure_ascii=False)
+    return render_text(view)
