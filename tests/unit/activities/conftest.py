@@ -1,4 +1,8 @@
-"""Stores for the run_turn tests: memory and SQLite, each fresh per test."""
+"""Stores for the run_turn tests: memory, SQLite and PostgreSQL, each fresh per test.
+
+PostgreSQL runs when LASH_TEST_POSTGRES_URL is set (each test in a fresh schema); otherwise it
+skips, or fails under CI=true (see tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,17 @@ import pytest
 from checkpoint.store import CheckpointStore, open_store
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CheckpointStore]:
-    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'store.db'}"
-    opened = await open_store(url)
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_schema_url"))
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return "memory://"
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[CheckpointStore]:
+    opened = await open_store(store_url)
     yield opened
     await opened.close()
