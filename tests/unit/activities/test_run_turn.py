@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,26 @@ async def test_a_model_that_never_stops_is_cut_at_max_steps(
     assert outcome.answer_excerpt == STOPPED_TEXT.format(n=2)
     state = await _load(store, "s8")
     assert resume_safety_problem(state.session_graph.messages()) is None
+
+
+async def test_many_sessions_at_once_on_one_worker_do_not_interfere(
+    store: CheckpointStore,
+) -> None:
+    """20 sessions x 3 demo turns, interleaved on one worker: each ends with its own history."""
+    acts = activities(store)
+
+    async def session(n: int) -> None:
+        await run_session(acts, f"many-{n}", 3)
+
+    await asyncio.gather(*(session(n) for n in range(20)))
+    for n in range(20):
+        state = await _load(store, f"many-{n}")
+        assert state.turn_index == 3
+        texts = [m.parts[0].content for m in state.session_graph.messages() if m.role == "User"]
+        assert [t for t in texts if t.startswith("message")] == [
+            "message 1",
+            "message 2",
+            "message 3",
+        ]
+        python = [r.output.outcome for r in state.session_graph.tool_calls() if r.tool == "python"]
+        assert [o.payload for o in python] == [{"output": "21\n"}, {"output": "42\n"}]
