@@ -1,7 +1,7 @@
 """Child process for the multi-process store tests (run by ``store_harness.spawn``).
 
-``store_child.py crash URL SESSION``: commit ``turn_commit(n)`` for n = head + 1, + 2, ... until
-killed (prints ``{"ready": ...}`` first).
+``store_child.py crash URL SESSION PROGRESS``: commit ``turn_commit(n)`` for n = head + 1, + 2,
+... until killed (prints ``{"ready": ...}`` first; appends n to PROGRESS before each commit).
 ``store_child.py race URL SESSION WORKER COUNT``: wait for a line on stdin, then make COUNT
 commits on top of whatever head it reads, printing each win and each conflict as a JSON line.
 """
@@ -33,12 +33,15 @@ def emit(**fields: object) -> None:
     print(json.dumps(fields), flush=True)
 
 
-async def crash(url: str, session_id: str) -> None:
+async def crash(url: str, session_id: str, progress: str) -> None:
     store = await open_store(url)
     first = (await store.load_head_revision(session_id) or 0) + 1
     emit(ready=first)
-    for n in range(first, first + 100_000):
-        await store.commit_runtime_state(turn_commit(session_id, n))
+    with open(progress, "a") as log:
+        for n in range(first, first + 100_000):
+            log.write(f"{n}\n")
+            log.flush()
+            await store.commit_runtime_state(turn_commit(session_id, n))
 
 
 async def race(url: str, session_id: str, worker: str, count: int) -> None:
@@ -75,7 +78,7 @@ async def race(url: str, session_id: str, worker: str, count: int) -> None:
 def main(argv: list[str]) -> None:
     mode = argv[0]
     if mode == "crash":
-        asyncio.run(crash(argv[1], argv[2]))
+        asyncio.run(crash(argv[1], argv[2], argv[3]))
     elif mode == "race":
         asyncio.run(race(argv[1], argv[2], argv[3], int(argv[4])))
     else:

@@ -34,13 +34,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-async def test_sigkill_mid_commit_leaves_the_commit_or_nothing(store_url: str) -> None:
+async def test_sigkill_mid_commit_leaves_the_commit_or_nothing(
+    store_url: str, tmp_path: Path
+) -> None:
     """20 children killed at seeded random points: the store reopens clean, every head is
     consistent (graph, ledger, receipts), and retrying the in-flight commit applies it once."""
     rng = random.Random(SEED)
-    landed = 0
+    landed = cut_short = 0
+    progress = tmp_path / "progress.log"
     for _ in range(ROUNDS):
-        proc = spawn("crash", store_url, "crash")
+        progress.write_text("")
+        proc = spawn("crash", store_url, "crash", str(progress))
         try:
             await read_line(proc)
             await asyncio.sleep(rng.uniform(0.0, 0.25))
@@ -51,6 +55,10 @@ async def test_sigkill_mid_commit_leaves_the_commit_or_nothing(store_url: str) -
         try:
             revision = await check_consistent(store, "crash")
             assert revision >= landed
+            started = progress.read_text().split()
+            in_flight = int(started[-1]) if started else revision + 1
+            assert in_flight in (revision, revision + 1)
+            cut_short += in_flight == revision + 1
             retried = turn_commit("crash", revision + 1)
             receipt = await store.commit_runtime_state(retried)
             assert receipt.head_revision == revision + 1
@@ -59,6 +67,7 @@ async def test_sigkill_mid_commit_leaves_the_commit_or_nothing(store_url: str) -
         finally:
             await store.close()
     assert landed > 2 * ROUNDS, "the children should have committed between kills"
+    assert cut_short > 0, "no kill hit a commit in flight; the crash path was not exercised"
 
 
 async def test_racing_processes_have_one_winner_per_revision(store_url: str) -> None:
