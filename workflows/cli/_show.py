@@ -31,7 +31,7 @@ from workflows.cli._render import count, message_text, plural, tree_lines, usage
 from workflows.client import handle
 from workflows.session import SessionWorkflow
 
-QUERY_TIMEOUT = timedelta(seconds=10)
+QUERY_TIMEOUT = timedelta(seconds=5)
 """A query needs a worker; without one the server holds it, so give up and say so."""
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
-from cli_harness import Background, DevStack, cli_env, run_cli
+from cli_harness import TEMPORAL, Background, DevStack, cli_env, run_cli
 
 from workflows.devserver import HOST, free_port
 
@@ -42,9 +44,33 @@ def test_dev_keeps_sessions_across_a_restart(workdir: Path, session_id: str) -> 
         data = json.loads(shown.out)
         assert data["turn_index"] == 2
         assert data["store"] == "sqlite:///.lash-temporal/store.db"
+        assert _listed_by_search_attribute(f"{HOST}:{port}", session_id) == [
+            f"lash-session/{session_id}"
+        ]
         assert second.interrupt() == 0, second.err
     finally:
         second.kill()
+
+
+def _listed_by_search_attribute(address: str, session_id: str) -> list[str]:
+    """Workflow ids ``temporal workflow list`` finds by LashSessionId (visibility may lag)."""
+    query = f"LashSessionId = '{session_id}'"
+    found: list[str] = []
+    for _ in range(40):  # visibility is eventually consistent: up to ~10 s
+        listed = subprocess.run(
+            [str(TEMPORAL), "workflow", "list", "--address", address, "--query", query,
+             "--output", "json"],
+            capture_output=True, text=True, timeout=60, check=True,
+        )
+        text = listed.stdout.strip()
+        rows = json.loads(text) if text.startswith("[") else [
+            json.loads(line) for line in text.splitlines() if line.strip()
+        ]
+        found = [row["execution"]["workflowId"] for row in rows]
+        if found:
+            break
+        time.sleep(0.25)
+    return found
 
 
 def test_dev_refuses_a_port_in_use(dev_stack: DevStack, workdir: Path) -> None:
