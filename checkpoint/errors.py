@@ -13,6 +13,7 @@ bad JSON (it already names the path); everything else is below::
     ├── StoreError                   the checkpoint store refused or failed
     │   ├── StoreUnavailableError    cannot open or reach the store (bad URL, server down)
     │   ├── SessionNotFoundError     no head for that session id
+    │   ├── NodeNotFoundError        no stored node with that id (e.g. a history leaf)
     │   ├── SessionBindingMismatch   a commit for another session than the one bound
     │   ├── HeadRevisionConflict     optimistic concurrency lost: expected != actual
     │   ├── OperationConflictError   an operation id reused with a different payload
@@ -91,6 +92,16 @@ class SessionNotFoundError(StoreError):
 
     def __init__(self, session_id: str) -> None:
         super().__init__(f"no session {session_id!r} in the store", session_id=session_id)
+
+
+class NodeNotFoundError(StoreError):
+    """No node with this id is stored for the session (asked for by id, e.g. a history leaf)."""
+
+    def __init__(self, session_id: str, node_id: str) -> None:
+        self.node_id = node_id
+        super().__init__(
+            f"session {session_id!r} has no stored node {node_id!r}", session_id=session_id
+        )
 
 
 class SessionBindingMismatch(StoreError):

@@ -21,8 +21,8 @@ store serves many sessions; ``store.session(id)`` gives a handle bound to one, l
   and, unless ``detached=False``, the nodes full rewrites left out.
 """
 
+from checkpoint.errors import NodeNotFoundError
 from checkpoint.store._base import CheckpointStore, merge_usage_rows
-from checkpoint.store._errors import NodeNotFoundError
 from checkpoint.store._gc import GcReport
 from checkpoint.store._load import (
     apply_session_checkpoint,

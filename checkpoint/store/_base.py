@@ -20,6 +20,7 @@ from checkpoint.blobs import BlobKind, BlobRef, CompressionProfile, open_blob, s
 from checkpoint.errors import (
     BackendError,
     LashError,
+    NodeNotFoundError,
     SessionNotFoundError,
     StoreUnavailableError,
 )
@@ -42,7 +43,6 @@ from checkpoint.model import (
 )
 from checkpoint.store._backend import Backend, UsageRow
 from checkpoint.store._commit import apply_commit, payload_hash
-from checkpoint.store._errors import NodeNotFoundError
 from checkpoint.store._gc import GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
 from checkpoint.store._node_cache import NodeCache
