@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -20,85 +19,16 @@ from activities.contract import TurnPolicy
 from checkpoint.errors import LashError
 from workflows._inputs import check_user_text
 from workflows.cli._chat import chat
-from workflows.cli._config import (
-    ADDRESS_ENV,
-    DEFAULT_ADDRESS,
-    DEFAULT_NAMESPACE,
-    DEFAULT_QUEUE,
-    DEFAULT_STORE,
-    DEFAULT_UI_PORT,
-    PROG,
-    PROJECT_DIR,
-    PROVIDERS,
-    STORE_ENV,
-    Target,
-    default_model,
-    resolve_target,
-    split_address,
-)
+from workflows.cli._config import PROG, Target, default_model, resolve_target, split_address
 from workflows.cli._demo import run_demo
 from workflows.cli._dev import run_dev
 from workflows.cli._errors import one_line
+from workflows.cli._parser import build_parser
 from workflows.cli._serve import run_worker
 from workflows.cli._show import show
+from workflows.client import session_input
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provider", choices=PROVIDERS, default="scripted",
-                        help="model provider of a new session (default: scripted, needs no key)")
-    parser.add_argument("--model", help="model name (default: scripted-demo, or $OPENAI_MODEL "
-                        "/ gpt-4o-mini for openai)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """``lash-temporal [global options] COMMAND ...``."""
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Durable lash agent sessions on Temporal.",
-        epilog="Start with `lash-temporal demo`; then `lash-temporal dev` in one terminal and "
-        "`lash-temporal chat my-session \"hello\"` in another.",
-    )
-    parser.add_argument("--address", help=f"Temporal frontend host:port (env {ADDRESS_ENV}; "
-                        f"default {DEFAULT_ADDRESS})")
-    parser.add_argument("--store", help=f"checkpoint store URL: sqlite:///path, postgresql://..., "
-                        f"memory:// (env {STORE_ENV}; default {DEFAULT_STORE})")
-    parser.add_argument("--namespace", help=f"Temporal namespace (default {DEFAULT_NAMESPACE})")
-    parser.add_argument("--task-queue", help=f"task queue of the workers (default {DEFAULT_QUEUE})")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    dev = commands.add_parser("dev", help="run a Temporal dev server, a worker and a store "
-                              "until Ctrl-C")
-    dev.add_argument("--dir", type=Path, default=PROJECT_DIR,
-                     help=f"project directory for temporal.db and store.db (default {PROJECT_DIR})")
-    dev.add_argument("--port", type=int, help="frontend port (default: the --address port, 7233)")
-    dev.add_argument("--ui-port", type=int, default=DEFAULT_UI_PORT,
-                     help=f"Web UI port (default {DEFAULT_UI_PORT})")
-
-    worker = commands.add_parser("worker", help="run a worker against --address and --store "
-                                 "until Ctrl-C")
-
-    chat_cmd = commands.add_parser("chat", help="send a message (starting the session if "
-                                   "needed) and print the answer; no MESSAGE reads lines")
-    chat_cmd.add_argument("session", metavar="SESSION")
-    chat_cmd.add_argument("message", metavar="MESSAGE", nargs="?")
-    _add_model_options(chat_cmd)
-    chat_cmd.add_argument("--timeout", type=float, default=300.0,
-                          help="seconds to wait for each answer (default 300)")
-
-    show_cmd = commands.add_parser("show", help="a session's summary, usage report and graph")
-    show_cmd.add_argument("session", metavar="SESSION")
-    show_cmd.add_argument("--json", action="store_true", help="print one JSON object")
-
-    demo = commands.add_parser("demo", help="run a scripted session end to end on a throw-away "
-                               "dev server (no key, no services needed)")
-    _add_model_options(demo)
-    demo.add_argument("--keep", action="store_true",
-                      help="leave the dev server (and its UI) running until Ctrl-C")
-    for sub in (dev, worker, chat_cmd, show_cmd, demo):
-        sub.set_defaults(command_parser=sub)
-    return parser
 
 
 def _policy(args: argparse.Namespace) -> TurnPolicy:
@@ -128,11 +58,12 @@ def _check_usage(args: argparse.Namespace) -> None:
             check_user_text(args.message)
         if getattr(args, "timeout", 1) <= 0:
             raise ValueError("--timeout must be positive")
-        if hasattr(args, "provider"):
-            _policy(args)
+        policy = _policy(args) if hasattr(args, "provider") else None
+        if hasattr(args, "session"):
+            session_input(args.session, policy=policy)  # the workflow's own input rules
     except ValidationError as err:
-        problems = "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in err.errors())
-        parser.error(f"bad model options: {problems}")
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        parser.error(f"bad session id or model options: {problems}")
     except ValueError as err:
         parser.error(str(err))
 

@@ -75,10 +75,18 @@ def test_chat_with_no_worker_on_the_queue_fails_instead_of_hanging(
     assert f"no session {session_id!r}" in shown.error_line()
 
 
-@pytest.mark.parametrize("args", [["chat"], ["chat", "s", "   "], ["chat", "s", "x", "--timeout",
-                                                                   "0"], ["nonsense"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["chat"],
+        ["chat", "s", "   "],
+        ["chat", "s", "x", "--timeout", "0"],
+        ["show", "x" * 300],
+        ["nonsense"],
+    ],
+)
 def test_bad_usage_exits_2_before_connecting(args: list[str], workdir: Path) -> None:
-    """Missing arguments, a blank message or a bad option: usage error, exit 2."""
+    """Missing arguments, a blank message, a bad option or session id: usage error, exit 2."""
     result = run_cli(*args, cwd=workdir, env=cli_env(LASH_TEMPORAL_ADDRESS="127.0.0.1:1"))
     assert result.code == 2
     assert "usage: lash-temporal" in result.err
