@@ -59,7 +59,7 @@ async def _play(
     client: Client, target: Target, store: CheckpointStore, session_id: str, policy: TurnPolicy
 ) -> HistoryFigures:
     """Send every demo message; print each turn with its tools and history figures."""
-    seen = 0
+    seen, events, size = 0, 0, 0
     figures: HistoryFigures | None = None
     for text in DEMO_MESSAGES:
         outcome = await send_message(client, target, session_id, text, policy=policy,
@@ -70,8 +70,10 @@ async def _play(
         print(f"{INDENT}agent: {one_line(outcome.answer_excerpt, 200)}")
         print(f"{INDENT}tools: {', '.join(tools[seen:]) or 'none'}")
         print(f"{INDENT}history {count(figures.history_length)} events, "
-              f"{count(figures.history_size_bytes)} bytes\n", flush=True)
-        seen = len(tools)
+              f"{count(figures.history_size_bytes)} bytes (this turn "
+              f"+{count(figures.history_length - events)} events, "
+              f"+{count(figures.history_size_bytes - size)} bytes)\n", flush=True)
+        seen, events, size = len(tools), figures.history_length, figures.history_size_bytes
     assert figures is not None
     read = await store.load_session(session_id)
     report = SessionUsageReport.from_entries(list(read.token_ledger) if read else [])

@@ -12,7 +12,11 @@ from cli_harness import Background, cli_env, run_cli
 pytestmark = pytest.mark.temporal
 
 TURN = re.compile(r"^turn (\d) · you: ", re.MULTILINE)
-HISTORY = re.compile(r"^ {9}history ([\d,]+) events, ([\d,]+) bytes$", re.MULTILINE)
+HISTORY = re.compile(
+    r"^ {9}history ([\d,]+) events, ([\d,]+) bytes \(this turn \+([\d,]+) events, "
+    r"\+([\d,]+) bytes\)$",
+    re.MULTILINE,
+)
 
 
 def test_demo_runs_a_scripted_session_end_to_end(workdir: Path) -> None:
@@ -25,8 +29,13 @@ def test_demo_runs_a_scripted_session_end_to_end(workdir: Path) -> None:
     assert [int(n) for n in TURN.findall(out)] == [1, 2, 3, 4, 5]
     for tools in ("word_count", "python", "remember, python", "spawn_agent", "none"):
         assert f"\n         tools: {tools}\n" in out
-    events = [int(n.replace(",", "")) for n, _ in HISTORY.findall(out)]
-    assert len(events) == 5 and events == sorted(events) and events[0] > 0
+    figures = [[int(n.replace(",", "")) for n in row] for row in HISTORY.findall(out)]
+    assert len(figures) == 5
+    totals = [row[0] for row in figures]
+    assert totals == sorted(totals) and totals[0] > 0
+    # Each turn's increment is the difference of the running totals.
+    before = [0, *totals[:-1]]
+    assert [row[2] for row in figures] == [b - a for a, b in zip(before, totals, strict=True)]
     assert "\nusage\n" in out and "  subagent  scripted-demo" in out
     assert re.search(r"^Temporal UI: http://127\.0\.0\.1:\d+$", out, re.MULTILINE)
     assert "/namespaces/default/workflows/lash-session%2Fdemo-" in out
