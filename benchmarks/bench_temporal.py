@@ -7,8 +7,10 @@ one no-op activity per update carrying the same TurnRequest (and returning the s
 the figures are ratios within one run, not absolute claims:
 
 - history bytes per turn (``history_size_bytes`` as the server counts it, per turn of the
-  current run) at turns 10, 100 and 1,000, lash and bare;
-- wall time per turn (mean over the five turns up to 10 and up to 1,000), lash and bare;
+  current run; median of the ten turns up to the mark) at turns 10, 100 and 1,000;
+- wall time per turn (median of the ten turns up to 10 and up to 1,000), lash and bare, with
+  the workflows' turns interleaved so a busy machine slows them alike, each turn a plain
+  update (update-with-start, which ``workflows.client.send`` uses, costs one more round trip);
 - 200 sessions x 5 turns sent at once to one worker: turns per second and errors.
 """
 
@@ -22,14 +24,16 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
-    from temporalio.client import Client
+    from temporalio.client import Client, WorkflowHandle
     from temporalio.worker import Worker
 
     from activities.agent.providers import ProviderRegistry, ScriptedProvider
@@ -40,8 +44,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows._inputs import SendInput
     from workflows.devserver import dev_server
     from workflows.plugin import LashPlugin
+    from workflows.session import SessionWorkflow
 
 BENCH_KEY = b"bench-key"
+BARE = "bare no-op activity"
 PLAIN_SCRIPT = [[{"text": "A plain answer with no tools, to time the orchestration itself."}]]
 _CANNED: dict[str, TurnOutcome] = {}
 
@@ -97,26 +103,31 @@ async def _history_size(client: Client, workflow_id: str) -> tuple[str, int]:
     return execution.execution.run_id, execution.history_size_bytes
 
 
-async def _drive(client: Client, workflow_id: str, turns: int, send: object) -> list[Sample]:
-    """Run ``turns`` turns; per turn, the history bytes it added to its run and its wall time."""
-    samples: list[Sample] = []
-    run_id, size = await _history_size(client, workflow_id)
+async def _drive(
+    client: Client, sessions: dict[str, tuple[str, Callable[[int], Awaitable[None]]]], turns: int
+) -> dict[str, list[Sample]]:
+    """Run ``turns`` turns on every workflow, interleaved turn by turn so that drift on a busy
+    machine hits all of them alike; per turn, the history bytes it added and its wall time."""
+    report: dict[str, list[Sample]] = {label: [] for label in sessions}
+    last = {label: await _history_size(client, wf) for label, (wf, _s) in sessions.items()}
     for n in range(1, turns + 1):
-        started = time.perf_counter()
-        await send(n)  # type: ignore[operator]
-        seconds = time.perf_counter() - started
-        new_run, new_size = await _history_size(client, workflow_id)
-        grown = new_size - size if new_run == run_id else -1  # -1: continued as new in between
-        samples.append(Sample(n, grown, seconds))
-        run_id, size = new_run, new_size
-    return samples
+        for label, (workflow_id, send) in sessions.items():
+            started = time.perf_counter()
+            await send(n)
+            seconds = time.perf_counter() - started
+            run_id, size = await _history_size(client, workflow_id)
+            old_run, old_size = last[label]
+            grown = size - old_size if run_id == old_run else -1  # -1: continued as new
+            report[label].append(Sample(n, grown, seconds))
+            last[label] = (run_id, size)
+    return report
 
 
-def _at(samples: list[Sample], turn: int, window: int = 5) -> tuple[float, float]:
-    """Mean history bytes and seconds per turn over the ``window`` turns up to ``turn``."""
+def _at(samples: list[Sample], turn: int, window: int = 10) -> tuple[float, float]:
+    """Median history bytes and seconds per turn over the ``window`` turns up to ``turn``."""
     chosen = [s for s in samples if turn - window < s.turn <= turn]
     sizes = [s.history_bytes for s in chosen if s.history_bytes >= 0]
-    return statistics.mean(sizes) if sizes else float("nan"), statistics.mean(
+    return statistics.median(sizes) if sizes else float("nan"), statistics.median(
         s.seconds for s in chosen
     )
 
@@ -140,10 +151,14 @@ async def _throughput(client: Client, queue: str, sessions: int, turns: int) -> 
     return sessions * turns / elapsed, errors
 
 
-async def _bench(turns: int, sessions: int, session_turns: int, workdir: Path) -> None:
+async def _bench(
+    turns: int, sessions: int, session_turns: int, workdir: Path, synchronous: str
+) -> None:
     script = workdir / "plain.json"
     script.write_text(json.dumps(PLAIN_SCRIPT))
-    store = await open_store(f"sqlite:///{workdir / 'bench.db'}")
+    store = await open_store(f"sqlite:///{workdir / 'bench.db'}?synchronous={synchronous}")
+    print(f"store: SQLite, synchronous={synchronous}; turns={turns}; "
+          f"load: {sessions} sessions x {session_turns} turns")
     providers = ProviderRegistry({
         "scripted": lambda: ScriptedProvider(None),
         "plain": lambda: _Plain(script),
@@ -156,19 +171,23 @@ async def _bench(turns: int, sessions: int, session_turns: int, workdir: Path) -
         )
         async with Worker(client, task_queue=queue, plugins=[plugin],
                           max_concurrent_activities=64):
-            report: dict[str, list[Sample]] = {}
+            drivers: dict[str, tuple[str, Callable[[int], Awaitable[None]]]] = {}
             for label, provider in (("lash (demo script, tools)", "scripted"),
                                     ("lash (plain answers)", "plain")):
                 sid = f"bench-{provider}-{uuid.uuid4().hex[:6]}"
                 policy = TurnPolicy(provider=provider, model="scripted-demo")
 
-                async def send(n: int, sid: str = sid, policy: TurnPolicy = policy) -> None:
-                    out = await lash.send(client, sid, f"benchmark message {n}",
-                                          task_queue=queue, policy=policy)
-                    _CANNED.setdefault("outcome", out)
+                first = await lash.send(client, sid, "benchmark message 0", task_queue=queue,
+                                        policy=policy)  # update-with-start; not measured
+                _CANNED.setdefault("outcome", first)
+                session = lash.handle(client, sid)
 
-                await send(0)  # starts the workflow; not measured
-                report[label] = await _drive(client, f"lash-session/{sid}", turns, send)
+                async def send(n: int, session: WorkflowHandle[Any, Any] = session) -> None:
+                    # A plain update, the same call the bare workflow gets.
+                    message = SendInput(text=f"benchmark message {n}")
+                    await session.execute_update(SessionWorkflow.send, message)
+
+                drivers[label] = (f"lash-session/{sid}", send)
             bare_id = f"bench-bare-{uuid.uuid4().hex[:6]}"
             handle = await client.start_workflow(BareWorkflow.run, bare_id, id=bare_id,
                                                  task_queue=queue)
@@ -178,7 +197,8 @@ async def _bench(turns: int, sessions: int, session_turns: int, workdir: Path) -
                 await handle.execute_update(BareWorkflow.send, message)
 
             await bare(0)
-            report["bare no-op activity"] = await _drive(client, bare_id, turns, bare)
+            drivers[BARE] = (bare_id, bare)
+            report = await _drive(client, drivers, turns)
             _print_turns(report, turns)
             rate, errors = await _throughput(client, queue, sessions, session_turns)
             print(f"\n{sessions} sessions x {session_turns} turns at once, one worker: "
@@ -192,7 +212,7 @@ class _Plain(ScriptedProvider):
 
 def _print_turns(report: dict[str, list[Sample]], turns: int) -> None:
     points = [t for t in (10, 100, 1000) if t <= turns]
-    bare = report["bare no-op activity"]
+    bare = report[BARE]
     print(f"\nhistory bytes per turn (server's history_size_bytes, current run), turns={turns}")
     print(f"  {'workflow':<28}" + "".join(f"{'turn ' + str(t):>14}" for t in points)
           + f"{'runs (CAN)':>12}")
@@ -206,7 +226,7 @@ def _print_turns(report: dict[str, list[Sample]], turns: int) -> None:
         ratios = [_at(samples, t)[0] / _at(bare, t)[0] for t in points]
         print(f"  ratio {label} / bare: " + ", ".join(f"{r:.2f}x" for r in ratios))
     timed = [t for t in (10, 1000) if t <= turns] or [turns]
-    print("\nwall time per turn (mean of the 5 turns up to the mark)")
+    print("\nwall time per turn (median of the 10 turns up to the mark, turns interleaved)")
     for label, samples in report.items():
         cells = ", ".join(f"turn {t}: {_at(samples, t)[1] * 1000:.1f} ms" for t in timed)
         print(f"  {label:<28} {cells}")
@@ -225,9 +245,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sessions", type=int, default=200, help="concurrent sessions")
     parser.add_argument("--session-turns", type=int, default=5,
                         help="turns per concurrent session")
+    parser.add_argument("--synchronous", choices=["full", "normal"], default="full",
+                        help="SQLite durability: full fsyncs every commit; normal (WAL) survives "
+                             "a killed process but may lose the last commits on power loss")
     args, _names = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     with tempfile.TemporaryDirectory(prefix="lash-bench-") as workdir:
-        asyncio.run(_bench(args.turns, args.sessions, args.session_turns, Path(workdir)))
+        asyncio.run(_bench(args.turns, args.sessions, args.session_turns, Path(workdir),
+                           args.synchronous))
 
 
 if __name__ == "__main__":
