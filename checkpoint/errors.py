@@ -5,25 +5,26 @@ it and the CLI can print it as one clear line. Pydantic's ``ValidationError`` st
 bad JSON (it already names the path); everything else is below::
 
     LashError
-    ├── ModelError                   a rule of the session model was broken
-    │   ├── LedgerRegressionError    diff_token_ledger saw a component go down
-    │   ├── ResumeSafetyError        messages are not safe to persist mid-turn (spec §4)
-    │   ├── GraphCycleError          parent links loop; a session graph must be a DAG
-    │   └── ToolStateGenerationMismatch  apply_state with a stale generation (spec §8.2)
-    ├── StoreError                   the checkpoint store refused or failed
-    │   ├── StoreUnavailableError    cannot open or reach the store (bad URL, server down)
-    │   ├── SessionNotFoundError     no head for that session id
-    │   ├── NodeNotFoundError        no stored node with that id (e.g. a history leaf)
-    │   ├── SessionBindingMismatch   a commit for another session than the one bound
-    │   ├── HeadRevisionConflict     optimistic concurrency lost: expected != actual
-    │   ├── OperationConflictError   an operation id reused with a different payload
-    │   ├── NodeConflictError        an appended node id exists with other content
-    │   ├── BlobError                a content-addressed blob cannot be used
-    │   │   ├── BlobMissingError     no blob stored under that ref
-    │   │   └── BlobCorruptError     stored bytes do not hash to their ref, or do not decode
-    │   └── BackendError             the database driver failed (wrapped, message kept)
-    ├── ExecutionStateError          pickled interpreter state is unsigned or tampered with
-    └── ContractError                a request a workflow or activity cannot accept (non-retryable)
+    ├── ModelError                  a rule of the session model was broken
+    │   ├── LedgerRegressionError   diff_token_ledger saw a component go down
+    │   ├── ResumeSafetyError       messages not safe to persist mid-turn (spec §4)
+    │   ├── GraphCycleError         parent links loop; a session graph must be a DAG
+    │   └── ToolStateGenerationMismatch   apply_state with a stale generation (§8.2)
+    ├── StoreError                  the checkpoint store refused or failed
+    │   ├── StoreUnavailableError   cannot open or reach the store (bad URL, server down)
+    │   ├── SessionNotFoundError    no head for that session id
+    │   ├── NodeNotFoundError       no stored node with that id (e.g. a history leaf)
+    │   ├── SessionBindingMismatch  a commit for another session than the one bound
+    │   ├── HeadRevisionConflict    optimistic concurrency lost: expected != actual
+    │   ├── OperationConflictError  an operation id reused with a different payload
+    │   ├── NodeConflictError       an appended node id exists with other content
+    │   ├── BlobError               a content-addressed blob cannot be used
+    │   │   ├── BlobMissingError    no blob stored under that ref
+    │   │   └── BlobCorruptError    bytes do not hash to their ref, or do not decode
+    │   └── BackendError            the database driver failed (wrapped, cause kept)
+    ├── ExecutionStateError         pickled interpreter state unsigned or tampered with
+    ├── ProviderError               a model call failed; ``retryable`` says if retrying helps
+    └── ContractError               a request no retry can fix (fails without retrying)
 """
 
 from __future__ import annotations
@@ -179,6 +180,14 @@ class BackendError(StoreError):
 
 class ExecutionStateError(LashError):
     """Pickled execution state was refused: unsigned, or its signature does not match."""
+
+
+class ProviderError(LashError):
+    """A model provider call failed; ``retryable`` says whether another attempt could succeed."""
+
+    def __init__(self, provider: str, message: str, *, retryable: bool) -> None:
+        self.provider, self.retryable = provider, retryable
+        super().__init__(f"provider {provider!r}: {message}")
 
 
 class ContractError(LashError):

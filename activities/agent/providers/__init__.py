@@ -9,7 +9,6 @@ from activities.agent.providers._base import (
     ModelProvider,
     ModelReply,
     ModelRequest,
-    ProviderError,
     ProviderFactory,
     ProviderRegistry,
     RawUsage,
@@ -18,6 +17,7 @@ from activities.agent.providers._base import (
 )
 from activities.agent.providers.openai import OpenAIProvider
 from activities.agent.providers.scripted import ScriptedProvider, load_script
+from checkpoint.errors import ProviderError
 
 __all__ = [
     "ChatMessage",

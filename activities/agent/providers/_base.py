@@ -13,15 +13,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from checkpoint.errors import ContractError, LashError
-
-
-class ProviderError(LashError):
-    """A model provider call failed; ``retryable`` says whether another attempt could succeed."""
-
-    def __init__(self, provider: str, message: str, *, retryable: bool) -> None:
-        self.provider, self.retryable = provider, retryable
-        super().__init__(f"provider {provider!r}: {message}")
+from checkpoint.errors import ContractError
 
 
 class _Frozen(BaseModel):

@@ -18,10 +18,10 @@ from activities.agent.providers._base import (
     ChatMessage,
     ModelReply,
     ModelRequest,
-    ProviderError,
     RawUsage,
     ToolCallRequest,
 )
+from checkpoint.errors import ProviderError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})

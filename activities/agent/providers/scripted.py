@@ -19,11 +19,11 @@ from typing import Any
 from activities.agent.providers._base import (
     ModelReply,
     ModelRequest,
-    ProviderError,
     RawUsage,
     ToolCallRequest,
 )
 from activities.agent.providers._demo import DEMO_SCRIPT
+from checkpoint.errors import ProviderError
 
 EXHAUSTED_TEXT = "(the script has no more steps for this turn)"
 
