@@ -21,9 +21,10 @@ from temporalio.service import RPCError
 from activities.contract import ANSWER_EXCERPT_CHARS, TurnOutcome, TurnPolicy
 from checkpoint.errors import LashError
 from checkpoint.store import redact_url
+from workflows._inputs import check_user_text
 from workflows.cli._access import connect_to, open_store_at, require_worker, session_queue
 from workflows.cli._config import Target
-from workflows.cli._errors import CliError, from_rpc, from_update
+from workflows.cli._errors import CliError, from_rpc, from_update, one_line
 from workflows.cli._render import plural
 from workflows.client import send
 
@@ -114,7 +115,11 @@ def chat(
     policy: TurnPolicy,
     timeout: timedelta,
 ) -> int:
-    """Send ``message``, or each line of stdin until EOF or /exit; print every answer."""
+    """Send ``message``, or each line of stdin until EOF or /exit; print every answer.
+
+    In the loop a failed message is reported and the next line is read; the exit code is 1 if
+    any message failed.
+    """
     client = runner.run(connect_to(target))
     queue = runner.run(session_queue(client, target, session_id))
     runner.run(require_worker(client, target, task_queue=queue))
@@ -128,16 +133,23 @@ def chat(
     if interactive:
         print(f"session {session_id} · an empty line does nothing, /exit or Ctrl-D ends",
               file=sys.stderr)
+    failed = 0
     while True:
         if interactive:
             print("you> ", end="", file=sys.stderr, flush=True)
         line = sys.stdin.readline()
         if not line or line.strip() in EXIT_WORDS:
-            return 0
+            return 1 if failed else 0
         if not line.strip():
             continue
-        outcome = runner.run(
-            send_message(client, target, session_id, line.rstrip("\n"), policy=policy,
-                         timeout=timeout)
-        )
+        # One bad message or failed turn is reported and the conversation goes on.
+        try:
+            text = check_user_text(line.rstrip("\n"))
+            outcome = runner.run(
+                send_message(client, target, session_id, text, policy=policy, timeout=timeout)
+            )
+        except (CliError, ValueError) as err:
+            failed += 1
+            print(f"lash-temporal: error: {one_line(err)}", file=sys.stderr, flush=True)
+            continue
         _print_outcome(runner, target, session_id, outcome)

@@ -91,3 +91,18 @@ def test_bad_usage_exits_2_before_connecting(args: list[str], workdir: Path) -> 
     assert result.code == 2
     assert "usage: lash-temporal" in result.err
     assert "cannot reach" not in result.err
+
+
+def test_chat_loop_reports_a_bad_line_and_goes_on(
+    dev_stack: DevStack, session_id: str, workdir: Path
+) -> None:
+    """An oversized line is refused with its reason; the next line still runs; exit 1 at EOF."""
+    lines = "first\n" + "x" * 40_000 + "\nsecond\n"
+    result = run_cli("chat", session_id, cwd=workdir, env=dev_stack.env(), stdin=lines)
+    assert result.code == 1
+    assert result.out.splitlines() == [
+        "Your sentence has 4 words.",
+        "The running total is stored in the interpreter.",
+    ]
+    assert "lash-temporal: error: message text is too large" in result.err
+    assert "Traceback" not in result.err
