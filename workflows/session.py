@@ -16,7 +16,12 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -215,7 +220,9 @@ class SessionWorkflow:
         self._publish_details()
         try:
             outcome = await self._run_turn(item.text)
-        except (ActivityError, ChildWorkflowError, ApplicationError) as err:
+        except (ActivityError, ChildWorkflowError, ApplicationError, ValidationError) as err:
+            # The turn failed for good (retries are the activity's business): the caller hears
+            # why, and the session stays open for the next message.
             self._last_error = _describe(err)
             workflow.logger.warning("session %s: turn failed: %s", self._input.session_id,
                                     self._last_error)
@@ -320,7 +327,7 @@ class SessionWorkflow:
                 id=workflow_id(req.child_session_id),
                 static_summary=f"sub-agent · {child_input.title[:SUMMARY_TEXT_CHARS]}",
             )
-        except ChildWorkflowError as err:
+        except (ChildWorkflowError, WorkflowAlreadyStartedError) as err:
             return failed.model_copy(update={"answer": f"sub-agent failed: {_describe(err)}"})
         answer = end.answer
         if end.error is not None:

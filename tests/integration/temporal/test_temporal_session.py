@@ -157,3 +157,19 @@ async def test_a_failed_turn_fails_its_update_and_the_workflow_keeps_running(
     assert (await lash.summary(client, sid)).last_error is None
     status = (await lash.handle(client, sid2).describe()).status
     assert status == WorkflowExecutionStatus.RUNNING
+
+
+async def test_close_runs_the_queued_messages_then_ends_with_the_ledger(
+    client: Client, store: CheckpointStore, task_queue: str, worker: Worker
+) -> None:
+    """Closing a session finishes what was queued; the result carries the turn index and ledger."""
+    sid = _sid()
+    await lash.send(client, sid, "one", task_queue=task_queue)
+    await lash.post(client, sid, "two", task_queue=task_queue)
+    await lash.post(client, sid, "three", task_queue=task_queue)
+    end = await lash.close(client, sid)
+    view = await store_view(store, sid)
+    assert user_texts(view) == ["one", "two", "three"]
+    assert end.turn_index == view.turn_index == 3
+    assert ledger_sum(end.ledger) == ledger_sum(view.ledger)
+    assert end.error is None and end.answer
