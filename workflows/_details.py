@@ -1,4 +1,4 @@
-"""The markdown a session shows in the Temporal UI as its current details."""
+"""What a session shows in the Temporal UI: activity summaries, current details, error lines."""
 
 from __future__ import annotations
 
@@ -6,6 +6,27 @@ from collections.abc import Sequence
 
 from checkpoint.model import TokenLedgerEntry
 from workflows._inputs import SessionSummary
+
+SUMMARY_TEXT_CHARS = 60
+"""How much of the user's message an activity summary shows."""
+
+
+def turn_summary(turn_index: int, text: str) -> str:
+    """The activity summary the UI lists: ``turn 3 · <start of the message>``."""
+    line = " ".join(text.split())
+    if len(line) > SUMMARY_TEXT_CHARS:
+        line = line[: SUMMARY_TEXT_CHARS - 1] + "…"
+    return f"turn {turn_index} · {line}"
+
+
+def describe_failure(err: BaseException) -> str:
+    """The innermost message of a Temporal failure chain, which names what actually went wrong."""
+    parts: list[str] = []
+    current: BaseException | None = err
+    while current is not None and len(parts) < 4:
+        parts.append(str(current))
+        current = current.__cause__
+    return parts[-1] if parts else type(err).__name__
 
 
 def render_details(summary: SessionSummary, ledger: Sequence[TokenLedgerEntry]) -> str:

@@ -33,6 +33,16 @@ SANDBOX_PASSTHROUGH = (
     "activities",
     # checkpoint.blobs hashes msgpack encodings; a C extension is loaded once, outside.
     "msgpack",
+    # Our own pure helpers for the workflow (input models, sub-agent shaping, UI text, ledger,
+    # retry rules, search attribute keys). Passed through by name, not only by the
+    # imports_passed_through() block, so that every module that imports workflows._inputs sees
+    # the same classes: a second copy made inside the sandbox fails pydantic's isinstance checks.
+    "workflows._inputs",
+    "workflows._children",
+    "workflows._details",
+    "workflows._ledger",
+    "workflows._errors",
+    "workflows._search",
 )
 """Modules the workflow sandbox imports from the host instead of re-importing per run. pydantic,
 pydantic_core and annotated_types are passed through by temporalio's defaults already."""

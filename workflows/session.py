@@ -36,7 +36,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from checkpoint.model import SessionUsageReport, TokenLedgerEntry
     from workflows import _search
-    from workflows._details import render_details
+    from workflows._children import child_input, child_result, failed_child
+    from workflows._details import (
+        SUMMARY_TEXT_CHARS,
+        describe_failure,
+        render_details,
+        turn_summary,
+    )
     from workflows._errors import NON_RETRYABLE_ERROR_TYPES
     from workflows._inputs import (
         CarryStart,
@@ -55,7 +61,6 @@ with workflow.unsafe.imports_passed_through():
 
 MAX_CHILD_ROUNDS = 16
 """A turn that keeps asking for sub-agents past this many rounds fails instead of looping."""
-SUMMARY_TEXT_CHARS = 60
 
 
 @dataclass
@@ -64,14 +69,6 @@ class _Queued:
 
     text: str
     ticket: int | None
-
-
-def turn_summary(turn_index: int, text: str) -> str:
-    """The activity summary the UI shows: ``turn 3 · <start of the message>``."""
-    line = " ".join(text.split())
-    if len(line) > SUMMARY_TEXT_CHARS:
-        line = line[: SUMMARY_TEXT_CHARS - 1] + "…"
-    return f"turn {turn_index} · {line}"
 
 
 @workflow.defn(name="lash.session")
@@ -223,7 +220,7 @@ class SessionWorkflow:
         except (ActivityError, ChildWorkflowError, ApplicationError, ValidationError) as err:
             # The turn failed for good (retries are the activity's business): the caller hears
             # why, and the session stays open for the next message.
-            self._last_error = _describe(err)
+            self._last_error = describe_failure(err)
             workflow.logger.warning("session %s: turn failed: %s", self._input.session_id,
                                     self._last_error)
             if item.ticket is not None:
@@ -303,41 +300,20 @@ class SessionWorkflow:
         return list(await asyncio.gather(*(self._run_child(r) for r in requests)))
 
     async def _run_child(self, req: ChildRequest) -> ChildResult:
-        failed = ChildResult(child_session_id=req.child_session_id, tool_call_id=req.tool_call_id,
-                             answer="")
         try:
-            child_input = SessionInput(
-                session_id=req.child_session_id,
-                policy=req.policy,
-                start=SnapshotStart(snapshot_ref=req.snapshot_ref),
-                relation=ChildRelation(
-                    parent_session_id=self._input.session_id, tool_call_id=req.tool_call_id
-                ),
-                title=" ".join(req.task.split())[:200],
-                first_message=req.task,
-                timeouts=self._input.timeouts,
-                search_attributes=self._input.search_attributes,
-            )
+            inp = child_input(self._input, req)
         except ValidationError as err:
-            return failed.model_copy(update={"answer": f"sub-agent refused: {err}"})
+            return failed_child(req, f"sub-agent refused: {err}")
         try:
             end = await workflow.execute_child_workflow(
                 SessionWorkflow.run,
-                child_input,
+                inp,
                 id=workflow_id(req.child_session_id),
-                static_summary=f"sub-agent · {child_input.title[:SUMMARY_TEXT_CHARS]}",
+                static_summary=f"sub-agent · {inp.title[:SUMMARY_TEXT_CHARS]}",
             )
         except (ChildWorkflowError, WorkflowAlreadyStartedError) as err:
-            return failed.model_copy(update={"answer": f"sub-agent failed: {_describe(err)}"})
-        answer = end.answer
-        if end.error is not None:
-            answer = f"{answer}\n(sub-agent error: {end.error})"
-        return ChildResult(
-            child_session_id=req.child_session_id,
-            tool_call_id=req.tool_call_id,
-            answer=answer,
-            usage=end.ledger,
-        )
+            return failed_child(req, f"sub-agent failed: {describe_failure(err)}")
+        return child_result(req, end)
 
     # -- continue-as-new, UI -------------------------------------------------------------------
 
@@ -385,12 +361,3 @@ class SessionWorkflow:
     def _publish_details(self) -> None:
         workflow.set_current_details(render_details(self.summary(), self._ledger))
 
-
-def _describe(err: BaseException) -> str:
-    """The innermost message of a Temporal failure chain, which names what actually went wrong."""
-    parts: list[str] = []
-    current: BaseException | None = err
-    while current is not None and len(parts) < 4:
-        parts.append(str(current))
-        current = current.__cause__
-    return parts[-1] if parts else type(err).__name__

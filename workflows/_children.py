@@ -1,0 +1,48 @@
+"""How a parent session's turn becomes child sessions, and a child's end becomes a tool result.
+
+Pure functions, so the workflow keeps only the orchestration (start, wait, gather).
+"""
+
+from __future__ import annotations
+
+from activities.contract import ChildRequest, ChildResult
+from workflows._inputs import ChildRelation, SessionEnd, SessionInput, SnapshotStart
+
+TITLE_CHARS = 200
+
+
+def child_input(parent: SessionInput, req: ChildRequest) -> SessionInput:
+    """A sub-agent session: starts from the snapshot the turn wrote, runs the task, then ends.
+
+    Raises pydantic's ValidationError when the request cannot make a session (an empty task).
+    """
+    return SessionInput(
+        session_id=req.child_session_id,
+        policy=req.policy,
+        start=SnapshotStart(snapshot_ref=req.snapshot_ref),
+        relation=ChildRelation(parent_session_id=parent.session_id, tool_call_id=req.tool_call_id),
+        title=" ".join(req.task.split())[:TITLE_CHARS],
+        first_message=req.task,
+        timeouts=parent.timeouts,
+        search_attributes=parent.search_attributes,
+    )
+
+
+def child_result(req: ChildRequest, end: SessionEnd) -> ChildResult:
+    """The parent's view of a finished child: its answer, its whole ledger, any error noted."""
+    answer = end.answer
+    if end.error is not None:
+        answer = f"{answer}\n(sub-agent error: {end.error})"
+    return ChildResult(
+        child_session_id=req.child_session_id,
+        tool_call_id=req.tool_call_id,
+        answer=answer,
+        usage=end.ledger,
+    )
+
+
+def failed_child(req: ChildRequest, reason: str) -> ChildResult:
+    """A child that could not run still answers its tool call, so the parent's turn goes on."""
+    return ChildResult(
+        child_session_id=req.child_session_id, tool_call_id=req.tool_call_id, answer=reason
+    )
