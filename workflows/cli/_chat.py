@@ -42,12 +42,15 @@ async def send_message(
 ) -> TurnOutcome:
     """Run one turn and return its outcome; every expected failure becomes a CliError."""
     try:
-        return await asyncio.wait_for(
-            send(client, session_id, text, policy=policy, task_queue=target.task_queue),
-            timeout.total_seconds(),
-        )
+        async with asyncio.timeout(timeout.total_seconds()):
+            return await send(client, session_id, text, policy=policy,
+                              task_queue=target.task_queue)
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
-        # The SDK turns the cancelled wait into its own error type; both mean "no answer yet".
+        # The SDK turns a cancelled wait into its own error type. If our task is still being
+        # cancelled, that was Ctrl-C, not the timeout: let the cancellation through.
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError from err
         raise CliError(
             f"session {session_id!r}: no answer within {timeout.total_seconds():g}s; the turn "
             f"may still be running or retrying (see `lash-temporal show {session_id}`), or no "

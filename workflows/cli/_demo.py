@@ -96,7 +96,7 @@ async def run_demo(target: Target, *, policy: TurnPolicy, keep: bool) -> int:
         logging.getLogger(name).setLevel(logging.ERROR)
     session_id = f"demo-{secrets.token_hex(3)}"
     print("lash-temporal demo: starting a Temporal dev server (a few seconds)…", flush=True)
-    with StopSignal() as stop, tempfile.TemporaryDirectory(prefix="lash-temporal-demo-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="lash-temporal-demo-") as tmp:
         store_url = target.store_url if target.store_given else store_url_for(Path(tmp))
         ui_port = free_port()
         env = await start_quietly(
@@ -118,9 +118,10 @@ async def run_demo(target: Target, *, policy: TurnPolicy, keep: bool) -> int:
                     link = workflow_url(ui, target.namespace, figures.workflow_id, figures.run_id)
                     print(f"\nTemporal UI: {ui}\nthis session: {link}")
                     if keep:
-                        print("lash-temporal demo: the dev server stays up; Ctrl-C stops it",
-                              flush=True)
-                        await stop.wait()
+                        with StopSignal() as stop:
+                            print("lash-temporal demo: the dev server stays up; Ctrl-C stops it",
+                                  flush=True)
+                            await stop.wait()
                     else:
                         print("(the dev server stops now; `lash-temporal demo --keep` keeps it "
                               "running to browse the UI)", flush=True)

@@ -1,7 +1,9 @@
-"""Serving until told to stop: the worker command, and the stop signal that ``dev`` shares.
+"""Serving until told to stop: the worker command, and the stop signal ``dev`` and ``demo`` share.
 
-The first SIGINT or SIGTERM starts a clean stop (worker drained, store closed, server stopped);
-a second Ctrl-C falls through to Python's default and interrupts whatever is still waiting.
+While a ``StopSignal`` is installed, SIGINT and SIGTERM start a clean stop (worker drained, store
+closed, server stopped) instead of interrupting whatever is running; further signals during the
+stop change nothing. Install it only around the wait for that signal: elsewhere Ctrl-C should
+interrupt (exit 130).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ READY_GRACE_S = 10.0
 
 
 class StopSignal:
-    """An event set by the first SIGINT/SIGTERM while installed; handlers removed on exit."""
+    """An event set by SIGINT/SIGTERM while installed; the handlers are removed on exit."""
 
     def __init__(self) -> None:
         self.event = asyncio.Event()
@@ -43,9 +45,8 @@ class StopSignal:
 
     def _fire(self, sig: signal.Signals) -> Callable[[], None]:
         def handler() -> None:
-            self.received = sig.name
+            self.received = self.received or sig.name
             self.event.set()
-            self._remove()
 
         return handler
 

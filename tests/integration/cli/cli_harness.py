@@ -104,6 +104,12 @@ class Background:
                 f"did not stop within {timeout}s:\n{self.out}\n{self.err}"
             ) from None
 
+    def terminate(self, timeout: float = STOP_TIMEOUT_S) -> int:
+        """SIGTERM, as a service manager would send; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.proc.wait(timeout)
+
     def kill(self) -> None:
         """Last resort for a fixture's teardown after a failure."""
         if self.proc.poll() is None:
@@ -127,5 +133,5 @@ class DevStack:
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment a user of this stack would have."""
-        return cli_env(LASH_TEMPORAL_ADDRESS=self.address, LASH_TEMPORAL_STORE=self.store_url,
-                       **extra)
+        settings = {"LASH_TEMPORAL_ADDRESS": self.address, "LASH_TEMPORAL_STORE": self.store_url}
+        return cli_env(**{**settings, **extra})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import urllib.request
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def test_demo_runs_a_scripted_session_end_to_end(workdir: Path) -> None:
     # Each turn's increment is the difference of the running totals.
     before = [0, *totals[:-1]]
     assert [row[2] for row in figures] == [b - a for a, b in zip(before, totals, strict=True)]
-    assert "\nusage\n" in out and "  subagent  scripted-demo" in out
+    assert "\nusage\n" in out
+    assert "  subagent  scripted-demo" in out, "the sub-agent's usage must reach the parent"
     assert re.search(r"^Temporal UI: http://127\.0\.0\.1:\d+$", out, re.MULTILINE)
     assert "/namespaces/default/workflows/lash-session%2Fdemo-" in out
     assert "Traceback" not in result.err and "WARNING" not in result.err
@@ -63,3 +65,18 @@ def test_demo_with_openai_and_no_key_fails_before_starting_anything(workdir: Pat
     assert result.code == 1
     assert "needs OPENAI_API_KEY" in result.error_line()
     assert result.out == ""
+
+
+def test_ctrl_c_during_the_demo_stops_its_server_and_exits_130(workdir: Path) -> None:
+    """SIGINT mid-conversation: exit 130, one 'interrupted' line, the dev server is gone."""
+    demo = Background("demo", cwd=workdir, env=cli_env(LASH_SCRIPTED_DELAY_S="5"), name="demo")
+    try:
+        demo.wait_for("session demo-")
+        address = re.search(r"^Temporal (127\.0\.0\.1):(\d+) ", demo.out, re.MULTILINE)
+        assert address is not None
+        assert demo.interrupt() == 130
+        assert demo.err.strip() == "lash-temporal: interrupted"
+        with socket.socket() as sock:
+            assert sock.connect_ex((address.group(1), int(address.group(2)))) != 0
+    finally:
+        demo.kill()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -94,22 +96,50 @@ def test_chat_prints_a_long_answer_whole_from_the_store(
         worker.kill()
 
 
-def test_chat_gives_up_after_its_timeout_with_one_line(
-    dev_stack: DevStack, session_id: str, workdir: Path
-) -> None:
-    """A turn slower than --timeout: exit 1 with what to check, not a hang."""
+@pytest.fixture
+def slow_worker(dev_stack: DevStack, session_id: str, workdir: Path) -> Iterator[str]:
+    """A worker on its own queue whose model takes 30 s a call; yields the queue; SIGTERM ends."""
     queue = f"q-{session_id}"
     store = sqlite_url(workdir / "slow-store.db")
     worker = Background("--task-queue", queue, "--store", store, "worker", cwd=workdir,
                         env=dev_stack.env(LASH_SCRIPTED_DELAY_S="30"), name="worker")
     try:
         worker.wait_for("lash-temporal worker: serving task queue")
-        result = run_cli("--task-queue", queue, "chat", session_id, "hi", "--timeout", "2",
-                         cwd=workdir, env=dev_stack.env(), timeout=60)
-        assert result.code == 1
-        line = result.error_line()
-        assert f"session {session_id!r}: no answer within 2s" in line
-        assert f"lash-temporal show {session_id}" in line
-        assert worker.interrupt() == 0, worker.err
+        yield queue
+        assert worker.terminate() == 0, worker.err
+        assert "SIGTERM, stopping" in worker.out
     finally:
         worker.kill()
+
+
+def test_chat_gives_up_after_its_timeout_with_one_line(
+    dev_stack: DevStack, session_id: str, workdir: Path, slow_worker: str
+) -> None:
+    """A turn slower than --timeout: exit 1 with what to check, not a hang."""
+    result = run_cli("--task-queue", slow_worker, "chat", session_id, "hi", "--timeout", "2",
+                     cwd=workdir, env=dev_stack.env(), timeout=60)
+    assert result.code == 1
+    line = result.error_line()
+    assert f"session {session_id!r}: no answer within 2s" in line
+    assert f"lash-temporal show {session_id}" in line
+
+
+def test_ctrl_c_while_chat_waits_exits_130(
+    dev_stack: DevStack, session_id: str, workdir: Path, slow_worker: str
+) -> None:
+    """SIGINT while a turn runs: exit 130 with one 'interrupted' line, no traceback."""
+    chat = Background("--task-queue", slow_worker, "chat", session_id, "hi", cwd=workdir,
+                      env=dev_stack.env(), name="chat")
+    try:
+        for _ in range(200):  # until the turn is in flight (at most ~50 s)
+            shown = run_cli("--task-queue", slow_worker, "show", session_id, "--json",
+                            cwd=workdir, env=dev_stack.env(LASH_TEMPORAL_STORE="memory://"))
+            if shown.code == 0 and (json.loads(shown.out)["summary"] or {}).get("in_flight"):
+                break
+            time.sleep(0.25)
+        else:
+            raise AssertionError("the turn never started")
+        assert chat.interrupt() == 130
+        assert chat.err.strip() == "lash-temporal: interrupted"
+    finally:
+        chat.kill()
