@@ -131,7 +131,7 @@ def test_ctrl_c_while_chat_waits_exits_130(
     chat = Background("--task-queue", slow_worker, "chat", session_id, "hi", cwd=workdir,
                       env=dev_stack.env(), name="chat")
     try:
-        for _ in range(200):  # until the turn is in flight (at most ~50 s)
+        for _ in range(60):  # until the turn is in flight (each look is a ~1 s subprocess)
             shown = run_cli("--task-queue", slow_worker, "show", session_id, "--json",
                             cwd=workdir, env=dev_stack.env(LASH_TEMPORAL_STORE="memory://"))
             if shown.code == 0 and (json.loads(shown.out)["summary"] or {}).get("in_flight"):
