@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowExecutionDescription,
+    WorkflowHandle,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.contract import TurnOutcome, TurnPolicy
@@ -120,6 +125,11 @@ def handle(client: Client, session_id: str) -> WorkflowHandle[SessionWorkflow, S
     return client.get_workflow_handle_for(SessionWorkflow.run, workflow_id(session_id))
 
 
+async def describe(client: Client, session_id: str) -> WorkflowExecutionDescription:
+    """Temporal's view of the session's latest run: status, history length and size, attributes."""
+    return await handle(client, session_id).describe()
+
+
 async def summary(client: Client, session_id: str) -> SessionSummary:
     """Turn index, head revision, checkpoint ref and last answer excerpt of a session."""
     return await handle(client, session_id).query(SessionWorkflow.summary)
@@ -142,6 +152,7 @@ __all__ = [
     "DEFAULT_TASK_QUEUE",
     "close",
     "connect",
+    "describe",
     "handle",
     "post",
     "send",

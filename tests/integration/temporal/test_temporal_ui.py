@@ -73,7 +73,7 @@ async def test_current_details_and_search_attributes_describe_the_session(
     assert f"Session `{sid}`" in details
     assert f"| 4 | revision {outcome.receipt.head_revision} |" in details
     assert "waiting for a message" in details
-    attributes = (await handle.describe()).typed_search_attributes
+    attributes = (await lash.describe(client, sid)).typed_search_attributes
     assert attributes.get(_search.SESSION_ID) == sid
     assert attributes.get(_search.TURN_INDEX) == 4
     assert attributes.get(_search.MODEL) == "scripted-demo"
