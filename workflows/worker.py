@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from collections.abc import Mapping
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -56,11 +57,13 @@ def build_worker(
     max_concurrent_activities: int = 64,
     max_concurrent_workflow_tasks: int | None = None,
     execution_state_key: bytes | None = None,
+    sticky_timeout: timedelta = timedelta(seconds=10),
 ) -> Worker:
     """A worker for session workflows and the turn activity over ``store``.
 
     ``execution_state_key`` signs code-mode interpreter state; None reads it from the
-    environment (LASH_EXECUTION_STATE_KEY).
+    environment (LASH_EXECUTION_STATE_KEY). ``sticky_timeout`` is how long a workflow task
+    waits for this worker's cache before any worker may take it: the delay a dead worker adds.
     """
     activities = TurnActivities(
         store,
@@ -73,6 +76,7 @@ def build_worker(
         plugins=[LashPlugin(activities)],
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
+        sticky_queue_schedule_to_start_timeout=sticky_timeout,
     )
 
 
@@ -84,6 +88,7 @@ async def run_worker(
     task_queue: str = DEFAULT_TASK_QUEUE,
     providers: ProviderRegistry | None = None,
     max_concurrent_activities: int = 64,
+    sticky_timeout: timedelta = timedelta(seconds=10),
     stop: asyncio.Event | None = None,
     install_signal_handlers: bool = False,
 ) -> None:
@@ -99,7 +104,7 @@ async def run_worker(
         client = await connect(target, namespace=namespace)
         worker = build_worker(
             client, store, task_queue=task_queue, providers=providers,
-            max_concurrent_activities=max_concurrent_activities,
+            max_concurrent_activities=max_concurrent_activities, sticky_timeout=sticky_timeout,
         )
         async with worker:
             print(READY_LINE, flush=True)
@@ -118,6 +123,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--openai-key-env", default="OPENAI_API_KEY",
                         help="environment variable that holds the openai provider's key")
     parser.add_argument("--max-concurrent-activities", type=int, default=64)
+    parser.add_argument("--sticky-timeout-s", type=float, default=10.0,
+                        help="seconds a workflow task waits for this worker's cache before "
+                             "another worker may take it (what a dead worker costs)")
     return parser.parse_args(argv)
 
 
@@ -137,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                 task_queue=args.task_queue,
                 providers=default_providers(args.openai_key_env),
                 max_concurrent_activities=args.max_concurrent_activities,
+                sticky_timeout=timedelta(seconds=args.sticky_timeout_s),
                 install_signal_handlers=True,
             )
         )

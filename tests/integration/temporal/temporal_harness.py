@@ -113,11 +113,11 @@ class WorkerProcess:
 
     def __init__(
         self, target: str, task_queue: str, store_url: str, log_path: Path,
-        env: dict[str, str] | None = None,
+        env: dict[str, str] | None = None, extra_args: list[str] | None = None,
     ) -> None:
         self.args = [
             sys.executable, "-m", "workflows.worker", "--target", target,
-            "--task-queue", task_queue, "--store", store_url,
+            "--task-queue", task_queue, "--store", store_url, *(extra_args or []),
         ]
         self.env = {
             **os.environ,

@@ -68,7 +68,10 @@ async def test_sigkill_mid_turn_at_twelve_points_leaves_one_turn_no_repeats(
     target = client.service_client.config.target_host
 
     def new_worker() -> WorkerProcess:
-        return WorkerProcess(target, task_queue, store_url, tmp_path / "worker.log", env).start()
+        return WorkerProcess(
+            target, task_queue, store_url, tmp_path / "worker.log", env,
+            extra_args=["--sticky-timeout-s", "2"],  # a dead worker's cache is given up fast
+        ).start()
 
     worker = new_worker()
     reference_sid = "crash-reference"
