@@ -39,6 +39,14 @@ READY_LINE = "lash-temporal worker ready"
 _log = logging.getLogger("lash.worker")
 
 
+class TemporalUnavailableError(LashError):
+    """The Temporal frontend cannot be reached at the target address."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        self.target = target
+        super().__init__(f"cannot reach Temporal at {target}: {reason}")
+
+
 def default_providers(openai_key_env: str = "OPENAI_API_KEY") -> ProviderRegistry:
     """``scripted`` (configured from LASH_SCRIPTED_*) and ``openai`` (key from the environment)."""
     factories: Mapping[str, ProviderFactory] = {
@@ -101,7 +109,10 @@ async def run_worker(
             with contextlib.suppress(NotImplementedError):  # Windows
                 loop.add_signal_handler(sig, stop.set)
     try:
-        client = await connect(target, namespace=namespace)
+        try:
+            client = await connect(target, namespace=namespace)
+        except RuntimeError as err:  # the SDK's bridge reports connect failures this way
+            raise TemporalUnavailableError(target, str(err)) from err
         worker = build_worker(
             client, store, task_queue=task_queue, providers=providers,
             max_concurrent_activities=max_concurrent_activities, sticky_timeout=sticky_timeout,
