@@ -1,100 +1,35 @@
-"""Graph node records and their event and plugin payloads (spec §3.1).
+"""Graph node records (spec §3.1): ``{node_id, parent_node_id?, timestamp, …payload}``.
 
-A node is ``{node_id, parent_node_id?, timestamp, …payload}`` where the payload is flattened into
-the node: ``"kind":"event"`` plus ``"event"``, or ``"kind":"plugin"`` plus ``plugin_type`` and
-``body``. Events are externally tagged: ``{"Conversation": Message}``,
-``{"Tool": {"Invocation": {stable_key, record}}}`` or ``{"Mode": ModeEvent}``.
+The payload is flattened into the node: ``"kind":"event"`` plus ``"event"``, or
+``"kind":"plugin"`` plus ``plugin_type`` and ``body`` (see ``_events``). JSON text is read by the
+core-schema validator of ``_node_wire`` (the hot path of a cold load); Python objects by the
+model's own validator below. Both accept and refuse the same documents.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, TypeAlias
+from typing import Any
 
 from pydantic import (
-    Field,
+    GetCoreSchemaHandler,
     SerializerFunctionWrapHandler,
-    Tag,
     model_serializer,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import core_schema as cs
 
+from ._events import (
+    ConversationEvent,
+    EventPayload,
+    ModeEventRecord,
+    PluginPayload,
+    SessionEventRecord,
+    SessionNodePayload,
+    ToolEvent,
+)
 from ._message import Message
-from ._mode import ModeEvent
-from ._serde import JsonValue, SerdeModel, skip_none
-from ._tagged import ExternallyTagged, external_discriminator
-from ._tool_call import ToolCallRecord
-
-
-class ConversationEvent(ExternallyTagged):
-    """``SessionEventRecord::Conversation(ConversationRecord)``."""
-
-    serde_variant = "Conversation"
-    serde_newtype_field = "message"
-    message: Message
-
-
-class ToolEvent(SerdeModel):
-    """``SessionEventRecord::Tool(ToolEvent::Invocation { stable_key, record })``.
-
-    lash's ToolEvent has the one variant ``Invocation``; both tag levels are written here.
-    """
-
-    serde_variant: ClassVar[str] = "Tool"
-    stable_key: str
-    record: ToolCallRecord
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _unwrap(cls, data: Any, handler: Any) -> Any:
-        if type(data) is dict and len(data) == 1 and "Tool" in data:
-            inner = data["Tool"]
-            if type(inner) is not dict or len(inner) != 1 or "Invocation" not in inner:
-                raise PydanticCustomError(
-                    "unknown_variant", "ToolEvent: expected {{\"Invocation\": {{…}}}}"
-                )
-            data = inner["Invocation"]
-        return handler(data)
-
-    @model_serializer(mode="wrap")
-    def _wrap(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return {"Tool": {"Invocation": handler(self)}}
-
-
-class ModeEventRecord(ExternallyTagged):
-    """``SessionEventRecord::Mode(ModeEvent)``."""
-
-    serde_variant = "Mode"
-    serde_newtype_field = "event"
-    event: ModeEvent
-
-
-SessionEventRecord: TypeAlias = Annotated[
-    Annotated[ConversationEvent, Tag("Conversation")]
-    | Annotated[ToolEvent, Tag("Tool")]
-    | Annotated[ModeEventRecord, Tag("Mode")],
-    external_discriminator("SessionEventRecord", "Conversation, Tool, Mode"),
-]
-
-
-class EventPayload(SerdeModel):
-    """``SessionNodePayload::Event { event }``."""
-
-    kind: Literal["event"] = "event"
-    event: SessionEventRecord
-
-
-class PluginPayload(SerdeModel):
-    """``SessionNodePayload::Plugin { plugin_type, body }``; body is any JSON, required."""
-
-    kind: Literal["plugin"] = "plugin"
-    plugin_type: str
-    body: JsonValue
-
-
-SessionNodePayload: TypeAlias = Annotated[
-    EventPayload | PluginPayload, Field(discriminator="kind")
-]
+from ._node_wire import node_json_schema
+from ._serde import SerdeModel, skip_none
 
 _NODE_KEYS = ("node_id", "parent_node_id", "timestamp")
 
@@ -107,6 +42,17 @@ class SessionNodeRecord(SerdeModel):
     timestamp: str
     """RFC 3339 as lash wrote it; kept as the exact string."""
     payload: SessionNodePayload
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> cs.CoreSchema:
+        """JSON text takes the core-schema path of ``_node_wire``; Python input and all
+        serialization use the model schema the fields and validators below define."""
+        model = handler(source)
+        return cs.json_or_python_schema(
+            json_schema=node_json_schema(cls, handler), python_schema=model, serialization=model
+        )
 
     @model_validator(mode="before")
     @classmethod
@@ -146,3 +92,15 @@ class SessionNodeRecord(SerdeModel):
         """``(plugin_type, body)`` of a plugin node, else None."""
         payload = self.payload
         return (payload.plugin_type, payload.body) if isinstance(payload, PluginPayload) else None
+
+
+__all__ = [
+    "ConversationEvent",
+    "EventPayload",
+    "ModeEventRecord",
+    "PluginPayload",
+    "SessionEventRecord",
+    "SessionNodePayload",
+    "SessionNodeRecord",
+    "ToolEvent",
+]
