@@ -24,7 +24,12 @@ bad JSON (it already names the path); everything else is below::
     │   └── BackendError            the database driver failed (wrapped, cause kept)
     ├── ExecutionStateError         pickled interpreter state unsigned or tampered with
     ├── ProviderError               a model call failed; ``retryable`` says if retrying helps
-    └── ContractError               a request no retry can fix (fails without retrying)
+    ├── ContractError               a request no retry can fix (fails without retrying)
+    │
+    │   defined beside the commands that raise them, since checkpoint/ cannot import them:
+    ├── DevServerError              workflows.devserver: the bundled dev server won't start
+    ├── TemporalUnavailableError    workflows.worker: the Temporal frontend does not answer
+    └── CliError                    workflows.cli: an expected CLI failure, printed as one line
 """
 
 from __future__ import annotations
