@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias, cast
 
-from pydantic import BeforeValidator, Tag
+from pydantic import BeforeValidator, GetCoreSchemaHandler, Tag, TypeAdapter
+from pydantic_core import core_schema as cs
 
 from ._serde import U32, U64, SerdeModel, skip_empty, skip_false, skip_none
 from ._tagged import ExternallyTagged, external_discriminator, unit_variant_from_map
@@ -86,7 +87,7 @@ class PruneSummarized(ExternallyTagged):
     archive_hash: str
 
 
-PruneState: TypeAlias = Annotated[
+_TaggedPruneState: TypeAlias = Annotated[
     Annotated[Literal["Intact"], Tag("Intact")]
     | Annotated[Literal["Cleared"], Tag("Cleared")]
     | Annotated[PruneDeleted, Tag("Deleted")]
@@ -94,6 +95,30 @@ PruneState: TypeAlias = Annotated[
     external_discriminator("PruneState", "Intact, Cleared, Deleted, Summarized"),
     BeforeValidator(unit_variant_from_map("Intact", "Cleared")),
 ]
+_TAGGED_PRUNE_STATE: TypeAdapter[Any] = TypeAdapter(_TaggedPruneState)
+
+
+def _prune_state(value: Any) -> Any:
+    """Nearly every part is ``"Intact"``: one call answers it, anything else takes the full
+    externally tagged union (two Python callables, which every part paid before)."""
+    if value == "Intact" and type(value) is str:
+        return "Intact"
+    return _TAGGED_PRUNE_STATE.validate_python(value)
+
+
+class _OneCallFirst:
+    """Validate with :func:`_prune_state`; serialize as the tagged union always did."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> cs.CoreSchema:
+        tagged = handler(source)
+        return cs.no_info_plain_validator_function(
+            _prune_state, serialization=cast(Any, tagged), json_schema_input_schema=tagged
+        )
+
+
+PruneState: TypeAlias = Annotated[_TaggedPruneState, _OneCallFirst()]
 """Externally tagged; serde also reads ``{"Intact": null}`` (spec §0.1.6)."""
 
 

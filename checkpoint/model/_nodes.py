@@ -11,12 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import (
-    GetCoreSchemaHandler,
     SerializerFunctionWrapHandler,
     model_serializer,
     model_validator,
 )
-from pydantic_core import core_schema as cs
 
 from ._events import (
     ConversationEvent,
@@ -28,7 +26,7 @@ from ._events import (
     ToolEvent,
 )
 from ._message import Message
-from ._node_wire import node_json_schema
+from ._node_wire import node_validator
 from ._serde import SerdeModel, skip_none
 
 _NODE_KEYS = ("node_id", "parent_node_id", "timestamp")
@@ -42,17 +40,6 @@ class SessionNodeRecord(SerdeModel):
     timestamp: str
     """RFC 3339 as lash wrote it; kept as the exact string."""
     payload: SessionNodePayload
-
-    @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: Any, handler: GetCoreSchemaHandler
-    ) -> cs.CoreSchema:
-        """JSON text takes the core-schema path of ``_node_wire``; Python input and all
-        serialization use the model schema the fields and validators below define."""
-        model = handler(source)
-        return cs.json_or_python_schema(
-            json_schema=node_json_schema(cls, handler), python_schema=model, serialization=model
-        )
 
     @model_validator(mode="before")
     @classmethod
@@ -92,6 +79,10 @@ class SessionNodeRecord(SerdeModel):
         """``(plugin_type, body)`` of a plugin node, else None."""
         payload = self.payload
         return (payload.plugin_type, payload.body) if isinstance(payload, PluginPayload) else None
+
+
+SessionNodeRecord.__pydantic_validator__ = node_validator(SessionNodeRecord)
+"""JSON text is read by ``_node_wire``'s core-schema path, the hot path of a cold load."""
 
 
 __all__ = [
