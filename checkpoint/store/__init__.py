@@ -15,7 +15,9 @@ store serves many sessions; ``store.session(id)`` gives a handle bound to one, l
   while the session exists) and blobs rooted by ``put_blob(..., session_id=...)``, so refs in
   workflow histories keep resolving. ``tombstone_nodes`` + ``vacuum`` delete nodes explicitly.
 - An effect journal (``record_effect`` / ``load_effects``) lets a retried turn replay completed
-  model and tool calls.
+  model and tool calls. A commit can carry journal records (``TurnEffects``) that land in its
+  own transaction, and ``load_turn`` reads head, one receipt and a turn's journal at once, so a
+  plain turn costs one read and one write transaction.
 - Nodes are immutable: a parsed node is cached (by its stored JSON) and shared between loads in
   one process; validation dominates loading a long session. ``vacuum`` deletes tombstoned nodes
   and, unless ``detached=False``, the nodes full rewrites left out.
@@ -23,6 +25,7 @@ store serves many sessions; ``store.session(id)`` gives a handle bound to one, l
 
 from checkpoint.errors import NodeNotFoundError
 from checkpoint.store._base import CheckpointStore, merge_usage_rows
+from checkpoint.store._effects import TurnEffects, TurnStart
 from checkpoint.store._gc import GcReport
 from checkpoint.store._load import (
     apply_session_checkpoint,
@@ -47,6 +50,8 @@ __all__ = [
     "NodeNotFoundError",
     "SessionPersistence",
     "SessionStore",
+    "TurnEffects",
+    "TurnStart",
     "apply_session_checkpoint",
     "apply_session_head",
     "load_persisted_session_state",

@@ -75,6 +75,16 @@ class SessionRows:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnRows:
+    """What a turn reads before it runs: the head, one operation's receipt and the turn's
+    effect journal, in one round trip."""
+
+    head: HeadRow | None
+    receipt: ReceiptRow | None
+    effects: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class ReceiptRow:
     """The first result of an operation, and the hash of the payload that produced it."""
 
@@ -126,6 +136,12 @@ class WriteTx(ABC):
 
     @abstractmethod
     async def insert_receipt(self, session_id: str, receipt: ReceiptRow) -> None: ...
+
+    @abstractmethod
+    async def insert_effects(
+        self, session_id: str, turn_id: str, outcomes: dict[str, str], now: float
+    ) -> None:
+        """Journal records that ride the commit; a key that exists keeps its first outcome."""
 
 
 class GcTx(ABC):
@@ -227,6 +243,11 @@ class Backend(ABC):
     @abstractmethod
     async def load_effects(self, session_id: str, turn_id: str) -> dict[str, str]: ...
 
+    @abstractmethod
+    async def read_turn(self, session_id: str, turn_id: str, operation_id: str) -> TurnRows:
+        """Head, the receipt of ``operation_id`` and the turn's effects, read in that order
+        (a receipt seen implies its commit's effects are seen too)."""
+
 
 __all__ = [
     "Backend",
@@ -236,6 +257,7 @@ __all__ = [
     "NodeWrite",
     "ReceiptRow",
     "SessionRows",
+    "TurnRows",
     "UsageRow",
     "WriteTx",
 ]

@@ -41,8 +41,9 @@ from checkpoint.model import (
     ToolState,
     merge_ledger_entry,
 )
-from checkpoint.store._backend import Backend, UsageRow
+from checkpoint.store._backend import Backend, ReceiptRow, UsageRow
 from checkpoint.store._commit import apply_commit, payload_hash
+from checkpoint.store._effects import TurnEffects, TurnStart, effect_text
 from checkpoint.store._gc import GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
 from checkpoint.store._node_cache import NodeCache
@@ -201,12 +202,26 @@ class CheckpointStore:
         """The receipt of an operation that landed, or None."""
         async with self._guard("load receipt", session_id) as b:
             row = await b.read_receipt(session_id, operation_id)
+        return await self._receipt(session_id, row)
+
+    async def load_turn(self, session_id: str, turn_id: str, operation_id: str) -> TurnStart:
+        """Head revision, the receipt of ``operation_id`` and the turn's effect journal in one
+        round trip: everything a turn reads before it runs when its session is cached."""
+        async with self._guard("load turn", session_id) as b:
+            rows = await b.read_turn(session_id, turn_id, operation_id)
+        return TurnStart(
+            head_revision=rows.head.head_revision if rows.head else None,
+            receipt=await self._receipt(session_id, rows.receipt),
+            effects={k: json.loads(v) for k, v in rows.effects.items()},
+        )
+
+    async def _receipt(self, session_id: str, row: ReceiptRow | None) -> CommitReceipt | None:
         if row is None:
             return None
         manifest = SessionCheckpoint.model_validate(await self.get_blob(row.checkpoint_ref))
         return CommitReceipt(
             head_revision=row.head_revision, checkpoint_ref=row.checkpoint_ref,
-            manifest=manifest, session_id=session_id, operation_id=operation_id,
+            manifest=manifest, session_id=session_id, operation_id=row.operation_id,
             leaf_node_id=row.leaf_node_id,
         )
 
@@ -235,11 +250,15 @@ class CheckpointStore:
 
     # -- writes --------------------------------------------------------------------------------
 
-    async def commit_runtime_state(self, commit: RuntimeCommit) -> CommitReceipt:
-        """One atomic, exactly-once commit (see ``_commit``)."""
+    async def commit_runtime_state(
+        self, commit: RuntimeCommit, *, effects: TurnEffects | None = None
+    ) -> CommitReceipt:
+        """One atomic, exactly-once commit (see ``_commit``). ``effects`` are journal records
+        that land in the same transaction, only if the commit itself lands now."""
         digest = payload_hash(commit)
+        texts = (effects.turn_id, effects.texts()) if effects is not None else None
         async with self._guard("commit", commit.session_id) as b, b.write_tx() as tx:
-            receipt = await apply_commit(tx, commit, digest, self.profile)
+            receipt = await apply_commit(tx, commit, digest, self.profile, texts)
         self._commits += 1
         if self.auto_gc_every and self._commits % self.auto_gc_every == 0:
             await self.gc()
@@ -284,7 +303,7 @@ class CheckpointStore:
         self, session_id: str, turn_id: str, key: str, outcome_json: Any
     ) -> Any:
         """Journal one completed effect of a turn; first write wins and is returned."""
-        text = json.dumps(outcome_json, separators=(",", ":"), allow_nan=False)
+        text = effect_text(turn_id, key, outcome_json)
         async with self._guard("record effect", session_id) as b:
             stored = await b.record_effect(session_id, turn_id, key, text, time.time())
         return json.loads(stored)

@@ -10,7 +10,8 @@ was on every backend. In order, under the session's write lock:
 4. appended nodes are immutable: an existing id with identical content is a no-op, with other
    content ``NodeConflictError``; a full rewrite detaches the nodes it leaves out (they stay
    stored, unloaded, until ``vacuum``) instead of deleting them;
-5. then: blobs, manifest, nodes, usage rows (identity: operation id + ordinal), head, receipt.
+5. then: blobs, manifest, nodes, usage rows (identity: operation id + ordinal), head, receipt,
+   and the effect-journal records the commit carries (first write wins per key).
 """
 
 from __future__ import annotations
@@ -129,7 +130,11 @@ async def _receipt(tx: WriteTx, session_id: str, row: ReceiptRow) -> CommitRecei
 
 
 async def apply_commit(
-    tx: WriteTx, commit: RuntimeCommit, digest: str, profile: CompressionProfile
+    tx: WriteTx,
+    commit: RuntimeCommit,
+    digest: str,
+    profile: CompressionProfile,
+    effects: tuple[str, dict[str, str]] | None = None,
 ) -> CommitReceipt:
     """Run one commit inside ``tx``; see the module docstring for the order of checks."""
     session_id, operation_id = commit.session_id, commit.operation_id
@@ -184,6 +189,8 @@ async def apply_commit(
     await tx.insert_receipt(session_id, ReceiptRow(
         operation_id, digest, revision, checkpoint_ref, leaf, now,
     ))
+    if effects is not None and effects[1]:
+        await tx.insert_effects(session_id, effects[0], effects[1], now)
     return CommitReceipt(
         head_revision=revision, checkpoint_ref=checkpoint_ref, manifest=checkpoint.manifest,
         session_id=session_id, operation_id=operation_id, leaf_node_id=leaf,

@@ -20,6 +20,7 @@ from checkpoint.store._backend import (
     NodeWrite,
     ReceiptRow,
     SessionRows,
+    TurnRows,
     UsageRow,
     WriteTx,
 )
@@ -172,6 +173,13 @@ class MemoryBackend(Backend):
         s = self._sessions.get(session_id)
         return {k: v for (t, k), v in s.effects.items() if t == turn_id} if s else {}
 
+    async def read_turn(self, session_id: str, turn_id: str, operation_id: str) -> TurnRows:
+        return TurnRows(
+            await self.read_head(session_id),
+            await self.read_receipt(session_id, operation_id),
+            await self.load_effects(session_id, turn_id),
+        )
+
 
 class _MemoryTx(WriteTx):
     def __init__(self, backend: MemoryBackend) -> None:
@@ -217,6 +225,13 @@ class _MemoryTx(WriteTx):
 
     async def insert_receipt(self, session_id: str, receipt: ReceiptRow) -> None:
         self._b._s(session_id).receipts.setdefault(receipt.operation_id, receipt)
+
+    async def insert_effects(
+        self, session_id: str, turn_id: str, outcomes: dict[str, str], now: float
+    ) -> None:
+        effects = self._b._s(session_id).effects
+        for key, text in outcomes.items():
+            effects.setdefault((turn_id, key), text)
 
 
 class _MemoryGc(GcTx):

@@ -18,9 +18,26 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from checkpoint.blobs import SealedBlob
-from checkpoint.store._backend import Backend, GcTx, HeadRow, ReceiptRow, SessionRows, WriteTx
+from checkpoint.store._backend import (
+    Backend,
+    GcTx,
+    HeadRow,
+    ReceiptRow,
+    SessionRows,
+    TurnRows,
+    WriteTx,
+)
 from checkpoint.store._schema import MIGRATIONS_TABLE, pending
-from checkpoint.store._sql import SqlDialect, SqlGc, SqlReads, SqlWrites
+from checkpoint.store._sql import (
+    EFFECTS_SQL,
+    HEAD_SQL,
+    RECEIPT_SQL,
+    SqlDialect,
+    SqlGc,
+    SqlReads,
+    SqlWrites,
+    turn_rows,
+)
 
 _DIALECT = SqlDialect(param="%s")
 _SCHEMA_LOCK = 0x6C617368  # "lash": serialises schema setup across processes
@@ -173,6 +190,18 @@ class PostgresBackend(Backend):
     async def load_effects(self, session_id: str, turn_id: str) -> dict[str, str]:
         async with self._reads() as r:
             return await r.load_effects(session_id, turn_id)
+
+    async def read_turn(self, session_id: str, turn_id: str, operation_id: str) -> TurnRows:
+        """The three selects sent as one pipeline: one network round trip, in order."""
+        q = _DIALECT.q
+        async with self._conn() as conn:
+            async with conn.pipeline():
+                head = await conn.execute(q(HEAD_SQL), (session_id,))
+                receipt = await conn.execute(q(RECEIPT_SQL), (session_id, operation_id))
+                effects = await conn.execute(q(EFFECTS_SQL), (session_id, turn_id))
+            return turn_rows(
+                await head.fetchall(), await receipt.fetchall(), await effects.fetchall()
+            )
 
 
 class _PgWrites(SqlWrites):

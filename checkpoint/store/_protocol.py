@@ -20,6 +20,7 @@ from checkpoint.model import (
     SessionNodeRecord,
     SessionReadScope,
 )
+from checkpoint.store._effects import TurnEffects, TurnStart
 from checkpoint.store._gc import GcReport
 
 
@@ -41,7 +42,9 @@ class SessionStore(Protocol):
 
     async def load_graph_at(self, session_id: str, leaf_node_id: str) -> SessionGraph: ...
 
-    async def commit_runtime_state(self, commit: RuntimeCommit) -> CommitReceipt: ...
+    async def commit_runtime_state(
+        self, commit: RuntimeCommit, *, effects: TurnEffects | None = None
+    ) -> CommitReceipt: ...
 
     async def put_blob(
         self, value: Any, *, kind: BlobKind = "GenericBlob", session_id: str | None = None
@@ -68,6 +71,8 @@ class SessionStore(Protocol):
     ) -> Any: ...
 
     async def load_effects(self, session_id: str, turn_id: str) -> dict[str, Any]: ...
+
+    async def load_turn(self, session_id: str, turn_id: str, operation_id: str) -> TurnStart: ...
 
     async def close(self) -> None: ...
 

@@ -18,6 +18,7 @@ from checkpoint.model import (
     SessionNodeRecord,
     SessionReadScope,
 )
+from checkpoint.store._effects import TurnEffects, TurnStart
 
 if TYPE_CHECKING:
     from checkpoint.store._base import CheckpointStore
@@ -44,11 +45,13 @@ class SessionPersistence:
     async def load_receipt(self, operation_id: str) -> CommitReceipt | None:
         return await self.store.load_receipt(self.session_id, operation_id)
 
-    async def commit_runtime_state(self, commit: RuntimeCommit) -> CommitReceipt:
-        """Commit for this session only."""
+    async def commit_runtime_state(
+        self, commit: RuntimeCommit, *, effects: TurnEffects | None = None
+    ) -> CommitReceipt:
+        """Commit for this session only (with journal records of one of its turns)."""
         if commit.session_id != self.session_id:
             raise SessionBindingMismatch(self.session_id, commit.session_id)
-        return await self.store.commit_runtime_state(commit)
+        return await self.store.commit_runtime_state(commit, effects=effects)
 
     async def save_session_meta(self, meta: SessionMeta) -> None:
         if meta.session_id != self.session_id:
@@ -69,6 +72,9 @@ class SessionPersistence:
 
     async def load_effects(self, turn_id: str) -> dict[str, Any]:
         return await self.store.load_effects(self.session_id, turn_id)
+
+    async def load_turn(self, turn_id: str, operation_id: str) -> TurnStart:
+        return await self.store.load_turn(self.session_id, turn_id, operation_id)
 
 
 __all__ = ["SessionPersistence"]

@@ -16,6 +16,7 @@ from checkpoint.store._backend import (
     NodeWrite,
     ReceiptRow,
     SessionRows,
+    TurnRows,
     UsageRow,
     WriteTx,
 )
@@ -64,6 +65,29 @@ _USAGE_COLUMNS = (
 )
 _VISIBLE = "attached = 1 AND tombstoned = 0"
 
+HEAD_SQL = f"SELECT {_HEAD_COLUMNS} FROM lash_sessions WHERE session_id = ?"
+RECEIPT_SQL = (
+    f"SELECT {_RECEIPT_COLUMNS} FROM lash_receipts WHERE session_id = ? AND operation_id = ?"
+)
+EFFECTS_SQL = (
+    "SELECT effect_key, outcome_json FROM lash_effects WHERE session_id = ? AND turn_id = ?"
+)
+INSERT_EFFECT_SQL = (
+    "INSERT INTO lash_effects (session_id, turn_id, effect_key, outcome_json, created_at) "
+    "VALUES (?,?,?,?,?) ON CONFLICT (session_id, turn_id, effect_key) DO NOTHING"
+)
+
+
+def turn_rows(
+    head: list[tuple[Any, ...]], receipt: list[tuple[Any, ...]], effects: list[tuple[Any, ...]]
+) -> TurnRows:
+    """Rows of ``HEAD_SQL``, ``RECEIPT_SQL`` and ``EFFECTS_SQL`` as one ``TurnRows``."""
+    return TurnRows(
+        HeadRow(*head[0]) if head else None,
+        ReceiptRow(*receipt[0]) if receipt else None,
+        {str(k): str(v) for k, v in effects},
+    )
+
 
 class SqlBase:
     def __init__(self, dialect: SqlDialect, runner: Runner) -> None:
@@ -76,17 +100,11 @@ class SqlBase:
         return await self.r.execute(self.d.q(sql), args)
 
     async def read_head(self, session_id: str) -> HeadRow | None:
-        rows = await self.fetch(
-            f"SELECT {_HEAD_COLUMNS} FROM lash_sessions WHERE session_id = ?", session_id
-        )
+        rows = await self.fetch(HEAD_SQL, session_id)
         return HeadRow(*rows[0]) if rows else None
 
     async def read_receipt(self, session_id: str, operation_id: str) -> ReceiptRow | None:
-        rows = await self.fetch(
-            f"SELECT {_RECEIPT_COLUMNS} FROM lash_receipts "
-            "WHERE session_id = ? AND operation_id = ?",
-            session_id, operation_id,
-        )
+        rows = await self.fetch(RECEIPT_SQL, session_id, operation_id)
         return ReceiptRow(*rows[0]) if rows else None
 
     async def read_blob(self, ref: str) -> bytes | None:
@@ -160,12 +178,15 @@ class SqlReads(SqlBase):
         return rows[0][0] if rows else None
 
     async def load_effects(self, session_id: str, turn_id: str) -> dict[str, str]:
-        rows = await self.fetch(
-            "SELECT effect_key, outcome_json FROM lash_effects "
-            "WHERE session_id = ? AND turn_id = ?",
-            session_id, turn_id,
-        )
+        rows = await self.fetch(EFFECTS_SQL, session_id, turn_id)
         return {k: v for k, v in rows}
+
+    async def read_turn(self, session_id: str, turn_id: str, operation_id: str) -> TurnRows:
+        return turn_rows(
+            await self.fetch(HEAD_SQL, session_id),
+            await self.fetch(RECEIPT_SQL, session_id, operation_id),
+            await self.fetch(EFFECTS_SQL, session_id, turn_id),
+        )
 
 
 class SqlWrites(SqlBase, WriteTx):
@@ -255,6 +276,14 @@ class SqlWrites(SqlBase, WriteTx):
             receipt.checkpoint_ref, receipt.leaf_node_id, receipt.committed_at,
         )
 
+    async def insert_effects(
+        self, session_id: str, turn_id: str, outcomes: dict[str, str], now: float
+    ) -> None:
+        await self.r.executemany(
+            self.d.q(INSERT_EFFECT_SQL),
+            [(session_id, turn_id, key, text, now) for key, text in outcomes.items()],
+        )
+
     async def write_meta(self, session_id: str, meta_json: str) -> None:
         await self.execute(
             "INSERT INTO lash_session_meta (session_id, meta_json) VALUES (?,?) "
@@ -302,11 +331,7 @@ class SqlWrites(SqlBase, WriteTx):
     async def record_effect(
         self, session_id: str, turn_id: str, key: str, outcome_json: str, now: float
     ) -> str:
-        await self.execute(
-            "INSERT INTO lash_effects (session_id, turn_id, effect_key, outcome_json, created_at) "
-            "VALUES (?,?,?,?,?) ON CONFLICT (session_id, turn_id, effect_key) DO NOTHING",
-            session_id, turn_id, key, outcome_json, now,
-        )
+        await self.execute(INSERT_EFFECT_SQL, session_id, turn_id, key, outcome_json, now)
         rows = await self.fetch(
             "SELECT outcome_json FROM lash_effects WHERE session_id = ? AND turn_id = ? "
             "AND effect_key = ?",
@@ -354,4 +379,15 @@ class SqlGc(SqlBase, GcTx):
         return count
 
 
-__all__ = ["Runner", "SqlBase", "SqlDialect", "SqlGc", "SqlReads", "SqlWrites"]
+__all__ = [
+    "EFFECTS_SQL",
+    "HEAD_SQL",
+    "RECEIPT_SQL",
+    "Runner",
+    "SqlBase",
+    "SqlDialect",
+    "SqlGc",
+    "SqlReads",
+    "SqlWrites",
+    "turn_rows",
+]

@@ -18,9 +18,26 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from checkpoint.blobs import SealedBlob
-from checkpoint.store._backend import Backend, GcTx, HeadRow, ReceiptRow, SessionRows, WriteTx
+from checkpoint.store._backend import (
+    Backend,
+    GcTx,
+    HeadRow,
+    ReceiptRow,
+    SessionRows,
+    TurnRows,
+    WriteTx,
+)
 from checkpoint.store._schema import MIGRATIONS_TABLE, pending
-from checkpoint.store._sql import SqlDialect, SqlGc, SqlReads, SqlWrites
+from checkpoint.store._sql import (
+    EFFECTS_SQL,
+    HEAD_SQL,
+    RECEIPT_SQL,
+    SqlDialect,
+    SqlGc,
+    SqlReads,
+    SqlWrites,
+    turn_rows,
+)
 
 T = TypeVar("T")
 
@@ -206,6 +223,24 @@ class SqliteBackend(Backend):
 
     async def load_effects(self, session_id: str, turn_id: str) -> dict[str, str]:
         return await self._reads().load_effects(session_id, turn_id)
+
+    async def read_turn(self, session_id: str, turn_id: str, operation_id: str) -> TurnRows:
+        """Three selects in one read transaction and one thread hop (a turn's only read when
+        its session is cached)."""
+        conn = self.conn
+
+        def read() -> TurnRows:
+            conn.execute("BEGIN")
+            try:
+                return turn_rows(
+                    conn.execute(HEAD_SQL, (session_id,)).fetchall(),
+                    conn.execute(RECEIPT_SQL, (session_id, operation_id)).fetchall(),
+                    conn.execute(EFFECTS_SQL, (session_id, turn_id)).fetchall(),
+                )
+            finally:
+                conn.execute("COMMIT")
+
+        return await self._call(read)
 
 
 class _Runner:

@@ -8,10 +8,11 @@ named for the rule they check; where a rule fixes a lash quirk, the docstring sa
 from __future__ import annotations
 
 from conformance_commits import CommitConformance
+from conformance_effects import EffectConformance
 from conformance_maintenance import MaintenanceConformance
 
 
-class StoreConformance(CommitConformance, MaintenanceConformance):
+class StoreConformance(CommitConformance, EffectConformance, MaintenanceConformance):
     """Every rule, for one backend."""
 
 
