@@ -21,16 +21,16 @@ from pydantic_core import PydanticCustomError
 from ._message import Message
 from ._mode import ModeEvent
 from ._serde import JsonValue, SerdeModel
-from ._tagged import ExternallyTagged, external_discriminator
+from ._tagged import NewtypeVariant, external_discriminator
 from ._tool_call import ToolCallRecord
 
 
-class ConversationEvent(ExternallyTagged):
+class ConversationEvent(NewtypeVariant):
     """``SessionEventRecord::Conversation(ConversationRecord)``."""
 
     serde_variant = "Conversation"
     serde_newtype_field = "message"
-    message: Message
+    message: Message = Field(serialization_alias="Conversation")
 
 
 TOOL_EVENT_SHAPE = 'ToolEvent: expected {"Invocation": {…}}'
@@ -61,12 +61,12 @@ class ToolEvent(SerdeModel):
         return {"Tool": {"Invocation": handler(self)}}
 
 
-class ModeEventRecord(ExternallyTagged):
+class ModeEventRecord(NewtypeVariant):
     """``SessionEventRecord::Mode(ModeEvent)``."""
 
     serde_variant = "Mode"
     serde_newtype_field = "event"
-    event: ModeEvent
+    event: ModeEvent = Field(serialization_alias="Mode")
 
 
 EVENT_VARIANTS = ("Conversation", "Tool", "Mode")

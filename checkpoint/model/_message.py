@@ -106,15 +106,20 @@ def _prune_state(value: Any) -> Any:
     return _TAGGED_PRUNE_STATE.validate_python(value)
 
 
+_WrittenPruneState: TypeAlias = Literal["Intact", "Cleared"] | PruneDeleted | PruneSummarized
+
+
 class _OneCallFirst:
-    """Validate with :func:`_prune_state`; serialize as the tagged union always did."""
+    """Validate with :func:`_prune_state`; serialize as a plain union, which pydantic-core
+    matches by type (a string, or one of the two models) without calling the discriminator."""
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> cs.CoreSchema:
-        tagged = handler(source)
+        written = handler.generate_schema(_WrittenPruneState)
         return cs.no_info_plain_validator_function(
-            _prune_state, serialization=cast(Any, tagged), json_schema_input_schema=tagged
+            _prune_state, serialization=cast(Any, written),
+            json_schema_input_schema=handler(source),
         )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import (
-    SerializerFunctionWrapHandler,
     model_serializer,
     model_validator,
 )
@@ -27,7 +26,7 @@ from ._events import (
 )
 from ._message import Message
 from ._node_wire import node_validator
-from ._serde import SerdeModel, skip_none
+from ._serde import SerdeModel, canonical_json, skip_none
 
 _NODE_KEYS = ("node_id", "parent_node_id", "timestamp")
 
@@ -50,10 +49,22 @@ class SessionNodeRecord(SerdeModel):
             return node
         return data
 
-    @model_serializer(mode="wrap")
-    def _flatten(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        node: dict[str, Any] = handler(self)
-        node.update(node.pop("payload"))
+    @model_serializer(mode="plain")
+    def _flatten(self) -> dict[str, Any]:
+        """Node keys, then the payload's: one shallow dict, whose event pydantic-core writes
+        with the event's own serializer (no nested dicts are built in Python)."""
+        node: dict[str, Any] = {"node_id": self.node_id}
+        if self.parent_node_id is not None:
+            node["parent_node_id"] = self.parent_node_id
+        node["timestamp"] = self.timestamp
+        payload = self.payload
+        if isinstance(payload, EventPayload):
+            node["kind"] = "event"
+            node["event"] = payload.event
+        else:
+            node["kind"] = "plugin"
+            node["plugin_type"] = payload.plugin_type
+            node["body"] = canonical_json(payload.body)
         return node
 
     def event(self) -> SessionEventRecord | None:

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Discriminator, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic import (
+    ConfigDict,
+    Discriminator,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ._serde import SerdeModel
 
 
-class ExternallyTagged(SerdeModel):
-    """A data variant written as ``{serde_variant: body}``.
+class _TaggedInput(SerdeModel):
+    """Reads ``{serde_variant: body}`` (Python input; see ``_node_wire`` for the JSON-text path
+    of graph events).
 
     Struct variants keep their fields on the model. A newtype variant names its one field in
     ``serde_newtype_field`` and the body is that field's value. Python callers construct the
@@ -33,12 +40,30 @@ class ExternallyTagged(SerdeModel):
             data = {cls.serde_newtype_field: body} if cls.serde_newtype_field else body
         return handler(data)
 
+
+class ExternallyTagged(_TaggedInput):
+    """A data variant written as ``{serde_variant: body}`` by a wrap serializer."""
+
     @model_serializer(mode="wrap")
     def _wrap_variant(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         body = handler(self)
         if self.serde_newtype_field:
             body = body[self.serde_newtype_field]
         return {self.serde_variant: body}
+
+
+class NewtypeVariant(_TaggedInput):
+    """A newtype variant whose one field is written under the variant's name by pydantic-core
+    itself (``serialization_alias``), with no Python serializer: for the hot graph events."""
+
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        field = cls.model_fields[cls.serde_newtype_field or ""]
+        if field.serialization_alias != cls.serde_variant or len(cls.model_fields) != 1:
+            raise TypeError(f"{cls.__name__}: one field with serialization_alias=serde_variant")
 
 
 def external_tag(value: Any) -> str | None:
