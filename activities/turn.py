@@ -3,10 +3,14 @@
 Everything a retry needs is in the store, keyed by the turn id the workflow minted:
 
 - the effect journal holds every completed model call and tool batch (replayed, never re-run);
+  the last model reply and the outcome ride the final commit's own transaction;
 - progress commits (``{session}:{turn}:progress:{step}``) hold the conversation after each tool
   round, so a new attempt resumes at the first step the head does not hold yet;
 - the final commit (``{session}:{turn}:final``) is exactly-once, so usage lands once; a retry
   that finds its receipt returns the journaled outcome without touching anything.
+
+A plain turn on a warm worker makes two store round trips: ``load_turn`` (head revision, final
+receipt and journal in one read) and the final commit (one write transaction).
 
 Errors that no retry can fix (bad request, unknown provider, bad script, tampered execution
 state, a missing snapshot blob) leave as non-retryable ``ApplicationError``s with the reason in
@@ -79,10 +83,11 @@ def child_session_id(session_id: str, turn_id: str, tool_call_id: str) -> str:
 
 
 class _OpenTurn:
-    """The session being worked on plus how many of its graph nodes the store already has."""
+    """The session being worked on, how many of its graph nodes the store already has, and the
+    turn's journal (whose deferred records the next commit carries)."""
 
-    def __init__(self, entry: OpenSession) -> None:
-        self.entry = entry
+    def __init__(self, entry: OpenSession, journal: TurnJournal) -> None:
+        self.entry, self.journal = entry, journal
         self.committed_nodes = len(entry.state.session_graph.nodes)
 
 
@@ -133,16 +138,15 @@ class TurnActivities:
                 activity.info().attempt,
                 previous[0] if previous else None,
             )
-        journal = await TurnJournal(self.store, sid, tid).load()
-        final_op = f"{sid}:{tid}:final"
-        done = await self.store.load_receipt(sid, final_op)
-        if done is not None:
+        start = await self.store.load_turn(sid, tid, f"{sid}:{tid}:final")
+        journal = TurnJournal(self.store, sid, tid, start.effects)
+        if start.receipt is not None:
             summary = journal.summary()
             if summary is None:
                 raise ContractError(f"turn {tid} committed but its outcome record is missing")
-            return self._completed(request, done, summary)
+            return self._completed(request, start.receipt, summary)
         provider = self.providers.get(request.policy.provider)
-        turn = _OpenTurn(await self._open(request))
+        turn = _OpenTurn(await self._open(request, start.head_revision), journal)
         hooks = LoopHooks(
             progress=lambda step: self._progress(turn, request, step), heartbeat=heartbeat.beat
         )
@@ -171,7 +175,7 @@ class TurnActivities:
         journal: TurnJournal,
         provider: ModelProvider,
     ) -> TurnOutcome:
-        """Turn usage into the state and ledger, journal the outcome, then the final commit."""
+        """Turn usage into the state and ledger; the final commit journals the outcome."""
         state = turn.entry.state
         state.token_usage = result.turn_usage.model_copy()
         state.last_prompt_usage = None
@@ -180,7 +184,7 @@ class TurnActivities:
                 result.last_usage,
                 input_usage_excludes_cached_tokens=provider.input_usage_excludes_cached_tokens,
             )
-        summary = await journal.record_summary(
+        summary = journal.defer_summary(
             TurnSummary(
                 answer=result.answer,
                 usage_deltas=self._usage_deltas(request, result, journal),
@@ -268,10 +272,10 @@ class TurnActivities:
 
     # --- store ----------------------------------------------------------------------------------
 
-    async def _open(self, request: TurnRequest) -> OpenSession:
-        """Cached session if the head agrees, else the store, a child snapshot, or a new one."""
+    async def _open(self, request: TurnRequest, head: int | None) -> OpenSession:
+        """Cached session if the store's ``head`` agrees, else the store, a child snapshot, or
+        a new one."""
         sid = request.session_id
-        head = await self.store.load_head_revision(sid)
         entry = self.cache.take(sid, head)
         if entry is not None:
             entry.state.policy = session_policy(request.policy, sid, entry.state.policy)
@@ -316,7 +320,8 @@ class TurnActivities:
     async def _commit(
         self, turn: _OpenTurn, operation_id: str, deltas: list[TokenLedgerEntry]
     ) -> CommitReceipt:
-        """Stamp runtime state, then commit the nodes appended since the last commit."""
+        """Stamp runtime state, then commit the nodes appended since the last commit, with the
+        journal's deferred records in the same transaction."""
         state, runtime = turn.entry.state, turn.entry.runtime
         state.refresh_plugin_snapshots(runtime)
         if runtime.interpreter.dirty:
@@ -328,7 +333,8 @@ class TurnActivities:
             if new_nodes:
                 graph = Append(nodes=new_nodes, leaf_node_id=state.session_graph.leaf_node_id)
                 commit = commit.model_copy(update={"graph": graph})
-        receipt = await self.store.commit_runtime_state(commit)
+        receipt = await self.store.commit_runtime_state(commit, effects=turn.journal.pending())
+        turn.journal.committed()
         state.apply_persisted_commit_result(receipt)
         turn.committed_nodes = len(state.session_graph.nodes)
         runtime.interpreter.dirty = False

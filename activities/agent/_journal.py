@@ -4,6 +4,13 @@ A retried attempt replays these records instead of calling the model or running 
 store keeps the first write of a key, so two racing attempts agree on one outcome. A tool batch
 also carries the side state its tools changed (signed interpreter globals, plugin snapshot), so a
 replay restores exactly what the original run produced.
+
+Records are written in one of two ways. ``record_*`` journals at once (its own transaction): a
+model reply that asks for tools, before the tools run; a tool batch; a child's result.
+``defer_*`` holds a record until the next commit carries it in its own transaction
+(``pending``): the turn's last model reply and its outcome, after which nothing runs but the
+final commit, so journaling them separately would add two transactions and no safety (a crash
+before the commit loses the reply either way, and the retry asks again).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from activities.agent.providers import ModelReply
 from activities.contract import ChildResult
 from checkpoint.model import PluginSessionSnapshot, TokenLedgerEntry, TokenUsage, ToolCallRecord
+from checkpoint.store import TurnEffects
 
 
 class EffectStore(Protocol):
@@ -67,15 +75,37 @@ class TurnSummary(BaseModel):
 
 
 class TurnJournal:
-    """The effects of one (session, turn id), loaded once per attempt."""
+    """The effects of one (session, turn id), read once per attempt (``load``, or given the
+    records ``load_turn`` already read), plus the deferred ones not yet committed."""
 
-    def __init__(self, store: EffectStore, session_id: str, turn_id: str) -> None:
+    def __init__(
+        self,
+        store: EffectStore,
+        session_id: str,
+        turn_id: str,
+        effects: dict[str, Any] | None = None,
+    ) -> None:
         self._store, self.session_id, self.turn_id = store, session_id, turn_id
-        self._effects: dict[str, Any] = {}
+        self._effects: dict[str, Any] = dict(effects or {})
+        self._pending: dict[str, Any] = {}
 
     async def load(self) -> TurnJournal:
         self._effects = dict(await self._store.load_effects(self.session_id, self.turn_id))
         return self
+
+    def _defer(self, key: str, value: BaseModel) -> Any:
+        """Hold a record for the next commit; a key already journaled keeps its first value."""
+        if key not in self._effects:
+            self._effects[key] = self._pending[key] = value.model_dump(mode="json")
+        return self._effects[key]
+
+    def pending(self) -> TurnEffects | None:
+        """The deferred records, for the next commit to carry (None: there are none)."""
+        return TurnEffects(self.turn_id, dict(self._pending)) if self._pending else None
+
+    def committed(self) -> None:
+        """The commit that carried ``pending()`` landed (or its operation had landed before)."""
+        self._pending.clear()
 
     async def _record(self, key: str, value: BaseModel) -> Any:
         stored = await self._store.record_effect(
@@ -94,6 +124,10 @@ class TurnJournal:
     async def record_model_reply(self, step: int, reply: ModelReply) -> ModelReply:
         return ModelReply.model_validate(await self._record(f"model:{step}", reply))
 
+    def defer_model_reply(self, step: int, reply: ModelReply) -> ModelReply:
+        """The turn's last reply (no tool calls): journaled by the commit that follows it."""
+        return ModelReply.model_validate(self._defer(f"model:{step}", reply))
+
     def tool_batch(self, step: int) -> ToolBatch | None:
         return self._get(f"tools:{step}", ToolBatch)  # type: ignore[no-any-return]
 
@@ -103,8 +137,9 @@ class TurnJournal:
     def summary(self) -> TurnSummary | None:
         return self._get("outcome", TurnSummary)  # type: ignore[no-any-return]
 
-    async def record_summary(self, summary: TurnSummary) -> TurnSummary:
-        return TurnSummary.model_validate(await self._record("outcome", summary))
+    def defer_summary(self, summary: TurnSummary) -> TurnSummary:
+        """The outcome, journaled by the final commit (one recorded earlier wins)."""
+        return TurnSummary.model_validate(self._defer("outcome", summary))
 
     def children(self) -> dict[str, ChildResult]:
         """Every child result this turn has received, by tool call id (all rounds)."""

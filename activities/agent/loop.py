@@ -1,7 +1,8 @@
 """The standard-mode agent loop (spec §4), resumable from any step of a turn.
 
 Each step is one model call, and, if the model asked for tools, one tool batch. Both are
-journaled as they complete, so a retried attempt replays them instead of running them again.
+journaled as they complete, so a retried attempt replays them instead of running them again; the
+last reply (no tool calls) is journaled by the final commit, since nothing runs in between.
 Ids and timestamps of the nodes a step appends are derived from (session, turn id, step), so a
 turn resumed at step k appends byte-identical nodes to an uninterrupted one. The caller
 (``run_turn``) owns the store: it gets a progress callback after every completed tool round.
@@ -208,6 +209,9 @@ class AgentLoop:
             subagent_depth=r.policy.subagent_depth,
         )
         reply = await self.provider.complete(request)
+        if not reply.tool_calls:
+            # The turn ends here and only the final commit follows: it journals the reply.
+            return self.journal.defer_model_reply(step, reply)
         return await self.journal.record_model_reply(step, reply)
 
     def _append_step(self, step: int, reply: ModelReply, batch: ToolBatch | None) -> None:

@@ -57,11 +57,11 @@ class CrashingStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def commit_runtime_state(self, commit: RuntimeCommit) -> Any:
+    async def commit_runtime_state(self, commit: RuntimeCommit, **kwargs: Any) -> Any:
         if self.suffix and commit.operation_id.endswith(self.suffix):
             self.suffix = ""
             raise Crash(f"worker died before committing {commit.operation_id}")
-        return await self._inner.commit_runtime_state(commit)
+        return await self._inner.commit_runtime_state(commit, **kwargs)
 
 
 async def _nodes(store: CheckpointStore, session_id: str) -> list[dict[str, Any]]:
@@ -154,7 +154,8 @@ async def test_crash_after_the_final_commit_returns_the_first_outcome(
 async def test_crash_before_the_final_commit_counts_usage_once(
     tmp_path: Path, store: CheckpointStore
 ) -> None:
-    """The final commit fails once; the retry commits it with the same usage, recorded once."""
+    """The final commit fails once; the retry commits it with the same usage, recorded once.
+    The last reply rode that commit, so it is asked again; the journaled steps are not."""
     script = write_script(tmp_path / "script.json", TWO_PYTHON_ROUNDS)
     log = tmp_path / "calls.jsonl"
     req = request("s", 1, "go")
@@ -166,4 +167,4 @@ async def test_crash_before_the_final_commit_counts_usage_once(
     state = await load_persisted_session_state(store, "s")
     assert state is not None and state.token_ledger == ledger
     assert ledger[0].usage == outcome.turn_usage
-    assert len(call_log_lines(log)) == 3
+    assert [line["step"] for line in call_log_lines(log)] == [0, 1, 2, 2]
