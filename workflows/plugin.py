@@ -1,14 +1,17 @@
 """The one Temporal plugin for lash-temporal: converter, sandbox, registrations, failure rules.
 
 Give it to the client (``Client.connect(..., plugins=[LashPlugin()])``) and to the worker with the
-turn activities (``LashPlugin(turn_activities)``); the replayer takes it without activities.
+turn activities (``LashPlugin(turn_activities)``, which also registers the read-only
+``load_session_head`` activity over the same store); the replayer takes it without activities. A
+worker built on a client that has the plugin already needs only the activities
+(``worker_activities``): the client's plugin configures the worker too.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -16,9 +19,15 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.session_head import SessionHeadActivities
 from checkpoint.errors import LashError
 from workflows._interceptor import FailFastInterceptor
 from workflows.session import SessionWorkflow
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from checkpoint.store import CheckpointStore
 
 PLUGIN_NAME = "lash-temporal"
 T = TypeVar("T")
@@ -60,7 +69,23 @@ class _HasRunTurn(Protocol):
     """What the plugin needs from ``activities.turn.TurnActivities``."""
 
     @property
+    def store(self) -> CheckpointStore: ...
+
+    @property
     def run_turn(self) -> Callable[..., Any]: ...
+
+
+def worker_activities(turn_activities: _HasRunTurn) -> list[Callable[..., Any]]:
+    """The activities a session worker registers: the turn, and the head load over its store."""
+    return [
+        turn_activities.run_turn,
+        SessionHeadActivities(turn_activities.store).load_session_head,
+    ]
+
+
+def client_has_plugin(client: Client) -> bool:
+    """Whether ``client`` carries a LashPlugin, which then configures its workers as well."""
+    return any(isinstance(p, LashPlugin) for p in client.config().get("plugins", []))
 
 
 def _with_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
@@ -95,7 +120,7 @@ class LashPlugin(SimplePlugin):
         extra_activities: Sequence[Callable[..., Any]] = (),
         extra_workflows: Sequence[type] = (),
     ) -> None:
-        activities = [turn_activities.run_turn] if turn_activities is not None else []
+        activities = worker_activities(turn_activities) if turn_activities is not None else []
         super().__init__(
             PLUGIN_NAME,
             data_converter=pydantic_data_converter,
@@ -107,4 +132,11 @@ class LashPlugin(SimplePlugin):
         )
 
 
-__all__ = ["PLUGIN_NAME", "SANDBOX_PASSTHROUGH", "WORKFLOW_FAILURE_TYPES", "LashPlugin"]
+__all__ = [
+    "PLUGIN_NAME",
+    "SANDBOX_PASSTHROUGH",
+    "WORKFLOW_FAILURE_TYPES",
+    "LashPlugin",
+    "client_has_plugin",
+    "worker_activities",
+]

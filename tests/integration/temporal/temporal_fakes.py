@@ -1,11 +1,18 @@
-"""Stand-in turn activities for tests that need a turn to misbehave in a precise way."""
+"""Stand-in activities and providers for tests that need a turn to misbehave in a precise way."""
 
 from __future__ import annotations
 
 from temporalio import activity
 
+from activities.agent.providers import ModelProvider, ScriptedProvider
+from activities.agent.providers._base import ModelReply, ModelRequest
 from activities.contract import RUN_TURN_ACTIVITY, TurnOutcome, TurnRequest
-from checkpoint.errors import ContractError
+from activities.session_head import (
+    LOAD_SESSION_HEAD_ACTIVITY,
+    SessionHeadRequest,
+    SessionHeadView,
+)
+from checkpoint.errors import ContractError, ProviderError
 from checkpoint.model import CommitReceipt, TokenLedgerEntry, TokenUsage
 
 OVERSIZED_ENTRIES = 30_000
@@ -54,3 +61,32 @@ async def flaky_turn(request: TurnRequest) -> TurnOutcome:
     )
     return TurnOutcome(status="completed", receipt=receipt, turn_index=request.turn_index,
                        answer_excerpt="third time lucky")
+
+
+@activity.defn(name=LOAD_SESSION_HEAD_ACTIVITY)
+async def no_stored_head(request: SessionHeadRequest) -> SessionHeadView:
+    """The fake turns commit nothing, so the store never holds their sessions."""
+    return SessionHeadView()
+
+
+class FailOnceProvider:
+    """The demo script, except that the next call at step ``fail_at_step`` fails for good.
+
+    A non-retryable provider error at step 1 lands after the turn's first progress commit (user
+    message and first tool round stored, with the turn's index); at step 0 nothing is stored.
+    """
+
+    kind = "scripted"
+    input_usage_excludes_cached_tokens = False
+
+    def __init__(self, inner: ModelProvider | None = None) -> None:
+        self.inner = inner or ScriptedProvider(None)
+        self.fail_at_step: int | None = None
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        if self.fail_at_step == request.step:
+            self.fail_at_step = None
+            raise ProviderError(
+                "scripted", f"scripted failure at step {request.step}", retryable=False
+            )
+        return await self.inner.complete(request)

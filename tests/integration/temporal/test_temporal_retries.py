@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import temporal_fakes
@@ -16,12 +18,17 @@ from workflows._inputs import TurnTimeouts
 from workflows.plugin import LashPlugin
 
 
+def _plugin(turn: Callable[..., Any]) -> LashPlugin:
+    """The plugin with a fake turn; fake turns store nothing, so no session has a stored head."""
+    return LashPlugin(extra_activities=[turn, temporal_fakes.no_stored_head])
+
+
 async def test_an_oversized_turn_result_fails_the_update_without_retrying(
     client: Client, task_queue: str
 ) -> None:
     """PayloadsTooLarge is non-retryable: one attempt, then the update fails and says why."""
     temporal_fakes.calls.clear()
-    plugin = LashPlugin(extra_activities=[temporal_fakes.oversized_turn])
+    plugin = _plugin(temporal_fakes.oversized_turn)
     async with Worker(client, task_queue=task_queue, plugins=[plugin]):
         sid = f"big-{uuid.uuid4().hex[:8]}"
         with pytest.raises(WorkflowUpdateFailedError) as caught:
@@ -45,7 +52,7 @@ async def test_a_contract_error_subclass_fails_the_turn_on_the_first_attempt(
 ) -> None:
     """The plugin's interceptor makes any ContractError subclass non-retryable by isinstance."""
     temporal_fakes.calls.clear()
-    plugin = LashPlugin(extra_activities=[temporal_fakes.contract_breaking_turn])
+    plugin = _plugin(temporal_fakes.contract_breaking_turn)
     async with Worker(client, task_queue=task_queue, plugins=[plugin]):
         with pytest.raises(WorkflowUpdateFailedError) as caught:
             await asyncio.wait_for(
@@ -63,7 +70,7 @@ async def test_an_ordinary_error_is_retried_until_the_turn_succeeds(
 ) -> None:
     """Transient failures keep Temporal's retries: the third attempt's outcome is returned."""
     temporal_fakes.calls.clear()
-    plugin = LashPlugin(extra_activities=[temporal_fakes.flaky_turn])
+    plugin = _plugin(temporal_fakes.flaky_turn)
     fast = TurnTimeouts(retry_initial=timedelta(milliseconds=50))
     async with Worker(client, task_queue=task_queue, plugins=[plugin]):
         outcome = await asyncio.wait_for(
