@@ -97,6 +97,8 @@ class SessionCarry(_Wire):
     tool_calls: int = 0
     snapshot_ref: str | None = None
     """A sub-agent's starting snapshot, still needed if no turn has committed yet."""
+    needs_head: bool = False
+    """The last head load failed: the next run loads the store's head before its next turn."""
 
 
 class CarryStart(_Wire):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -34,6 +35,11 @@ with workflow.unsafe.imports_passed_through():
         TurnOutcome,
         TurnRequest,
     )
+    from activities.session_head import (
+        LOAD_SESSION_HEAD_ACTIVITY,
+        SessionHeadRequest,
+        SessionHeadView,
+    )
     from checkpoint.model import SessionUsageReport, TokenLedgerEntry
     from workflows import _search
     from workflows._children import child_input, child_result, failed_child
@@ -47,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._inputs import (
         CarryStart,
         ChildRelation,
+        EmptyStart,
         QueuedMessage,
         SendInput,
         SessionCarry,
@@ -61,6 +68,18 @@ with workflow.unsafe.imports_passed_through():
 
 MAX_CHILD_ROUNDS = 16
 """A turn that keeps asking for sub-agents past this many rounds fails instead of looping."""
+
+HEAD_LOAD_ATTEMPTS = 3
+"""Attempts at loading the session head before giving up for now: a caller waits on it, so a
+store outage fails fast here and the load is tried again before the next turn."""
+HEAD_LOAD_TIMEOUT = timedelta(minutes=2)
+"""Longest one head load may take (it reads the active path; no heartbeats)."""
+HEAD_UNAVAILABLE = "SessionHeadUnavailable"
+"""Error type of a turn refused because the head it must start from could not be loaded."""
+
+
+def _is_head_unavailable(err: BaseException) -> bool:
+    return isinstance(err, ApplicationError) and err.type == HEAD_UNAVAILABLE
 
 
 @dataclass
@@ -103,12 +122,20 @@ class SessionWorkflow:
         self._in_flight = False
         self._closing = False
         self._last_error: str | None = None
+        # A run that starts empty may belong to a session the store already holds (its previous
+        # workflow was closed); after a failed turn the store may be ahead. Either way the
+        # workflow's figures are a guess until it has read the store's head.
+        self._needs_head = carry.needs_head if carry else isinstance(inp.start, EmptyStart)
+        # Call counts come from turn outcomes; a new run of a stored session takes the store's.
+        self._counts_known = not self._needs_head or carry is not None
 
     @workflow.run
     async def run(self, inp: SessionInput) -> SessionEnd:
         """Serve turns until closed (a sub-agent ends after its task); continue as new when due."""
         self._upsert_search_attributes(initial=True)
         self._publish_details()
+        if self._needs_head:
+            await self._load_head()
         is_child = isinstance(inp.relation, ChildRelation)
         while True:
             await workflow.wait_condition(
@@ -223,6 +250,13 @@ class SessionWorkflow:
             self._last_error = describe_failure(err)
             workflow.logger.warning("session %s: turn failed: %s", self._input.session_id,
                                     self._last_error)
+            # Its progress commits may have moved the head and used its index: read the store
+            # before answering, so the caller and the next turn see where the session stands.
+            self._needs_head = True
+            if not _is_head_unavailable(err):
+                problem = await self._load_head()
+                if problem is not None:
+                    self._last_error += f" (and the session head could not be reloaded: {problem})"
             if item.ticket is not None:
                 self._results[item.ticket] = err
         else:
@@ -234,6 +268,15 @@ class SessionWorkflow:
             self._publish_details()
 
     async def _run_turn(self, text: str) -> TurnOutcome:
+        if self._needs_head:
+            problem = await self._load_head()
+            if problem is not None:
+                raise ApplicationError(
+                    "the turn did not run: the session head could not be loaded from the store, "
+                    f"so its turn index is unknown: {problem}",
+                    type=HEAD_UNAVAILABLE,
+                    non_retryable=True,
+                )
         turn_index = self._turn_index + 1
         request = TurnRequest(
             session_id=self._input.session_id,
@@ -294,6 +337,45 @@ class SessionWorkflow:
             self._model_calls += outcome.model_calls
             self._tool_calls += outcome.tool_calls
 
+    async def _load_head(self) -> str | None:
+        """Take head, turn index, ledger and last answer from the store; None when done, else
+        why not (the next turn tries again). Call counts are taken only by a new run: after a
+        failed turn the workflow's own counts (completed turns' outcomes) stay right."""
+        timeouts = self._input.timeouts
+        try:
+            view: SessionHeadView = await workflow.execute_activity(
+                LOAD_SESSION_HEAD_ACTIVITY,
+                SessionHeadRequest(session_id=self._input.session_id),
+                result_type=SessionHeadView,
+                summary="load the session head from the store",
+                start_to_close_timeout=min(timeouts.start_to_close, HEAD_LOAD_TIMEOUT),
+                retry_policy=RetryPolicy(
+                    initial_interval=timeouts.retry_initial,
+                    maximum_interval=timeouts.retry_maximum,
+                    maximum_attempts=HEAD_LOAD_ATTEMPTS,
+                    non_retryable_error_types=list(NON_RETRYABLE_ERROR_TYPES),
+                ),
+            )
+        except ActivityError as err:
+            problem = describe_failure(err)
+            workflow.logger.warning("session %s: cannot load the head: %s",
+                                    self._input.session_id, problem)
+            return problem
+        self._needs_head = False
+        changed = view.turn_index != self._turn_index
+        self._head = view.head
+        self._turn_index = view.turn_index
+        self._ledger = list(view.ledger)
+        self._last_excerpt = view.last_answer_excerpt
+        if not self._counts_known:
+            self._model_calls = view.model_calls
+            self._tool_calls = view.tool_calls
+            self._counts_known = True
+        if changed:
+            self._upsert_search_attributes(initial=False)
+        self._publish_details()
+        return None
+
     # -- sub-agents ----------------------------------------------------------------------------
 
     async def _run_children(self, requests: list[ChildRequest]) -> list[ChildResult]:
@@ -337,6 +419,7 @@ class SessionWorkflow:
             model_calls=self._model_calls,
             tool_calls=self._tool_calls,
             snapshot_ref=self._snapshot_ref if self._head is None else None,
+            needs_head=self._needs_head,
         )
         return self._input.model_copy(update={"start": CarryStart(carry=carry),
                                               "first_message": None})

@@ -7,8 +7,9 @@ pass: a replay failure means running sessions would break on deploy):
 
 It starts the bundled dev server, runs a scripted demo session (five turns; turn 4 spawns a
 sub-agent, so a child session history is recorded too), closes it, and records a session that
-continued as new under a low server threshold with queued posts carried across. Each file holds
-``WorkflowHistory.to_json()`` of one finished run; its name says which workflow id it belongs to.
+continued as new under a low server threshold with queued posts carried across: its first run
+(``session-continued``) and its second, which starts from the carry (``session-carried``). Each
+file holds ``WorkflowHistory.to_json()`` of one finished run, and the workflow id it belongs to.
 """
 
 from __future__ import annotations
@@ -62,10 +63,15 @@ async def _record(options: DevServerOptions, scenario: str) -> None:
                     if n % 3 == 0:
                         await lash.post(env.client, sid, f"posted {n}", task_queue=queue)
                     await lash.send(env.client, sid, f"message {n}", task_queue=queue)
-                first = [w async for w in env.client.list_workflows(
+                runs = [w async for w in env.client.list_workflows(
                     f"WorkflowId = '{workflow_id(sid)}'")]
-                done = [w for w in first if w.status == WorkflowExecutionStatus.CONTINUED_AS_NEW]
-                await _save(env.client, workflow_id(sid), done[-1].run_id, "session-continued")
+                done = sorted(
+                    (w for w in runs if w.status == WorkflowExecutionStatus.CONTINUED_AS_NEW),
+                    key=lambda w: w.start_time,
+                )
+                # The first run starts empty (and loads the head); the second starts from a carry.
+                await _save(env.client, workflow_id(sid), done[0].run_id, "session-continued")
+                await _save(env.client, workflow_id(sid), done[1].run_id, "session-carried")
         await store.close()
 
 

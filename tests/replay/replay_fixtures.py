@@ -1,4 +1,4 @@
-"""A deliberately changed session workflow, to prove the replay test catches a change."""
+"""Deliberately changed session workflows, to prove the replay test catches a change."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows._inputs import SessionEnd, SessionInput
+    from workflows.session import SessionWorkflow
 
 
 @workflow.defn(name="lash.session")
@@ -16,3 +17,18 @@ class ChangedSessionWorkflow:
     async def run(self, inp: SessionInput) -> SessionEnd:
         await workflow.wait_condition(lambda: False)
         return SessionEnd(session_id=inp.session_id, turn_index=0, answer="")
+
+
+@workflow.defn(name="lash.session")
+class NoHeadLoadSessionWorkflow(SessionWorkflow):
+    """Today's workflow minus the head load a new run starts with (the workflow before it had
+    one): its first command differs, so the recorded first runs must refuse it."""
+
+    @workflow.init
+    def __init__(self, inp: SessionInput) -> None:
+        super().__init__(inp)
+        self._needs_head = False
+
+    @workflow.run
+    async def run(self, inp: SessionInput) -> SessionEnd:
+        return await super().run(inp)

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from replay_fixtures import ChangedSessionWorkflow
+from replay_fixtures import ChangedSessionWorkflow, NoHeadLoadSessionWorkflow
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
@@ -27,7 +27,9 @@ def _load(path: Path) -> WorkflowHistory:
 
 def test_the_recorded_histories_are_there() -> None:
     """A missing histories folder must not turn the replay check into zero tests."""
-    assert {p.stem for p in HISTORIES} >= {"session-demo", "session-child", "session-continued"}
+    assert {p.stem for p in HISTORIES} >= {
+        "session-demo", "session-child", "session-continued", "session-carried",
+    }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
@@ -37,8 +39,31 @@ async def test_a_recorded_history_replays_without_nondeterminism(path: Path) -> 
     await replayer.replay_workflow(_load(path))
 
 
+def _named(stem: str) -> Path:
+    return next(p for p in HISTORIES if p.stem == stem)
+
+
 async def test_a_changed_workflow_fails_to_replay_a_recorded_history() -> None:
     """The check can fail: a workflow that no longer schedules turns is caught."""
     replayer = Replayer(workflows=[ChangedSessionWorkflow], data_converter=pydantic_data_converter)
     with pytest.raises(NondeterminismError):
-        await replayer.replay_workflow(_load(HISTORIES[0]))
+        await replayer.replay_workflow(_load(_named("session-demo")))
+
+
+@pytest.mark.parametrize("stem", ["session-demo", "session-continued"])
+async def test_a_workflow_without_the_head_load_fails_to_replay_a_new_run(stem: str) -> None:
+    """A new run's first command is the head load; leaving it out is a change the guard sees."""
+    replayer = Replayer(
+        workflows=[NoHeadLoadSessionWorkflow], data_converter=pydantic_data_converter
+    )
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(_load(_named(stem)))
+
+
+async def test_the_workflow_without_the_head_load_still_replays_a_carried_run() -> None:
+    """The fixture above differs only in the head load: a run from a carry has none, so it
+    replays, which shows the failures above are about that one command."""
+    replayer = Replayer(
+        workflows=[NoHeadLoadSessionWorkflow], data_converter=pydantic_data_converter
+    )
+    await replayer.replay_workflow(_load(_named("session-carried")))

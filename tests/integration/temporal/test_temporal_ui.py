@@ -11,6 +11,8 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.contract import RUN_TURN_ACTIVITY
+from activities.session_head import LOAD_SESSION_HEAD_ACTIVITY
 from checkpoint.store import CheckpointStore
 from workflows import _search
 from workflows import client as lash
@@ -42,18 +44,24 @@ def _payloads(event: Message) -> list[Payload]:
 async def test_turn_activities_carry_a_summary_naming_the_turn_and_the_message(
     client: Client, store: CheckpointStore, task_queue: str, worker: Worker
 ) -> None:
-    """Each turn activity is scheduled with the summary ``turn N · <start of the message>``."""
+    """Each turn activity is scheduled with the summary ``turn N · <start of the message>``;
+    the head load that opens a new run says what it does."""
     sid = f"ui-{uuid.uuid4().hex[:8]}"
     texts = ["What is the weather like today?", "Tell me a   much longer story " + "x" * 80, "ok"]
     for text in texts:
         await lash.send(client, sid, text, task_queue=task_queue)
     history = await lash.handle(client, sid).fetch_history()
     summaries = [
-        json.loads(event.user_metadata.summary.data)
+        (
+            event.activity_task_scheduled_event_attributes.activity_type.name,
+            json.loads(event.user_metadata.summary.data),
+        )
         for event in history.events
         if event.HasField("activity_task_scheduled_event_attributes")
     ]
-    assert summaries == [
+    assert summaries[0] == (LOAD_SESSION_HEAD_ACTIVITY, "load the session head from the store")
+    assert [name for name, _s in summaries[1:]] == [RUN_TURN_ACTIVITY] * 3
+    assert [text for _n, text in summaries[1:]] == [
         "turn 1 · What is the weather like today?",
         "turn 2 · " + ("Tell me a much longer story " + "x" * 80)[:59] + "…",
         "turn 3 · ok",
