@@ -97,30 +97,62 @@ def _json_error(path: str, value: object) -> PydanticCustomError:
     )
 
 
-def canonical_json(value: Any, *, sort: bool = True, _path: str = "") -> Any:
-    """A JSON tree as serde_json holds it: maps with string keys (sorted when ``sort``)."""
+class _NotJson(Exception):
+    """Raised by the fast walk; the checked walk then says where and why."""
+
+
+def _canonical_fast(value: Any, sort: bool) -> Any:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is dict:
+        out: dict[str, Any] = {}
+        for key in sorted(value) if sort else value:
+            if type(key) is not str:
+                raise _NotJson
+            out[key] = _canonical_fast(value[key], sort)
+        return out
+    if kind is list:
+        return [_canonical_fast(item, sort) for item in value]
+    if kind is int:
+        return value if I64_MIN <= value <= U64_MAX else float(value)
+    if kind is float and math.isfinite(value):
+        return value
+    raise _NotJson
+
+
+def canonical_json(value: Any, *, sort: bool = True) -> Any:
+    """A JSON tree as serde_json holds it: maps with string keys (sorted when ``sort``).
+
+    Walks once without tracking paths (every node and every dump passes here); only a value
+    that is not JSON is walked again, to name where it is."""
+    try:
+        return _canonical_fast(value, sort)
+    except _NotJson:
+        return _canonical_checked(value, sort, "")
+
+
+def _canonical_checked(value: Any, sort: bool, path: str) -> Any:
     kind = type(value)
     if kind is dict:
         keys = sorted(value) if sort else list(value)
         out: dict[str, Any] = {}
         for key in keys:
             if type(key) is not str:
-                raise _json_error(f"{_path}.{key!r}", key)
-            out[key] = canonical_json(value[key], sort=sort, _path=f"{_path}.{key}")
+                raise _json_error(f"{path}.{key!r}", key)
+            out[key] = _canonical_checked(value[key], sort, f"{path}.{key}")
         return out
     if kind is list:
-        return [
-            canonical_json(item, sort=sort, _path=f"{_path}[{i}]") for i, item in enumerate(value)
-        ]
+        return [_canonical_checked(item, sort, f"{path}[{i}]") for i, item in enumerate(value)]
     if kind is int and not I64_MIN <= value <= U64_MAX:
         return float(value)  # serde_json without arbitrary_precision keeps it as an f64
     if kind in _JSON_SCALARS:
         return value
     if kind is float:
         if not math.isfinite(value):
-            raise _json_error(_path, value)
+            raise _json_error(path, value)
         return value
-    raise _json_error(_path, value)
+    raise _json_error(path, value)
 
 
 def _validate_sorted_json(value: Any) -> Any:

@@ -29,12 +29,47 @@ def _tool_value_error(path: str, message: str) -> PydanticCustomError:
     )
 
 
+class _NotToolValue(Exception):
+    """Raised by the fast walk; the checked walk then says where and why."""
+
+
+def _decode_fast(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is dict:
+        if TOOL_VALUE_TAG in value:
+            raise _NotToolValue  # reserved encodings are rare: the checked walk reads them
+        return {k: _decode_fast(value[k]) for k in sorted(value)}
+    if kind is list:
+        return [_decode_fast(item) for item in value]
+    if kind is int:
+        return value if I64_MIN <= value <= U64_MAX else float(value)
+    if kind is float and math.isfinite(value):
+        return value
+    if isinstance(value, AttachmentRef):
+        return value
+    raise _NotToolValue
+
+
 def decode_tool_value(value: Any, path: str = "") -> Any:
-    """Read a ToolValue from its JSON form (or accept the Python form unchanged)."""
+    """Read a ToolValue from its JSON form (or accept the Python form unchanged).
+
+    Plain JSON takes one walk without path tracking; reserved encodings and errors take the
+    checked walk, which names the path of a problem."""
+    if not path:
+        try:
+            return _decode_fast(value)
+        except _NotToolValue:
+            pass
+    return _decode_checked(value, path)
+
+
+def _decode_checked(value: Any, path: str) -> Any:
     kind = type(value)
     if kind is dict:
         if TOOL_VALUE_TAG not in value:
-            return {k: decode_tool_value(value[k], f"{path}.{k}") for k in sorted(value)}
+            return {k: _decode_checked(value[k], f"{path}.{k}") for k in sorted(value)}
         tag = value[TOOL_VALUE_TAG]
         if type(tag) is not str:
             raise _tool_value_error(path, "reserved tool value tag must be a string")
@@ -49,10 +84,10 @@ def decode_tool_value(value: Any, path: str = "") -> Any:
             entries = value.get("entries")
             if len(value) != 2 or type(entries) is not dict:
                 raise _tool_value_error(path, "malformed escaped object tool value")
-            return {k: decode_tool_value(entries[k], f"{path}.{k}") for k in sorted(entries)}
+            return {k: _decode_checked(entries[k], f"{path}.{k}") for k in sorted(entries)}
         raise _tool_value_error(path, f"unknown reserved tool value tag `{tag}`")
     if kind is list:
-        return [decode_tool_value(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [_decode_checked(item, f"{path}[{i}]") for i, item in enumerate(value)]
     if kind is str or kind is bool or value is None or isinstance(value, AttachmentRef):
         return value
     if kind is int:
@@ -64,15 +99,16 @@ def decode_tool_value(value: Any, path: str = "") -> Any:
 
 def encode_tool_value(value: Any) -> Any:
     """Write a ToolValue the way lash's ``impl Serialize for ToolValue`` does."""
-    if isinstance(value, AttachmentRef):
-        return {TOOL_VALUE_TAG: "attachment", "ref": value.model_dump(mode="json")}
-    if type(value) is dict:
+    kind = type(value)
+    if kind is dict:
         entries = {k: encode_tool_value(value[k]) for k in sorted(value)}
         if TOOL_VALUE_TAG in value:
             return {TOOL_VALUE_TAG: "object", "entries": entries}
         return entries
-    if type(value) is list:
+    if kind is list:
         return [encode_tool_value(item) for item in value]
+    if isinstance(value, AttachmentRef):
+        return {TOOL_VALUE_TAG: "attachment", "ref": value.model_dump(mode="json")}
     return value
 
 

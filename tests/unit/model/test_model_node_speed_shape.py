@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from checkpoint.model import (
     PersistedSessionState,
     SessionNodeRecord,
 )
+from checkpoint.model._serde import canonical_json
 from checkpoint.model._tagged import NewtypeVariant
+from checkpoint.model._tool_call import decode_tool_value, encode_tool_value
 
 NODES = TypeAdapter(list[SessionNodeRecord])
 FIXTURE = Path(__file__).parent / "fixtures" / "section11_state.json"
@@ -153,3 +156,45 @@ def test_a_newtype_variant_must_write_its_field_under_the_variant_name() -> None
 
     assert isinstance(Right.model_validate({"Right": 3}), BaseModel)
     assert Right(value=3).model_dump_json() == '{"Right":3}'
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        ({"a": [1, {"b": float("nan")}]}, ".a[1].b"),
+        ({"a": {1: "x"}}, ".a.1"),
+        ([{"z": object()}], "[0].z"),
+    ],
+)
+def test_a_value_that_is_not_json_is_refused_at_its_path(value: Any, where: str) -> None:
+    """The JSON-value walk names where a non-JSON value sits, in a node body too."""
+    with pytest.raises(ValueError, match=f"not a JSON value at {re.escape(where)}:"):
+        canonical_json(value)
+    with pytest.raises(ValidationError, match="body"):
+        SessionNodeRecord.model_validate(
+            {**HEAD, "kind": "plugin", "plugin_type": "p", "body": value}
+        )
+
+
+def test_json_values_are_normalised_like_serde_json() -> None:
+    """Keys sorted at every depth, out-of-range integers become floats, key order kept unsorted."""
+    value = {"b": [{"d": 1, "c": 2**64}], "a": -(2**63) - 1}
+    assert json.dumps(canonical_json(value)) == '{"a": -9.223372036854776e+18, "b": [{"c": ' \
+        '1.8446744073709552e+19, "d": 1}]}'
+    assert list(canonical_json(value, sort=False)) == ["b", "a"]
+
+
+def test_tool_values_decode_plain_and_reserved_forms_alike() -> None:
+    """Plain JSON and the reserved encodings (escaped objects, attachments) decode and encode
+    back to the wire form, nested at any depth."""
+    ref = {"id": "a", "media_type": {"kind": "image", "type": "png"}, "byte_len": 3}
+    wire = {"z": [1, {"$lash_tool_value": "attachment", "ref": ref}],
+            "a": {"$lash_tool_value": "object", "entries": {"$lash_tool_value": "x", "k": 2**64}}}
+    decoded = decode_tool_value(wire)
+    assert list(decoded) == ["a", "z"] and decoded["a"]["k"] == float(2**64)
+    assert encode_tool_value(decoded) == {
+        "a": {"$lash_tool_value": "object", "entries": {"$lash_tool_value": "x", "k": 2.0**64}},
+        "z": [1, {"$lash_tool_value": "attachment", "ref": ref}],
+    }
+    with pytest.raises(ValueError, match=r"at \.z\[1\]\.ref"):
+        decode_tool_value({"z": [1, {"$lash_tool_value": "attachment", "ref": {"id": 1}}]})
