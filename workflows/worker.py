@@ -4,6 +4,8 @@
 sqlite:///lash.db``. Provider credentials and knobs come from the environment only (OPENAI_API_KEY,
 OPENAI_BASE_URL, LASH_SCRIPTED_SCRIPT, LASH_SCRIPTED_CALL_LOG, LASH_SCRIPTED_DELAY_S), so they
 never travel in workflow inputs, history or the store. LASH_LOG_LEVEL sets the log level.
+Exit codes: 0 after SIGINT/SIGTERM, 1 with one line on stderr for an expected failure (store or
+Temporal unreachable, unknown namespace), 130 for Ctrl-C before the worker started.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import sys
 from collections.abc import Mapping
 from datetime import timedelta
 
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.agent.providers import (
@@ -31,7 +35,7 @@ from activities.turn import TurnActivities
 from checkpoint.errors import LashError
 from checkpoint.store import CheckpointStore, open_store, redact_url
 from workflows.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect
-from workflows.plugin import LashPlugin
+from workflows.plugin import LashPlugin, client_has_plugin, worker_activities
 
 READY_LINE = "lash-temporal worker ready"
 """Printed (and flushed) once the worker polls, so a parent process knows it can go on."""
@@ -67,25 +71,53 @@ def build_worker(
     execution_state_key: bytes | None = None,
     sticky_timeout: timedelta = timedelta(seconds=10),
 ) -> Worker:
-    """A worker for session workflows and the turn activity over ``store``.
+    """A worker for session workflows, the turn and head-load activities over ``store``.
 
-    ``execution_state_key`` signs code-mode interpreter state; None reads it from the
-    environment (LASH_EXECUTION_STATE_KEY). ``sticky_timeout`` is how long a workflow task
-    waits for this worker's cache before any worker may take it: the delay a dead worker adds.
+    ``client`` may come from ``workflows.client.connect`` (it has the LashPlugin, which then
+    configures this worker too, so only the activities are added) or be a plain client with the
+    pydantic converter (the worker gets the plugin). ``execution_state_key`` signs code-mode
+    interpreter state; None reads it from the environment (LASH_EXECUTION_STATE_KEY).
+    ``sticky_timeout`` is how long a workflow task waits for this worker's cache before any
+    worker may take it: the delay a dead worker adds.
     """
-    activities = TurnActivities(
+    turns = TurnActivities(
         store,
         providers=providers or default_providers(),
         execution_state_key=execution_state_key,
     )
+    if client_has_plugin(client):
+        # A second LashPlugin would apply the sandbox, interceptor and failure rules twice.
+        plugins, activities = [], worker_activities(turns)
+    else:
+        plugins, activities = [LashPlugin(turns)], []
     return Worker(
         client,
         task_queue=task_queue,
-        plugins=[LashPlugin(activities)],
+        activities=activities,
+        plugins=plugins,
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
         sticky_queue_schedule_to_start_timeout=sticky_timeout,
     )
+
+
+async def _connect(target: str, namespace: str) -> Client:
+    """A client with the plugin, once the namespace is known to exist (a worker on a missing
+    namespace would otherwise say it is ready and then fail its first poll)."""
+    try:
+        client = await connect(target, namespace=namespace)
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=namespace)
+        )
+    except RuntimeError as err:  # the SDK's bridge reports connect failures this way
+        raise TemporalUnavailableError(target, str(err)) from err
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise TemporalUnavailableError(
+                target, f"namespace {namespace!r} does not exist"
+            ) from err
+        raise TemporalUnavailableError(target, err.message) from err
+    return client
 
 
 async def run_worker(
@@ -109,10 +141,7 @@ async def run_worker(
             with contextlib.suppress(NotImplementedError):  # Windows
                 loop.add_signal_handler(sig, stop.set)
     try:
-        try:
-            client = await connect(target, namespace=namespace)
-        except RuntimeError as err:  # the SDK's bridge reports connect failures this way
-            raise TemporalUnavailableError(target, str(err)) from err
+        client = await _connect(target, namespace)
         worker = build_worker(
             client, store, task_queue=task_queue, providers=providers,
             max_concurrent_activities=max_concurrent_activities, sticky_timeout=sticky_timeout,
@@ -141,7 +170,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m workflows.worker``; expected failures print one line."""
+    """Run the worker; expected failures print one line and return 1 (Ctrl-C early: 130)."""
     args = _parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
         level=os.environ.get("LASH_LOG_LEVEL", "INFO").upper(),
@@ -163,8 +192,21 @@ def main(argv: list[str] | None = None) -> int:
     except LashError as err:
         print(f"lash-temporal worker: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # before the signal handlers are installed
+        print("lash-temporal worker: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 
+def exit_hard(code: int) -> None:
+    """Flush, then leave without interpreter finalization: temporalio's Rust threads can abort
+    it (temporalio/sdk-python#300), turning exit code 1 (or 0) into 134. Everything the worker
+    opened is closed by now."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_hard(main())

@@ -1,4 +1,4 @@
-"""``python -m workflows.worker`` fails with one clear line, never a traceback."""
+"""``python -m workflows.worker`` fails with one clear line, never a traceback, and stops with 0."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from temporal_harness import ROOT
+from temporal_harness import ROOT, WorkerProcess
+from temporalio.testing import WorkflowEnvironment
 
 from workflows.devserver import free_port
+from workflows.worker import READY_LINE
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -33,3 +35,35 @@ def test_an_unreachable_temporal_is_one_line_naming_the_target(tmp_path: Path) -
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert f"cannot reach Temporal at {target}" in done.stderr
+
+
+def test_a_missing_namespace_is_one_line_naming_it(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """A reachable server without the namespace: exit 1 before saying ready, no traceback."""
+    target = temporal_env.client.service_client.config.target_host
+    done = _run("--store", f"sqlite:///{tmp_path / 's.db'}", "--target", target,
+                "--namespace", "no-such-namespace")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert READY_LINE not in done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert lines == [
+        f"lash-temporal worker: cannot reach Temporal at {target}: "
+        "namespace 'no-such-namespace' does not exist"
+    ]
+
+
+def test_a_stopped_worker_exits_0_every_time(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """SIGTERM drains and exits 0; interpreter finalization never turns it into 134."""
+    target = temporal_env.client.service_client.config.target_host
+    codes = []
+    for n in range(3):
+        proc = WorkerProcess(target, f"entry-{n}", f"sqlite:///{tmp_path / 's.db'}",
+                             tmp_path / f"worker-{n}.log").start()
+        proc.stop()
+        assert proc.proc is not None
+        codes.append(proc.proc.returncode)
+    assert codes == [0, 0, 0], [p.read_text()[-500:] for p in tmp_path.glob("worker-*.log")]
