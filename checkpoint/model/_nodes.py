@@ -93,7 +93,8 @@ class SessionNodeRecord(SerdeModel):
 
 
 SessionNodeRecord.__pydantic_validator__ = node_validator(SessionNodeRecord)
-"""JSON text is read by ``_node_wire``'s core-schema path, the hot path of a cold load."""
+"""JSON text is read by ``_node_wire``'s core-schema path, the hot path of a cold load. A forced
+``model_rebuild`` would put back pydantic's own validator: still correct, only slower."""
 
 
 __all__ = [
