@@ -118,23 +118,29 @@ def _event_payload(wire: dict[str, Any]) -> Fields:
     return {"kind": "event", "event": record}, None, {"kind", "event"}
 
 
-def _node(node: dict[str, Any]) -> Fields:
-    fields_set = {"node_id", "timestamp", "payload"}
-    if "parent_node_id" in node:
-        fields_set.add("parent_node_id")
+def _node(head: dict[str, Any], payload: Any) -> Fields:
     values = {
-        "node_id": node["node_id"],
-        "parent_node_id": node.get("parent_node_id"),
-        "timestamp": node["timestamp"],
-        "payload": node["payload"],
+        "node_id": head["node_id"],
+        "parent_node_id": head.get("parent_node_id"),
+        "timestamp": head["timestamp"],
+        "payload": payload,
     }
+    fields_set = {"node_id", "timestamp", "payload"}
+    if "parent_node_id" in head:
+        fields_set.add("parent_node_id")
     return values, None, fields_set
+
+
+def _event_node(node: dict[str, Any]) -> Fields:
+    if "parent_node_id" not in node:
+        return _node(node, node["payload"])
+    del node["event_shape"]  # the rest is the node's fields, in order: reuse the dict
+    return node, None, {"node_id", "parent_node_id", "timestamp", "payload"}
 
 
 def _plugin_node(node: dict[str, Any]) -> Fields:
     values = {"kind": "plugin", "plugin_type": node["plugin_type"], "body": node["body"]}
-    node["payload"] = assemble(PluginPayload, values, {"kind", "plugin_type", "body"})
-    return _node(node)
+    return _node(node, assemble(PluginPayload, values, {"kind", "plugin_type", "body"}))
 
 
 def _prebuilt(cls: type[Any]) -> cs.CoreSchema:
@@ -181,7 +187,7 @@ def _json_schema(node_cls: type[Any]) -> cs.CoreSchema:
     })
     payload = cs.tagged_union_schema(
         {
-            "event": cs.no_info_after_validator_function(_node, event_node),
+            "event": cs.no_info_after_validator_function(_event_node, event_node),
             "plugin": cs.no_info_after_validator_function(_plugin_node, plugin_node),
         },
         "kind",
