@@ -74,6 +74,8 @@ HEAD_LOAD_ATTEMPTS = 3
 store outage fails fast here and the load is tried again before the next turn."""
 HEAD_LOAD_TIMEOUT = timedelta(minutes=2)
 """Longest one head load may take (it reads the active path; no heartbeats)."""
+HEAD_LOAD_PATCH = "lash.load-session-head"
+"""Patch id of the head load: runs recorded before it existed replay (and go on) without it."""
 HEAD_UNAVAILABLE = "SessionHeadUnavailable"
 """Error type of a turn refused because the head it must start from could not be loaded."""
 
@@ -341,6 +343,10 @@ class SessionWorkflow:
         """Take head, turn index, ledger and last answer from the store; None when done, else
         why not (the next turn tries again). Call counts are taken only by a new run: after a
         failed turn the workflow's own counts (completed turns' outcomes) stay right."""
+        if not workflow.patched(HEAD_LOAD_PATCH):
+            # A run that began before workflows loaded the head: it goes on as it was recorded.
+            self._needs_head = False
+            return None
         timeouts = self._input.timeouts
         try:
             view: SessionHeadView = await workflow.execute_activity(
