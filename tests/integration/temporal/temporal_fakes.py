@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.agent.providers import ModelProvider, ScriptedProvider
 from activities.agent.providers._base import ModelReply, ModelRequest
@@ -90,3 +91,23 @@ class FailOnceProvider:
                 "scripted", f"scripted failure at step {request.step}", retryable=False
             )
         return await self.inner.complete(request)
+
+
+head_calls: list[int] = []
+
+
+@activity.defn(name=LOAD_SESSION_HEAD_ACTIVITY)
+async def unreadable_head(request: SessionHeadRequest) -> SessionHeadView:
+    """A store whose head cannot be read (say a damaged checkpoint blob): fails for good."""
+    head_calls.append(activity.info().attempt)
+    raise ApplicationError(
+        f"checkpoint of {request.session_id!r} is damaged", type="BlobCorruptError",
+        non_retryable=True,
+    )
+
+
+@activity.defn(name=LOAD_SESSION_HEAD_ACTIVITY)
+async def unreachable_head(request: SessionHeadRequest) -> SessionHeadView:
+    """A store that does not answer: an ordinary, retryable error on every attempt."""
+    head_calls.append(activity.info().attempt)
+    raise ConnectionError("the store went away")

@@ -1,4 +1,5 @@
-"""Which turn failures retry: payload limits and contract errors fail at once, the rest retry."""
+"""Which turn failures retry: payload limits and contract errors fail at once, the rest retry;
+a head that cannot be loaded refuses the turn after a bounded number of attempts."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from temporalio.worker import Worker
 from workflows import client as lash
 from workflows._inputs import TurnTimeouts
 from workflows.plugin import LashPlugin
+from workflows.session import HEAD_LOAD_ATTEMPTS
 
 
 def _plugin(turn: Callable[..., Any]) -> LashPlugin:
@@ -80,3 +82,51 @@ async def test_an_ordinary_error_is_retried_until_the_turn_succeeds(
         )
     assert outcome.answer_excerpt == "third time lucky"
     assert temporal_fakes.calls == [1, 2, 3]
+
+
+async def test_a_head_that_cannot_be_loaded_refuses_the_turn_instead_of_guessing_its_index(
+    client: Client, task_queue: str
+) -> None:
+    """No head, no turn: the update fails naming the head, and run_turn is never scheduled."""
+    temporal_fakes.calls.clear()
+    temporal_fakes.head_calls.clear()
+    plugin = LashPlugin(
+        extra_activities=[temporal_fakes.flaky_turn, temporal_fakes.unreadable_head]
+    )
+    sid = f"hd-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=task_queue, plugins=[plugin]):
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await asyncio.wait_for(lash.send(client, sid, "go", task_queue=task_queue), 60)
+        summary = await lash.summary(client, sid)
+    cause = caught.value.cause
+    assert getattr(cause, "type", None) == "SessionHeadUnavailable", cause
+    assert "session head could not be loaded" in str(cause)
+    assert "is damaged" in str(cause)
+    assert temporal_fakes.calls == [], "no turn may run on a guessed turn index"
+    assert temporal_fakes.head_calls == [1, 1], "once at run start, once before the turn"
+    assert summary.last_error and "is damaged" in summary.last_error
+    assert summary.turn_index == 0
+
+
+async def test_an_unreachable_store_bounds_the_head_load_and_refuses_the_turn(
+    client: Client, task_queue: str
+) -> None:
+    """A retryable head failure is tried HEAD_LOAD_ATTEMPTS times per load, then the turn fails."""
+    temporal_fakes.calls.clear()
+    temporal_fakes.head_calls.clear()
+    plugin = LashPlugin(
+        extra_activities=[temporal_fakes.flaky_turn, temporal_fakes.unreachable_head]
+    )
+    fast = TurnTimeouts(retry_initial=timedelta(milliseconds=20),
+                        retry_maximum=timedelta(milliseconds=50))
+    async with Worker(client, task_queue=task_queue, plugins=[plugin]):
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await asyncio.wait_for(
+                lash.send(client, f"hu-{uuid.uuid4().hex[:8]}", "go", task_queue=task_queue,
+                          timeouts=fast),
+                60,
+            )
+    assert "the store went away" in str(caught.value.cause)
+    attempts = list(range(1, HEAD_LOAD_ATTEMPTS + 1))
+    assert temporal_fakes.head_calls == attempts + attempts
+    assert temporal_fakes.calls == []
