@@ -27,13 +27,11 @@ from checkpoint.store import TurnEffects
 
 
 class EffectStore(Protocol):
-    """The two store methods the journal needs."""
+    """The store method the journal needs (it is handed the records already read)."""
 
     async def record_effect(
         self, session_id: str, turn_id: str, key: str, outcome_json: Any
     ) -> Any: ...
-
-    async def load_effects(self, session_id: str, turn_id: str) -> dict[str, Any]: ...
 
 
 class ToolResultEntry(BaseModel):
@@ -75,8 +73,8 @@ class TurnSummary(BaseModel):
 
 
 class TurnJournal:
-    """The effects of one (session, turn id), read once per attempt (``load``, or given the
-    records ``load_turn`` already read), plus the deferred ones not yet committed."""
+    """The effects of one (session, turn id) as read once per attempt (``load_turn``), plus the
+    deferred ones not yet committed."""
 
     def __init__(
         self,
@@ -88,10 +86,6 @@ class TurnJournal:
         self._store, self.session_id, self.turn_id = store, session_id, turn_id
         self._effects: dict[str, Any] = dict(effects or {})
         self._pending: dict[str, Any] = {}
-
-    async def load(self) -> TurnJournal:
-        self._effects = dict(await self._store.load_effects(self.session_id, self.turn_id))
-        return self
 
     def _defer(self, key: str, value: BaseModel) -> Any:
         """Hold a record for the next commit; a key already journaled keeps its first value."""
