@@ -1,7 +1,8 @@
 """Talk to session workflows: connect with the plugin, send a message, read a summary.
 
 ``send`` uses update-with-start, so the first message of a session starts its workflow and every
-later one joins it; the caller never has to know whether the session is running.
+later one joins it; the caller never has to know whether the session is running. After ``close``,
+the next message starts a new run that continues from the store's head.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ DEFAULT_TASK_QUEUE = "lash-sessions"
 
 
 async def connect(target: str = DEFAULT_TARGET, *, namespace: str = "default") -> Client:
-    """A client with the lash plugin (plain-JSON pydantic payloads)."""
+    """A client with the lash plugin (plain-JSON pydantic payloads); ``build_worker`` takes it
+    as it is (the client's plugin then configures the worker)."""
     return await Client.connect(target, namespace=namespace, plugins=[LashPlugin()])
 
 

@@ -4,7 +4,9 @@ The workflow only orchestrates: it queues messages, runs one ``run_turn`` activi
 arrival order, starts sub-agent sessions as child workflows, and keeps refs and small figures (the
 head, the turn index, the usage ledger). The conversation itself lives in the checkpoint store, so
 history grows by a constant amount per turn, and a run continues as new at a quiet point carrying
-refs only.
+refs only. Where the workflow cannot know the store's head (a new run of a session whose previous
+workflow was closed; the moment after a turn failed for good, maybe after progress commits), it
+reads it with the small ``lash.load_session_head`` activity before going on.
 """
 
 from __future__ import annotations
