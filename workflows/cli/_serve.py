@@ -14,7 +14,6 @@ import signal
 from collections.abc import AsyncIterator, Callable
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from checkpoint.store import CheckpointStore, redact_url
@@ -64,18 +63,8 @@ class StopSignal:
 
 @contextlib.asynccontextmanager
 async def serving(client: Client, store: CheckpointStore, target: Target) -> AsyncIterator[Worker]:
-    """A worker polling the target's task queue for the block, shut down however it ends.
-
-    The worker gets its own plugin-free client on the same connection: ``build_worker`` adds
-    the LashPlugin, and a client that has it already would apply it twice.
-    """
-    config = client.config()
-    bare = Client(
-        client.service_client,
-        namespace=config["namespace"],
-        data_converter=pydantic_data_converter,
-    )
-    worker = build_worker(bare, store, task_queue=target.task_queue)
+    """A worker polling the target's task queue for the block, shut down however it ends."""
+    worker = build_worker(client, store, task_queue=target.task_queue)
     async with worker:
         # Say "ready" only once the server has seen a poll, so a `chat` right after finds it.
         with contextlib.suppress(CliError):
