@@ -9,11 +9,14 @@ serialise per session; a GC transaction excludes every commit while it runs.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from checkpoint.blobs import SealedBlob
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +184,12 @@ class Backend(ABC):
 
     @abstractmethod
     def write_tx(self) -> AbstractAsyncContextManager[WriteTx]: ...
+
+    async def run_write(self, work: Callable[[WriteTx], Awaitable[T]]) -> T:
+        """Run ``work`` in one write transaction; a backend may run it whole somewhere else
+        (SQLite: in its thread, in one hop)."""
+        async with self.write_tx() as tx:
+            return await work(tx)
 
     @abstractmethod
     def gc_tx(self) -> AbstractAsyncContextManager[GcTx]: ...

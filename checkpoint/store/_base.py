@@ -257,8 +257,10 @@ class CheckpointStore:
         that land in the same transaction, only if the commit itself lands now."""
         digest = payload_hash(commit)
         texts = (effects.turn_id, effects.texts()) if effects is not None else None
-        async with self._guard("commit", commit.session_id) as b, b.write_tx() as tx:
-            receipt = await apply_commit(tx, commit, digest, self.profile, texts)
+        async with self._guard("commit", commit.session_id) as b:
+            receipt = await b.run_write(
+                lambda tx: apply_commit(tx, commit, digest, self.profile, texts)
+            )
         self._commits += 1
         if self.auto_gc_every and self._commits % self.auto_gc_every == 0:
             await self.gc()

@@ -6,11 +6,10 @@ survives a power cut too, because Temporal will already have recorded the activi
 and ``BEGIN IMMEDIATE`` for commits, so writers in other processes wait on the file's write lock
 (busy timeout 30 s) instead of failing.
 
-Inside a commit, only ``BEGIN IMMEDIATE`` (which may wait for that lock) and ``COMMIT`` (the
-fsync) go to the thread; the statements between run on the event loop. They only touch pages of
-a transaction that already holds the write lock (WAL writes nothing to disk before ``COMMIT``),
-so each takes microseconds, while a thread round trip costs about 0.1 ms: a turn's commit has
-about ten statements, and hopping for each was most of its time.
+A commit goes to the thread once, whole: ``BEGIN IMMEDIATE``, its statements and ``COMMIT``
+(the store's commit steps are coroutines that never wait on anything but this connection, so
+the thread drives them to the end). A thread round trip costs about 0.1 ms, more on a busy
+worker; a turn's commit has about ten statements, and hopping for each was most of its time.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -113,9 +112,25 @@ class SqliteBackend(Backend):
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.to_thread(self._locked(fn))
 
-    async def _inline(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` on the event loop (a statement inside a commit that holds the lock)."""
-        return self._locked(fn)()
+    async def run_write(self, work: Callable[[WriteTx], Awaitable[T]]) -> T:
+        """The whole transaction in one thread hop; it finishes (COMMIT or ROLLBACK) even if
+        the awaiting task is cancelled meanwhile."""
+        async with self._lock:
+            conn = self.conn
+            tx = _SqliteWrites(_DIALECT, _Runner(conn, _direct))
+
+            def run() -> T:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = _drive(work(tx))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                return result
+
+            return await asyncio.shield(asyncio.to_thread(self._locked(run)))
 
     async def _call(self, fn: Callable[[], T]) -> T:
         async with self._lock:
@@ -155,7 +170,7 @@ class SqliteBackend(Backend):
     @asynccontextmanager
     async def write_tx(self) -> AsyncIterator[WriteTx]:
         async with self._tx() as conn:
-            yield _SqliteWrites(_DIALECT, _Runner(conn, self._inline))
+            yield _SqliteWrites(_DIALECT, _Runner(conn, self._run))
 
     @asynccontextmanager
     async def gc_tx(self) -> AsyncIterator[GcTx]:
@@ -251,6 +266,24 @@ class SqliteBackend(Backend):
                 conn.execute("COMMIT")
 
         return await self._call(read)
+
+
+async def _direct(fn: Callable[[], T]) -> T:
+    """No hop: the caller already runs in the connection's thread, holding its lock."""
+    return fn()
+
+
+def _drive(step: Awaitable[T]) -> T:
+    """Run a coroutine that never suspends (every await it makes is ``_direct``) to its end,
+    outside any event loop; one that does suspend is a bug and is refused."""
+    coro = step.__await__()
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    coro.close()
+    raise RuntimeError("a SQLite commit step waited on something other than its connection")
 
 
 class _Runner:
