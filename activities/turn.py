@@ -82,6 +82,15 @@ def child_session_id(session_id: str, turn_id: str, tool_call_id: str) -> str:
     return f"{session_id}.child-{digest}"
 
 
+def _beat_on_change(heartbeat: Heartbeat, step: int) -> None:
+    """Send a heartbeat only when the step it reports changes: a beat costs about a millisecond
+    (it goes through the data converter to the SDK core), a plain turn's only beat would say
+    "step 0", which the details already say, and the heartbeat's background task keeps the
+    activity alive in between."""
+    if heartbeat.details != {"step": step}:
+        heartbeat.beat(step)
+
+
 class _OpenTurn:
     """The session being worked on, how many of its graph nodes the store already has, and the
     turn's journal (whose deferred records the next commit carries)."""
@@ -148,7 +157,8 @@ class TurnActivities:
         provider = self.providers.get(request.policy.provider)
         turn = _OpenTurn(await self._open(request, start.head_revision), journal)
         hooks = LoopHooks(
-            progress=lambda step: self._progress(turn, request, step), heartbeat=heartbeat.beat
+            progress=lambda step: self._progress(turn, request, step),
+            heartbeat=lambda step: _beat_on_change(heartbeat, step),
         )
         loop = AgentLoop(
             request=request,
