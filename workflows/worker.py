@@ -17,7 +17,6 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
 from datetime import timedelta
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
@@ -25,13 +24,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from activities.agent.providers import (
-    OpenAIProvider,
-    ProviderFactory,
-    ProviderRegistry,
-    ScriptedProvider,
-)
+from activities.agent.providers import ProviderRegistry
 from activities.turn import TurnActivities
+from activities.worker import default_providers
 from checkpoint.errors import LashError
 from checkpoint.store import CheckpointStore, open_store, redact_url
 from workflows.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect
@@ -49,15 +44,6 @@ class TemporalUnavailableError(LashError):
     def __init__(self, target: str, reason: str) -> None:
         self.target = target
         super().__init__(f"cannot reach Temporal at {target}: {reason}")
-
-
-def default_providers(openai_key_env: str = "OPENAI_API_KEY") -> ProviderRegistry:
-    """``scripted`` (configured from LASH_SCRIPTED_*) and ``openai`` (key from the environment)."""
-    factories: Mapping[str, ProviderFactory] = {
-        "scripted": ScriptedProvider.from_env,
-        "openai": lambda: OpenAIProvider.from_env(openai_key_env),
-    }
-    return ProviderRegistry(factories)
 
 
 def build_worker(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from activities.agent.providers import OpenAIProvider, ScriptedProvider
-from activities.worker import default_providers, turn_activities_from_env
+from activities.turn import TurnActivities
+from activities.worker import default_providers
 from checkpoint.store import open_store
 
 
@@ -38,11 +39,11 @@ def test_openai_key_comes_from_the_named_variable(monkeypatch: pytest.MonkeyPatc
 async def test_execution_state_key_comes_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """LASH_EXECUTION_STATE_KEY becomes the signing key of the built activities."""
+    """LASH_EXECUTION_STATE_KEY becomes the signing key of activities built without one."""
     monkeypatch.setenv("LASH_EXECUTION_STATE_KEY", "k-123")
     store = await open_store("memory://")
     try:
-        acts = turn_activities_from_env(store)
+        acts = TurnActivities(store, providers=default_providers())
         assert acts._exec_key == b"k-123"
     finally:
         await store.close()
