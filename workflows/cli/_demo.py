@@ -39,7 +39,7 @@ DEMO_MESSAGES = (
 """One message per turn of the scripted provider's built-in demo script."""
 TURN_TIMEOUT = timedelta(seconds=60)
 OPENAI_KEY_ENV = "OPENAI_API_KEY"
-"""Where the worker's openai provider reads its key (``workflows.worker.default_providers``)."""
+"""Where the worker's openai provider reads its key (``activities.worker.default_providers``)."""
 INDENT = " " * 9
 
 
