@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from activities.agent._runtime import SessionRuntime
 from activities.agent.plugins import NotesPlugin, PluginSession, RememberTool
-from activities.agent.tools import ToolContext, ToolRegistry, WordCountTool
-from checkpoint.model import PersistedSessionState, PluginSessionSnapshot, ToolState
+from activities.agent.tools import PythonInterpreter, ToolContext, ToolRegistry, WordCountTool
+from checkpoint.model import PersistedSessionState
 
 CTX = ToolContext(session_id="s", turn_id="t", turn_index=1, step=0, call_id="c")
 
@@ -49,29 +50,14 @@ async def test_restore_brings_back_notes_and_revision() -> None:
     assert restored.snapshot_revision_fingerprint() == original.snapshot_revision_fingerprint()
 
 
-class _Runtime:
-    """The PluginSessionLike surface over one plugin session and a fixed tool state."""
-
-    def __init__(self, plugins: PluginSession) -> None:
-        self.plugins, self.registry = plugins, ToolRegistry.with_tools([WordCountTool()])
-
-    def tool_registry_generation(self) -> int:
-        return self.registry.generation
-
-    def export_tool_state(self) -> ToolState:
-        return self.registry.export_state()
-
-    def snapshot_revision_fingerprint(self) -> int:
-        return self.plugins.snapshot_revision_fingerprint()
-
-    def snapshot(self) -> PluginSessionSnapshot:
-        return self.plugins.snapshot()
-
-
 async def test_refresh_attaches_a_plugin_snapshot_only_after_a_change() -> None:
     """With a ref in place, refresh_plugin_snapshots attaches nothing until a note is added."""
     notes = NotesPlugin()
-    runtime = _Runtime(PluginSession([notes]))
+    runtime = SessionRuntime(
+        registry=ToolRegistry.with_tools([WordCountTool()]),
+        plugins=PluginSession([notes]),
+        interpreter=PythonInterpreter(None),
+    )
     state = PersistedSessionState(session_id="s")
     state.refresh_plugin_snapshots(runtime)
     assert state.plugin_snapshot is not None
