@@ -21,7 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contract import ANSWER_EXCERPT_CHARS, HeadRef, excerpt
-from checkpoint.errors import BlobError, ContractError, ModelError
+from checkpoint.errors import DETERMINISTIC_ERRORS
 from checkpoint.model import ActivePath, Message, TokenLedgerEntry
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 LOAD_SESSION_HEAD_ACTIVITY = "lash.load_session_head"
 """Stable activity name; renaming it breaks every recorded history."""
 
-_FATAL = (BlobError, ContractError, ModelError, ValidationError)
+_FATAL: tuple[type[Exception], ...] = (*DETERMINISTIC_ERRORS, ValidationError)
 """A missing or damaged blob, or a stored record that does not parse: no retry can fix it."""
 
 

@@ -41,7 +41,7 @@ from activities.contract import (
     TurnRequest,
     excerpt,
 )
-from checkpoint.errors import BlobError, ContractError, ExecutionStateError, ModelError
+from checkpoint.errors import DETERMINISTIC_ERRORS, ContractError, OperationConflictError
 from checkpoint.model import (
     Append,
     CommitReceipt,
@@ -58,9 +58,8 @@ from checkpoint.model import (
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 
 _log = logging.getLogger(__name__)
-_FATAL = (BlobError, ContractError, ExecutionStateError, ModelError, ValidationError)
-"""Retrying cannot help: bad input, a missing or damaged blob (content addressing makes that
-permanent), refused execution state, a broken model rule."""
+_FATAL: tuple[type[Exception], ...] = (*DETERMINISTIC_ERRORS, ValidationError)
+"""Retrying cannot help (checkpoint.errors.DETERMINISTIC_ERRORS, plus input that won't validate)."""
 
 
 def session_policy(policy: TurnPolicy, session_id: str, base: SessionPolicy) -> SessionPolicy:
@@ -74,6 +73,11 @@ def session_policy(policy: TurnPolicy, session_id: str, base: SessionPolicy) -> 
         },
         deep=True,
     )
+
+
+def _final_op(request: TurnRequest) -> str:
+    """The final commit's operation id: once per turn, whatever the attempt."""
+    return f"{request.session_id}:{request.turn_id}:final"
 
 
 def child_session_id(session_id: str, turn_id: str, tool_call_id: str) -> str:
@@ -147,13 +151,10 @@ class TurnActivities:
                 activity.info().attempt,
                 previous[0] if previous else None,
             )
-        start = await self.store.load_turn(sid, tid, f"{sid}:{tid}:final")
+        start = await self.store.load_turn(sid, tid, _final_op(request))
         journal = TurnJournal(self.store, sid, tid, start.effects)
         if start.receipt is not None:
-            summary = journal.summary()
-            if summary is None:
-                raise ContractError(f"turn {tid} committed but its outcome record is missing")
-            return self._completed(request, start.receipt, summary)
+            return self._stored_outcome(request, start.receipt, journal)
         provider = self.providers.get(request.policy.provider)
         turn = _OpenTurn(await self._open(request, start.head_revision), journal)
         hooks = LoopHooks(
@@ -173,9 +174,35 @@ class TurnActivities:
         if result.status == "awaiting_children":
             outcome = await self._await_children(turn, request, result)
         else:
-            outcome = await self._finish(turn, request, result, journal, provider)
+            try:
+                outcome = await self._finish(turn, request, result, journal, provider)
+            except OperationConflictError:
+                # Another attempt of this turn (on a worker presumed dead that kept running)
+                # landed the final commit first, with another reply. Its outcome is the turn's
+                # outcome; this attempt's in-memory session is stale, so it is not cached.
+                return await self._first_outcome(request)
         self.cache.put(sid, turn.entry)
         return outcome
+
+    async def _first_outcome(self, request: TurnRequest) -> TurnOutcome:
+        """The outcome the first final commit of this turn stored."""
+        sid, tid = request.session_id, request.turn_id
+        start = await self.store.load_turn(sid, tid, _final_op(request))
+        if start.receipt is None:
+            raise ContractError(f"turn {tid}: the final commit conflicted but none is stored")
+        return self._stored_outcome(
+            request, start.receipt, TurnJournal(self.store, sid, tid, start.effects)
+        )
+
+    def _stored_outcome(
+        self, request: TurnRequest, receipt: CommitReceipt, journal: TurnJournal
+    ) -> TurnOutcome:
+        summary = journal.summary()
+        if summary is None:
+            raise ContractError(
+                f"turn {request.turn_id} committed but its outcome record is missing"
+            )
+        return self._completed(request, receipt, summary)
 
     async def _finish(
         self,
@@ -205,8 +232,7 @@ class TurnActivities:
         )
         for delta in summary.usage_deltas:
             merge_ledger_entry(state.token_ledger, delta)
-        final_op = f"{request.session_id}:{request.turn_id}:final"
-        receipt = await self._commit(turn, final_op, summary.usage_deltas)
+        receipt = await self._commit(turn, _final_op(request), summary.usage_deltas)
         return self._completed(request, receipt, summary)
 
     @staticmethod

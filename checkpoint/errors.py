@@ -197,3 +197,21 @@ class ProviderError(LashError):
 
 class ContractError(LashError):
     """A request that a workflow or activity cannot accept; retrying would not help."""
+
+
+DETERMINISTIC_ERRORS: tuple[type[LashError], ...] = (
+    ContractError,
+    ModelError,
+    ExecutionStateError,
+    # Content addressing makes a missing or damaged blob permanent: no retry brings it back.
+    BlobError,
+    SessionBindingMismatch,
+    # The same operation id with another payload, or a stored node with other content: a retry
+    # would send the same thing again.
+    OperationConflictError,
+    NodeConflictError,
+)
+"""Errors that come out the same on every attempt, so an activity fails at once instead of
+retrying. ``HeadRevisionConflict`` is not one: a retry reloads the session on top of the moved
+head. pydantic's ``ValidationError`` belongs with these too; callers add it (this module stays
+free of pydantic)."""

@@ -8,32 +8,14 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from checkpoint.errors import (
-    BlobCorruptError,
-    ContractError,
-    ExecutionStateError,
-    HeadRevisionConflict,
-    ModelError,
-    NodeConflictError,
-    OperationConflictError,
-    SessionBindingMismatch,
-)
+from checkpoint.errors import DETERMINISTIC_ERRORS as _LASH_DETERMINISTIC
 
 PAYLOAD_TOO_LARGE_TYPES = ("PayloadsTooLarge", "PayloadSizeError")
 """Error types Temporal gives an activity result over the server's blob size limit (core names it
 ``PayloadsTooLarge``; older SDKs ``PayloadSizeError``). Temporal itself would retry it forever."""
 
 DETERMINISTIC_ERRORS: tuple[type[Exception], ...] = (
-    ContractError,
-    ModelError,
-    ExecutionStateError,
-    BlobCorruptError,
-    SessionBindingMismatch,
-    OperationConflictError,
-    NodeConflictError,
-    # The activity already reloads and retries on top of a moved head; one that still conflicts
-    # means another writer owns the session, which a retry of the same request cannot fix.
-    HeadRevisionConflict,
+    *_LASH_DETERMINISTIC,
     # A request that does not validate never will.
     ValidationError,
 )
