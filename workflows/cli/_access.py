@@ -18,17 +18,33 @@ from workflows.cli._config import Target
 from workflows.cli._errors import CliError, from_rpc, no_worker, unreachable
 from workflows.client import connect, handle
 
+CONNECT_ATTEMPTS = 3
+"""A refused connection fails at once; another transport failure (a timeout on a busy machine)
+is tried again, a few times, before the user hears about it."""
+
 
 async def connect_to(target: Target) -> Client:
     """A client with the lash plugin, or a CliError naming the address."""
-    try:
-        return await connect(target.address, namespace=target.namespace)
-    except RuntimeError as err:
-        if "connect" in str(err).lower():
-            raise unreachable(target.address) from err
-        raise
-    except RPCError as err:
-        raise from_rpc(err, address=target.address) from err
+    for attempt in range(1, CONNECT_ATTEMPTS + 1):
+        try:
+            return await connect(target.address, namespace=target.namespace)
+        except RuntimeError as err:
+            text = str(err)
+            if "connect" not in text.lower():
+                raise
+            refused = "refused" in text.lower()
+            if refused or attempt == CONNECT_ATTEMPTS:
+                reason = "connection refused" if refused else _short(text)
+                raise unreachable(target.address, reason) from err
+            await asyncio.sleep(0.5 * attempt)
+        except RPCError as err:
+            raise from_rpc(err, address=target.address) from err
+    raise AssertionError("unreachable")  # the loop always returns or raises
+
+
+def _short(text: str, limit: int = 160) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 async def has_poller(client: Client, target: Target, task_queue: str | None = None) -> bool:

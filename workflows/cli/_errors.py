@@ -18,9 +18,12 @@ class CliError(LashError):
     """An expected failure: printed as ``lash-temporal: error: <message>``, exit code 1."""
 
 
-def unreachable(address: str) -> CliError:
-    """The Temporal frontend did not answer."""
-    return CliError(f"cannot reach Temporal at {address} (is `lash-temporal dev` running?)")
+def unreachable(address: str, reason: str = "") -> CliError:
+    """The Temporal frontend did not answer; ``reason`` is the transport's own word, if short."""
+    detail = f": {reason}" if reason else ""
+    return CliError(
+        f"cannot reach Temporal at {address} (is `lash-temporal dev` running?){detail}"
+    )
 
 
 def no_session(session_id: str, address: str) -> CliError:

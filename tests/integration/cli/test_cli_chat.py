@@ -46,7 +46,7 @@ def test_chat_with_unreachable_server_is_one_line_naming_the_address(workdir: Pa
     assert result.code == 1
     assert result.error_line() == (
         f"lash-temporal: error: cannot reach Temporal at {address} "
-        "(is `lash-temporal dev` running?)"
+        "(is `lash-temporal dev` running?): connection refused"
     )
 
 
