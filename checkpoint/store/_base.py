@@ -169,7 +169,7 @@ class CheckpointStore:
     async def load_graph_at(self, session_id: str, leaf_node_id: str) -> SessionGraph:
         """The conversation as it was when ``leaf_node_id`` was the leaf: the path from the
         root to it, following nodes that later rewrites left out or tombstoned (until vacuum).
-        History rebuild uses it with a receipt's ``leaf_node_id``."""
+        Meant for rebuilding a past turn from a receipt's ``leaf_node_id``."""
         async with self._guard("load graph at leaf", session_id) as b:
             nodes = await b.read_path(session_id, leaf_node_id, True)
         if not nodes:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from temporal_harness import event_types, store_view, user_texts
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from checkpoint.store import CheckpointStore
@@ -60,8 +61,9 @@ async def test_the_client_refuses_bad_text_before_calling_the_server(
     sid = f"v-{uuid.uuid4().hex[:10]}"
     with pytest.raises(ValueError, match="must not be empty"):
         await lash.send(client, sid, "   ", task_queue=task_queue)
-    with pytest.raises(Exception):  # noqa: B017 - any "not found" flavour will do
+    with pytest.raises(RPCError) as missing:
         await lash.handle(client, sid).describe()
+    assert missing.value.status == RPCStatusCode.NOT_FOUND
 
 
 async def test_a_bad_posted_message_is_dropped_and_reported_in_the_summary(
