@@ -151,10 +151,6 @@ class SqliteBackend(Backend):
                 raise
         await asyncio.shield(asyncio.to_thread(self._locked(finish)))
 
-    async def _exec(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        conn = self.conn
-        return await self._call(lambda: conn.execute(sql, tuple(args)).fetchall())
-
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[sqlite3.Connection]:
         async with self._lock:
