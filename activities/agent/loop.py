@@ -172,9 +172,12 @@ class AgentLoop:
                 if pending:
                     result.status, result.pending = "awaiting_children", pending
                     return result
-                batch = await self.journal.record_tool_batch(
-                    step, await self._run_tools(step, reply)
-                )
+                ran = await self._run_tools(step, reply)
+                batch = await self.journal.record_tool_batch(step, ran)
+                if batch != ran:
+                    # Another attempt of this turn journaled the step first: go on from the
+                    # interpreter and plugins it left, as a replay would.
+                    self._restore_side_state(batch)
             else:
                 self._restore_side_state(batch)
             self._append_step(step, reply, batch)
@@ -284,7 +287,10 @@ class AgentLoop:
         blob = batch.execution_state
         if blob is not None:
             self.runtime.interpreter.replace(load_signed(blob, self.exec_key))
-            self.runtime.interpreter.dirty = True
+            # Commit the journaled bytes themselves: pickling the restored globals again need
+            # not give the same bytes, and this attempt's commits must match the first one's.
+            self.state.set_execution_state_snapshot(blob)
+            self.runtime.interpreter.dirty = False
         if batch.plugin_snapshot is not None:
             self.runtime.plugins.restore(batch.plugin_snapshot)
 

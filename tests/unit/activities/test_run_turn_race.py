@@ -50,3 +50,45 @@ async def test_a_late_attempt_returns_the_first_final_outcome(
     answers = [m.parts[0].content for m in state.session_graph.messages() if m.role == "Assistant"]
     assert answers == ["the first answer"]
     assert [e.usage for e in state.token_ledger] == [winner.turn_usage]
+
+
+class PausingToolStore(PausingStore):
+    """Holds this attempt's first tool batch until ``release``, so another attempt records first."""
+
+    async def record_effect(self, session_id: str, turn_id: str, key: str, value: Any) -> Any:
+        if key == "tools:0":
+            self.waiting.set()
+            await self.release.wait()
+        return await self._inner.record_effect(session_id, turn_id, key, value)
+
+    async def commit_runtime_state(self, commit: RuntimeCommit, **kwargs: Any) -> Any:
+        return await self._inner.commit_runtime_state(commit, **kwargs)
+
+
+async def test_a_late_attempt_continues_from_the_first_recorded_tool_batch(
+    tmp_path: Path, store: CheckpointStore
+) -> None:
+    """Both attempts ran a tool with a random result; the late one goes on with the globals the
+    first one journaled, so its commits match and the turn ends with the first one's value."""
+    script = write_script(
+        tmp_path / "script.json",
+        [[
+            {"text": "draw", "tool_calls": [
+                {"name": "python", "args": {"code": "import random\nx = random.random()"}}]},
+            {"text": "show", "tool_calls": [{"name": "python", "args": {"code": "x"}}]},
+            {"text": "done"},
+        ]],
+    )
+    req = request("s", 1, "hello")
+    paused = PausingToolStore(store)
+    stalled = asyncio.create_task(run(activities(paused, script=script), req))  # type: ignore[arg-type]
+    await asyncio.wait_for(paused.waiting.wait(), timeout=30)
+    winner = await run(activities(store, script=script), req)
+    paused.release.set()
+    loser = await asyncio.wait_for(stalled, timeout=30)
+
+    assert loser == winner
+    state = await load_persisted_session_state(store, "s")
+    assert state is not None
+    shown = [r.output.outcome.payload for r in state.session_graph.tool_calls()]
+    assert len(shown) == 2 and shown[1] != {"output": ""}
