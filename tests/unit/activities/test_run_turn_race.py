@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from activities.contract import TurnOutcome
 from checkpoint.model import RuntimeCommit
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 from tests.unit.activities._turns import activities, request, run, write_script
@@ -15,17 +16,31 @@ class PausingStore:
     """A store proxy that holds the final commit until ``release`` is set."""
 
     def __init__(self, inner: CheckpointStore) -> None:
-        self._inner = inner
+        self.inner = inner
         self.waiting, self.release = asyncio.Event(), asyncio.Event()
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+        return getattr(self.inner, name)
 
     async def commit_runtime_state(self, commit: RuntimeCommit, **kwargs: Any) -> Any:
         if commit.operation_id.endswith(":final"):
             self.waiting.set()
             await self.release.wait()
-        return await self._inner.commit_runtime_state(commit, **kwargs)
+        return await self.inner.commit_runtime_state(commit, **kwargs)
+
+
+async def race(
+    paused: PausingStore, *, late_script: Path, first_script: Path
+) -> tuple[TurnOutcome, TurnOutcome]:
+    """Turn 1 of session "s": one attempt runs until ``paused`` holds it, another runs whole on
+    the same store, then the held one goes on. Returns (first attempt's, late attempt's) outcome."""
+    req = request("s", 1, "hello")
+    late = activities(paused, script=late_script)  # type: ignore[arg-type]
+    stalled = asyncio.create_task(run(late, req))
+    await asyncio.wait_for(paused.waiting.wait(), timeout=30)
+    winner = await run(activities(paused.inner, script=first_script), req)
+    paused.release.set()
+    return winner, await asyncio.wait_for(stalled, timeout=30)
 
 
 async def test_a_late_attempt_returns_the_first_final_outcome(
@@ -35,13 +50,7 @@ async def test_a_late_attempt_returns_the_first_final_outcome(
     store keeps the first answer with the turn's usage counted once."""
     first = write_script(tmp_path / "first.json", [[{"text": "the first answer"}]])
     late = write_script(tmp_path / "late.json", [[{"text": "a different answer"}]])
-    req = request("s", 1, "hello")
-    paused = PausingStore(store)
-    stalled = asyncio.create_task(run(activities(paused, script=late), req))  # type: ignore[arg-type]
-    await asyncio.wait_for(paused.waiting.wait(), timeout=30)
-    winner = await run(activities(store, script=first), req)
-    paused.release.set()
-    loser = await asyncio.wait_for(stalled, timeout=30)
+    winner, loser = await race(PausingStore(store), late_script=late, first_script=first)
 
     assert loser == winner
     assert winner.answer_excerpt == "the first answer"
@@ -59,10 +68,10 @@ class PausingToolStore(PausingStore):
         if key == "tools:0":
             self.waiting.set()
             await self.release.wait()
-        return await self._inner.record_effect(session_id, turn_id, key, value)
+        return await self.inner.record_effect(session_id, turn_id, key, value)
 
     async def commit_runtime_state(self, commit: RuntimeCommit, **kwargs: Any) -> Any:
-        return await self._inner.commit_runtime_state(commit, **kwargs)
+        return await self.inner.commit_runtime_state(commit, **kwargs)
 
 
 async def test_a_late_attempt_continues_from_the_first_recorded_tool_batch(
@@ -79,13 +88,7 @@ async def test_a_late_attempt_continues_from_the_first_recorded_tool_batch(
             {"text": "done"},
         ]],
     )
-    req = request("s", 1, "hello")
-    paused = PausingToolStore(store)
-    stalled = asyncio.create_task(run(activities(paused, script=script), req))  # type: ignore[arg-type]
-    await asyncio.wait_for(paused.waiting.wait(), timeout=30)
-    winner = await run(activities(store, script=script), req)
-    paused.release.set()
-    loser = await asyncio.wait_for(stalled, timeout=30)
+    winner, loser = await race(PausingToolStore(store), late_script=script, first_script=script)
 
     assert loser == winner
     state = await load_persisted_session_state(store, "s")
