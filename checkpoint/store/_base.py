@@ -42,7 +42,7 @@ from checkpoint.model import (
     merge_ledger_entry,
 )
 from checkpoint.store._backend import Backend, ReceiptRow, UsageRow
-from checkpoint.store._commit import apply_commit, payload_hash
+from checkpoint.store._commit import apply_commit, payload_hash, receipt_from_row
 from checkpoint.store._effects import TurnEffects, TurnStart, effect_text
 from checkpoint.store._gc import GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
@@ -218,12 +218,7 @@ class CheckpointStore:
     async def _receipt(self, session_id: str, row: ReceiptRow | None) -> CommitReceipt | None:
         if row is None:
             return None
-        manifest = SessionCheckpoint.model_validate(await self.get_blob(row.checkpoint_ref))
-        return CommitReceipt(
-            head_revision=row.head_revision, checkpoint_ref=row.checkpoint_ref,
-            manifest=manifest, session_id=session_id, operation_id=row.operation_id,
-            leaf_node_id=row.leaf_node_id,
-        )
+        return receipt_from_row(session_id, row, await self.get_blob(row.checkpoint_ref))
 
     async def list_sessions(self) -> list[str]:
         """Ids of every session with a head, sorted."""

@@ -119,14 +119,18 @@ async def _plan_nodes(
     return writes, newly_visible
 
 
-async def _receipt(tx: WriteTx, session_id: str, row: ReceiptRow) -> CommitReceipt:
-    manifest = SessionCheckpoint.model_validate(
-        open_blob(row.checkpoint_ref, await tx.read_blob(row.checkpoint_ref))
-    )
+def receipt_from_row(session_id: str, row: ReceiptRow, manifest: object) -> CommitReceipt:
+    """A stored receipt row plus its manifest blob's value, as the commit first returned it."""
     return CommitReceipt(
-        head_revision=row.head_revision, checkpoint_ref=row.checkpoint_ref, manifest=manifest,
-        session_id=session_id, operation_id=row.operation_id, leaf_node_id=row.leaf_node_id,
+        head_revision=row.head_revision, checkpoint_ref=row.checkpoint_ref,
+        manifest=SessionCheckpoint.model_validate(manifest), session_id=session_id,
+        operation_id=row.operation_id, leaf_node_id=row.leaf_node_id,
     )
+
+
+async def _receipt(tx: WriteTx, session_id: str, row: ReceiptRow) -> CommitReceipt:
+    manifest = open_blob(row.checkpoint_ref, await tx.read_blob(row.checkpoint_ref))
+    return receipt_from_row(session_id, row, manifest)
 
 
 async def apply_commit(
