@@ -6,6 +6,7 @@ before the project is installed into the venv, which a fresh checkout's test run
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -52,11 +53,23 @@ def run_cli(
     timeout: float = RUN_TIMEOUT_S,
 ) -> Result:
     """Run one command to completion (bounded by ``timeout``)."""
-    done = subprocess.run(
-        [*CLI, *args], cwd=cwd, env=env, input=stdin if stdin is not None else "",
-        capture_output=True, text=True, timeout=timeout,
+    proc = subprocess.Popen(
+        [*CLI, *args], cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
-    return Result(done.returncode, done.stdout, done.stderr)
+    try:
+        out, err = proc.communicate(stdin if stdin is not None else "", timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        proc.communicate()
+        raise
+    return Result(proc.returncode, out, err)
+
+
+def _kill_group(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    """SIGKILL the command and what it started (a dev server outlives a killed parent)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 class Background:
@@ -68,7 +81,7 @@ class Background:
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(
                 [*CLI, *args], cwd=cwd, env=env, stdout=out, stderr=err,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL, start_new_session=True,
             )
 
     @property
@@ -98,7 +111,7 @@ class Background:
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            _kill_group(self.proc)
             self.proc.wait(STOP_TIMEOUT_S)
             raise AssertionError(
                 f"did not stop within {timeout}s:\n{self.out}\n{self.err}"
@@ -111,10 +124,9 @@ class Background:
         return self.proc.wait(timeout)
 
     def kill(self) -> None:
-        """Last resort for a fixture's teardown after a failure."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(STOP_TIMEOUT_S)
+        """Last resort for a fixture's teardown after a failure: the command and its children."""
+        _kill_group(self.proc)
+        self.proc.wait(STOP_TIMEOUT_S)
 
 
 def sqlite_url(path: Path) -> str:
