@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from activities.agent.tools import ToolContext, ToolOutput
+from activities.agent.tools import ToolContext, ToolOutput, string_parameter
 from checkpoint.model import PluginSessionSnapshot, snapshot_revision_fingerprint
 
 
@@ -98,11 +98,7 @@ class RememberTool:
 
     name = "remember"
     description = "Remember a short note for the rest of the session."
-    parameters: dict[str, Any] = {
-        "type": "object",
-        "properties": {"note": {"type": "string"}},
-        "required": ["note"],
-    }
+    parameters = string_parameter("note")
 
     def __init__(self, notes: NotesPlugin) -> None:
         self.notes = notes

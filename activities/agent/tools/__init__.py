@@ -16,7 +16,7 @@ from activities.agent.tools._exec_state import (
 )
 from activities.agent.tools._python import PythonInterpreter, PythonTool
 from activities.agent.tools._registry import SOURCE_ID, ToolRegistry
-from activities.agent.tools._types import Tool, ToolContext, ToolOutput
+from activities.agent.tools._types import Tool, ToolContext, ToolOutput, string_parameter
 
 __all__ = [
     "DEV_KEY",
@@ -34,5 +34,6 @@ __all__ = [
     "key_from_env",
     "load_signed",
     "sign",
+    "string_parameter",
     "verify",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.agent.tools._types import ToolContext, ToolOutput
+from activities.agent.tools._types import ToolContext, ToolOutput, string_parameter
 from activities.contract import MAX_SUBAGENT_DEPTH, MAX_TASK_CHARS
 
 
@@ -13,11 +13,7 @@ class WordCountTool:
 
     name = "word_count"
     description = "Count the words and characters in a text."
-    parameters: dict[str, Any] = {
-        "type": "object",
-        "properties": {"text": {"type": "string"}},
-        "required": ["text"],
-    }
+    parameters = string_parameter("text")
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         text = args.get("text")
@@ -32,11 +28,7 @@ class SpawnAgentTool:
 
     name = "spawn_agent"
     description = "Start a sub-agent on a task and return its answer."
-    parameters: dict[str, Any] = {
-        "type": "object",
-        "properties": {"task": {"type": "string"}},
-        "required": ["task"],
-    }
+    parameters = string_parameter("task")
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         task = args.get("task")

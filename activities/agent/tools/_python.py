@@ -18,7 +18,7 @@ from typing import Any
 import cloudpickle
 
 from activities.agent.tools._exec_state import dump_signed, load_signed
-from activities.agent.tools._types import ToolContext, ToolOutput
+from activities.agent.tools._types import ToolContext, ToolOutput, string_parameter
 
 _HIDDEN = frozenset({"__builtins__", "print"})
 _FILENAME = "<python tool>"
@@ -125,11 +125,7 @@ class PythonTool:
         "Run Python code in a persistent interpreter; variables survive across turns. "
         "The value of the last expression is returned."
     )
-    parameters: dict[str, Any] = {
-        "type": "object",
-        "properties": {"code": {"type": "string"}},
-        "required": ["code"],
-    }
+    parameters = string_parameter("code")
 
     def __init__(self, interpreter: PythonInterpreter) -> None:
         self.interpreter = interpreter

@@ -54,3 +54,12 @@ class Tool(Protocol):
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         """Run one call; expected failures come back as ``ToolOutput.failed``, not exceptions."""
         ...
+
+
+def string_parameter(name: str) -> dict[str, Any]:
+    """The JSON schema of a tool that takes one required string argument, ``name``."""
+    return {
+        "type": "object",
+        "properties": {name: {"type": "string"}},
+        "required": [name],
+    }
