@@ -39,6 +39,11 @@ class SessionCache:
         self.misses += 1
         return None
 
+    def revision(self, session_id: str) -> int | None:
+        """The head revision of the cached entry, without taking it (None: not cached)."""
+        entry = self._entries.get(session_id)
+        return entry.state.head_revision if entry is not None else None
+
     def put(self, session_id: str, entry: OpenSession) -> None:
         self._entries[session_id] = entry
         self._entries.move_to_end(session_id)

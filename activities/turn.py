@@ -9,8 +9,9 @@ Everything a retry needs is in the store, keyed by the turn id the workflow mint
 - the final commit (``{session}:{turn}:final``) is exactly-once, so usage lands once; a retry
   that finds its receipt returns the journaled outcome without touching anything.
 
-A plain turn on a warm worker makes two store round trips: ``load_turn`` (head revision, final
-receipt and journal in one read) and the final commit (one write transaction).
+A plain turn on a warm worker makes one store round trip, the final commit (one write
+transaction), when its first attempt finds the session cached at the head the workflow sent;
+otherwise it first reads ``load_turn`` (head revision, final receipt and journal in one read).
 
 Errors that no retry can fix (bad request, unknown provider, bad script, tampered execution
 state, a missing snapshot blob) leave as non-retryable ``ApplicationError``s with the reason in
@@ -55,7 +56,7 @@ from checkpoint.model import (
     normalize_prompt_usage,
     resume_safety_problem,
 )
-from checkpoint.store import CheckpointStore, load_persisted_session_state
+from checkpoint.store import CheckpointStore, TurnStart, load_persisted_session_state
 
 _log = logging.getLogger(__name__)
 _FATAL: tuple[type[Exception], ...] = (*DETERMINISTIC_ERRORS, ValidationError)
@@ -151,7 +152,9 @@ class TurnActivities:
                 activity.info().attempt,
                 previous[0] if previous else None,
             )
-        start = await self.store.load_turn(sid, tid, _final_op(request))
+        start = self._trusted_start(request) or await self.store.load_turn(
+            sid, tid, _final_op(request)
+        )
         journal = TurnJournal(self.store, sid, tid, start.effects)
         if start.receipt is not None:
             return self._stored_outcome(request, start.receipt, journal)
@@ -183,6 +186,24 @@ class TurnActivities:
                 return await self._first_outcome(request)
         self.cache.put(sid, turn.entry)
         return outcome
+
+    def _trusted_start(self, request: TurnRequest) -> TurnStart | None:
+        """Skip the store read when nothing can be there to find: the first attempt of a turn
+        (not a sub-agent continuation, which reuses the turn id) has no receipt and no journal
+        yet, and a cached session at the head the workflow last saw needs no reload.
+
+        If the store moved meanwhile (another worker, a turn that failed after a progress
+        commit), the commit's revision check refuses this attempt with the retryable
+        ``HeadRevisionConflict``, and the next attempt reads the store as usual. A plain turn
+        is then one store round trip, its commit."""
+        if not activity.in_activity() or activity.info().attempt != 1:
+            return None
+        base = request.base
+        if request.child_results or base is None:
+            return None
+        if self.cache.revision(request.session_id) != base.head_revision:
+            return None
+        return TurnStart(head_revision=base.head_revision, receipt=None, effects={})
 
     async def _first_outcome(self, request: TurnRequest) -> TurnOutcome:
         """The outcome the first final commit of this turn stored."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime
@@ -60,8 +61,10 @@ def request(
     )
 
 
-async def run(acts: TurnActivities, req: TurnRequest) -> TurnOutcome:
-    result: TurnOutcome = await ActivityEnvironment().run(acts.run_turn, req)
+async def run(acts: TurnActivities, req: TurnRequest, *, attempt: int = 1) -> TurnOutcome:
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, attempt=attempt)
+    result: TurnOutcome = await env.run(acts.run_turn, req)
     return result
 
 
