@@ -8,10 +8,17 @@ the figures are ratios within one run, not absolute claims:
 
 - history bytes per turn (``history_size_bytes`` as the server counts it, per turn of the
   current run; median of the ten turns up to the mark) at turns 10, 100 and 1,000;
-- wall time per turn (median of the ten turns up to 10 and up to 1,000), lash and bare, with
-  the workflows' turns interleaved so a busy machine slows them alike, each turn a plain
-  update (update-with-start, which ``workflows.client.send`` uses, costs one more round trip);
+- wall time per turn, lash and bare, each turn a plain update (update-with-start, which
+  ``workflows.client.send`` uses, costs one more round trip), with the workflows' turns
+  interleaved so a busy machine slows them alike. At turn 10: the median over ``--early-rounds``
+  fresh sets of sessions of their turns 1-10 (one set's ten turns are too few to tell 1.2x from
+  1.3x on a shared machine). At turn 1,000: the median of turns 991-1,000 of the long sessions;
 - 200 sessions x 5 turns sent at once to one worker: turns per second and errors.
+
+"lash (plain answers)" makes one model call per turn, as the bare workflow makes one activity
+call: that is the like-for-like row. "lash (demo script, tools)" runs the demo script, whose turns
+call tools, run code and start a sub-agent (a child workflow) every fifth turn; it shows what
+that work costs, not orchestration overhead.
 """
 
 from __future__ import annotations
@@ -151,14 +158,48 @@ async def _throughput(client: Client, queue: str, sessions: int, turns: int) -> 
     return sessions * turns / elapsed, errors
 
 
-async def _bench(
-    turns: int, sessions: int, session_turns: int, workdir: Path, synchronous: str
-) -> None:
+Drivers = dict[str, tuple[str, Callable[[int], Awaitable[None]]]]
+"""label -> (workflow id, send turn n)."""
+
+
+async def _sessions(client: Client, queue: str) -> Drivers:
+    """A fresh lash session per provider and a fresh bare workflow, each past its first turn
+    (update-with-start for lash, which is not measured)."""
+    drivers: Drivers = {}
+    for label, provider in (("lash (demo script, tools)", "scripted"),
+                            ("lash (plain answers)", "plain")):
+        sid = f"bench-{provider}-{uuid.uuid4().hex[:6]}"
+        policy = TurnPolicy(provider=provider, model="scripted-demo")
+        first = await lash.send(client, sid, "benchmark message 0", task_queue=queue,
+                                policy=policy)
+        _CANNED.setdefault("outcome", first)
+        session = lash.handle(client, sid)
+
+        async def send(n: int, session: WorkflowHandle[Any, Any] = session) -> None:
+            # A plain update, the same call the bare workflow gets.
+            _outcome = await session.execute_update(
+                SessionWorkflow.send, SendInput(text=f"benchmark message {n}")
+            )
+
+        drivers[label] = (f"lash-session/{sid}", send)
+    bare_id = f"bench-bare-{uuid.uuid4().hex[:6]}"
+    handle = await client.start_workflow(BareWorkflow.run, bare_id, id=bare_id, task_queue=queue)
+
+    async def bare(n: int) -> None:
+        message = SendInput(text=f"benchmark message {n}")
+        _outcome = await handle.execute_update(BareWorkflow.send, message)
+
+    await bare(0)
+    drivers[BARE] = (bare_id, bare)
+    return drivers
+
+
+async def _bench(args: argparse.Namespace, workdir: Path) -> None:
     script = workdir / "plain.json"
     script.write_text(json.dumps(PLAIN_SCRIPT))
-    store = await open_store(f"sqlite:///{workdir / 'bench.db'}?synchronous={synchronous}")
-    print(f"store: SQLite, synchronous={synchronous}; turns={turns}; "
-          f"load: {sessions} sessions x {session_turns} turns")
+    store = await open_store(f"sqlite:///{workdir / 'bench.db'}?synchronous={args.synchronous}")
+    print(f"store: SQLite, synchronous={args.synchronous}; turns={args.turns}; turn-10 rounds: "
+          f"{args.early_rounds}; load: {args.sessions} sessions x {args.session_turns} turns")
     providers = ProviderRegistry({
         "scripted": lambda: ScriptedProvider(None),
         "plain": lambda: _Plain(script),
@@ -171,37 +212,18 @@ async def _bench(
         )
         async with Worker(client, task_queue=queue, plugins=[plugin],
                           max_concurrent_activities=64):
-            drivers: dict[str, tuple[str, Callable[[int], Awaitable[None]]]] = {}
-            for label, provider in (("lash (demo script, tools)", "scripted"),
-                                    ("lash (plain answers)", "plain")):
-                sid = f"bench-{provider}-{uuid.uuid4().hex[:6]}"
-                policy = TurnPolicy(provider=provider, model="scripted-demo")
-
-                first = await lash.send(client, sid, "benchmark message 0", task_queue=queue,
-                                        policy=policy)  # update-with-start; not measured
-                _CANNED.setdefault("outcome", first)
-                session = lash.handle(client, sid)
-
-                async def send(n: int, session: WorkflowHandle[Any, Any] = session) -> None:
-                    # A plain update, the same call the bare workflow gets.
-                    message = SendInput(text=f"benchmark message {n}")
-                    await session.execute_update(SessionWorkflow.send, message)
-
-                drivers[label] = (f"lash-session/{sid}", send)
-            bare_id = f"bench-bare-{uuid.uuid4().hex[:6]}"
-            handle = await client.start_workflow(BareWorkflow.run, bare_id, id=bare_id,
-                                                 task_queue=queue)
-
-            async def bare(n: int) -> None:
-                message = SendInput(text=f"benchmark message {n}")
-                await handle.execute_update(BareWorkflow.send, message)
-
-            await bare(0)
-            drivers[BARE] = (bare_id, bare)
-            report = await _drive(client, drivers, turns)
-            _print_turns(report, turns)
-            rate, errors = await _throughput(client, queue, sessions, session_turns)
-            print(f"\n{sessions} sessions x {session_turns} turns at once, one worker: "
+            early: dict[str, list[Sample]] = {}
+            for _round in range(max(0, args.early_rounds - 1)):
+                for label, samples in (await _drive(client, await _sessions(client, queue),
+                                                    min(10, args.turns))).items():
+                    early.setdefault(label, []).extend(samples)
+            report = await _drive(client, await _sessions(client, queue), args.turns)
+            for label, samples in report.items():
+                early.setdefault(label, []).extend(s for s in samples if s.turn <= 10)
+            _print_history(report, args.turns)
+            _print_times(early, report, args.turns)
+            rate, errors = await _throughput(client, queue, args.sessions, args.session_turns)
+            print(f"\n{args.sessions} sessions x {args.session_turns} turns at once, one worker: "
                   f"{rate:.1f} turns/s, {errors} errors")
     await store.close()
 
@@ -210,7 +232,7 @@ class _Plain(ScriptedProvider):
     kind = "plain"
 
 
-def _print_turns(report: dict[str, list[Sample]], turns: int) -> None:
+def _print_history(report: dict[str, list[Sample]], turns: int) -> None:
     points = [t for t in (10, 100, 1000) if t <= turns]
     bare = report[BARE]
     print(f"\nhistory bytes per turn (server's history_size_bytes, current run), turns={turns}")
@@ -221,20 +243,33 @@ def _print_turns(report: dict[str, list[Sample]], turns: int) -> None:
         print(f"  {label:<28}" + "".join(f"{_at(samples, t)[0]:>14.0f}" for t in points)
               + f"{cans + 1:>12}")
     for label, samples in report.items():
-        if samples is bare:
-            continue
-        ratios = [_at(samples, t)[0] / _at(bare, t)[0] for t in points]
-        print(f"  ratio {label} / bare: " + ", ".join(f"{r:.2f}x" for r in ratios))
-    timed = [t for t in (10, 1000) if t <= turns] or [turns]
-    print("\nwall time per turn (median of the 10 turns up to the mark, turns interleaved)")
-    for label, samples in report.items():
-        cells = ", ".join(f"turn {t}: {_at(samples, t)[1] * 1000:.1f} ms" for t in timed)
+        if samples is not bare:
+            ratios = [_at(samples, t)[0] / _at(bare, t)[0] for t in points]
+            print(f"  ratio {label} / bare: " + ", ".join(f"{r:.2f}x" for r in ratios))
+
+
+def _print_times(
+    early: dict[str, list[Sample]], report: dict[str, list[Sample]], turns: int
+) -> None:
+    """Median wall time per turn at turn 10 (pooled rounds) and at the last mark."""
+    rounds = len(early[BARE]) // min(10, turns)
+    late = 1000 if turns >= 1000 else None
+    print(f"\nwall time per turn (turns interleaved; turn 10: median of turns 1-10 of {rounds} "
+          f"sets of sessions" + ("; turn 1,000: median of turns 991-1,000)" if late else ")"))
+    columns: dict[str, list[float]] = {}
+    for label in report:
+        columns[label] = [statistics.median(s.seconds for s in early[label])]
+        if late:
+            columns[label].append(_at(report[label], late)[1])
+    names = ["turn 10"] + (["turn 1,000"] if late else [])
+    for label, values in columns.items():
+        cells = ", ".join(f"{n}: {v * 1000:.1f} ms" for n, v in zip(names, values, strict=True))
         print(f"  {label:<28} {cells}")
-    for label, samples in report.items():
-        if samples is bare:
-            continue
-        ratios = [_at(samples, t)[1] / _at(bare, t)[1] for t in timed]
-        print(f"  ratio {label} / bare: " + ", ".join(f"{r:.2f}x" for r in ratios))
+    for label, values in columns.items():
+        if label != BARE:
+            ratios = [v / b for v, b in zip(values, columns[BARE], strict=True)]
+            print(f"  ratio {label} / bare: "
+                  + ", ".join(f"{n}: {r:.2f}x" for n, r in zip(names, ratios, strict=True)))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -245,13 +280,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sessions", type=int, default=200, help="concurrent sessions")
     parser.add_argument("--session-turns", type=int, default=5,
                         help="turns per concurrent session")
+    parser.add_argument("--early-rounds", type=int, default=5,
+                        help="fresh sets of sessions whose turns 1-10 give the turn-10 time")
     parser.add_argument("--synchronous", choices=["full", "normal"], default="full",
                         help="SQLite durability: full fsyncs every commit; normal (WAL) survives "
                              "a killed process but may lose the last commits on power loss")
     args, _names = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     with tempfile.TemporaryDirectory(prefix="lash-bench-") as workdir:
-        asyncio.run(_bench(args.turns, args.sessions, args.session_turns, Path(workdir),
-                           args.synchronous))
+        asyncio.run(_bench(args, Path(workdir)))
 
 
 if __name__ == "__main__":
