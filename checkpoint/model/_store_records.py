@@ -141,6 +141,22 @@ class PersistedSessionRead(SerdeModel):
     token_ledger: list[TokenLedgerEntry] = []
 
 
+class PersistedSessionHead(SerdeModel):
+    """What ``load_head`` returns: where a session stands, without its graph.
+
+    The head row's fields, the hydrated head checkpoint and the merged ledger; its cost does not
+    grow with the session's length, so callers that need no nodes should use it."""
+
+    session_id: str
+    head_revision: U64
+    config: PersistedSessionConfig
+    checkpoint_ref: BlobRef | None = skip_none()
+    checkpoint: HydratedSessionCheckpoint | None = skip_none()
+    leaf_node_id: str | None = skip_none()
+    graph_node_count: Usize = 0
+    token_ledger: list[TokenLedgerEntry] = []
+
+
 # --- commits --------------------------------------------------------------------------------
 
 
