@@ -9,6 +9,9 @@ store serves many sessions; ``store.session(id)`` gives a handle bound to one, l
   operation id: a retried commit returns its first receipt and writes nothing again; the head
   revision is always checked; nodes are immutable and never deleted by a commit.
 - Every blob read verifies its hash; a missing or damaged blob is an error naming the ref.
+- ``load_head`` reads where a session stands (head row, hydrated head checkpoint, merged
+  ledger from running usage totals) without reading a node: its cost does not grow with the
+  session's length. ``load_session`` reads the graph too.
 - Loading: ``load_persisted_session_state`` and the refresh path (``apply_session_head``,
   ``apply_session_checkpoint``) both hydrate execution state (the spec §16.12 fix).
 - GC keeps every head, every checkpoint a session committed within the retention (default: all,
@@ -24,9 +27,10 @@ store serves many sessions; ``store.session(id)`` gives a handle bound to one, l
 """
 
 from checkpoint.errors import NodeNotFoundError
-from checkpoint.store._base import CheckpointStore, merge_usage_rows
+from checkpoint.store._base import CheckpointStore
 from checkpoint.store._effects import TurnEffects, TurnStart
 from checkpoint.store._gc import GcReport
+from checkpoint.store._ledger import merge_usage_rows
 from checkpoint.store._load import (
     apply_session_checkpoint,
     apply_session_head,

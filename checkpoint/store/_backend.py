@@ -69,6 +69,29 @@ class UsageRow:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageTotalRow:
+    """One merged ledger row: the sums of a (source, model)'s kept usage rows, and the
+    (revision, ordinal) of the first of them, which orders the ledger as the merge does."""
+
+    source: str
+    model: str
+    first_revision: int
+    first_ordinal: int
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    reasoning_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class HeadRows:
+    """A head and its usage totals (in ledger order), read in one snapshot."""
+
+    head: HeadRow
+    totals: list[UsageTotalRow]
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRows:
     """One consistent snapshot of a session: head, node JSON (in order) and usage rows."""
 
@@ -135,6 +158,11 @@ class WriteTx(ABC):
     async def insert_usage(self, session_id: str, rows: list[UsageRow]) -> None: ...
 
     @abstractmethod
+    async def add_usage_totals(self, session_id: str, rows: list[UsageTotalRow]) -> None:
+        """Add each row into its (source, model) total, in order; a new key keeps the row's
+        first revision and ordinal."""
+
+    @abstractmethod
     async def write_head(self, head: HeadRow, updated_at: float) -> None: ...
 
     @abstractmethod
@@ -196,6 +224,10 @@ class Backend(ABC):
 
     @abstractmethod
     async def read_head(self, session_id: str) -> HeadRow | None: ...
+
+    @abstractmethod
+    async def read_head_totals(self, session_id: str) -> HeadRows | None:
+        """The head and its usage totals in ledger order, in one snapshot; no node rows."""
 
     @abstractmethod
     async def read_session(
@@ -262,11 +294,13 @@ __all__ = [
     "Backend",
     "GcTx",
     "HeadRow",
+    "HeadRows",
     "NodeRow",
     "NodeWrite",
     "ReceiptRow",
     "SessionRows",
     "TurnRows",
     "UsageRow",
+    "UsageTotalRow",
     "WriteTx",
 ]

@@ -27,6 +27,7 @@ from checkpoint.errors import (
 from checkpoint.model import (
     CommitReceipt,
     HydratedSessionCheckpoint,
+    PersistedSessionHead,
     PersistedSessionRead,
     PluginSessionSnapshot,
     RuntimeCommit,
@@ -36,16 +37,14 @@ from checkpoint.model import (
     SessionMeta,
     SessionNodeRecord,
     SessionReadScope,
-    TokenLedgerEntry,
-    TokenUsage,
     ToolState,
-    merge_ledger_entry,
 )
-from checkpoint.store._backend import Backend, ReceiptRow, UsageRow
+from checkpoint.store._backend import Backend, ReceiptRow
 from checkpoint.store._commit import apply_commit, payload_hash, receipt_from_row
 from checkpoint.store._effects import TurnEffects, TurnStart, effect_text
 from checkpoint.store._gc import GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
+from checkpoint.store._ledger import ledger_from_totals, merge_usage_rows
 from checkpoint.store._node_cache import NodeCache
 from checkpoint.store._protocol import SessionStore
 from checkpoint.store._session import SessionPersistence
@@ -137,6 +136,27 @@ class CheckpointStore:
         async with self._guard("load head revision", session_id) as b:
             head = await b.read_head(session_id)
         return head.head_revision if head else None
+
+    async def load_head(self, session_id: str) -> PersistedSessionHead | None:
+        """Where the session stands without its graph: the head row, the hydrated head
+        checkpoint (as ``load_session`` hydrates it) and the merged ledger, from the running
+        usage totals. No node or usage row is read, so the cost does not grow with the
+        session's length. None when the session has no head."""
+        async with self._guard("load head", session_id) as b:
+            rows = await b.read_head_totals(session_id)
+        if rows is None:
+            return None
+        head = rows.head
+        meta = SessionHeadMeta.model_validate_json(head.head_json)
+        checkpoint = (
+            await self.load_checkpoint(head.checkpoint_ref) if head.checkpoint_ref else None
+        )
+        return PersistedSessionHead(
+            session_id=session_id, head_revision=head.head_revision, config=meta.config,
+            checkpoint_ref=head.checkpoint_ref, checkpoint=checkpoint,
+            leaf_node_id=head.leaf_node_id, graph_node_count=head.node_count,
+            token_ledger=ledger_from_totals(rows.totals),
+        )
 
     async def load_session(
         self, session_id: str, scope: SessionReadScope | None = None
@@ -312,19 +332,6 @@ class CheckpointStore:
         return {k: json.loads(v) for k, v in rows.items()}
 
 
-def merge_usage_rows(rows: list[UsageRow]) -> list[TokenLedgerEntry]:
-    """The ledger: rows merged by (source, model) in first-seen order, cached-only usage kept
-    (lash's runtime rule; its SQLite store dropped it, spec §16.11)."""
-    ledger: list[TokenLedgerEntry] = []
-    for r in rows:
-        usage = TokenUsage(
-            input_tokens=r.input_tokens, output_tokens=r.output_tokens,
-            cached_input_tokens=r.cached_input_tokens, reasoning_tokens=r.reasoning_tokens,
-        )
-        merge_ledger_entry(ledger, TokenLedgerEntry(source=r.source, model=r.model, usage=usage))
-    return ledger
-
-
 def as_session_store(store: CheckpointStore) -> SessionStore:
     """``CheckpointStore`` is a ``SessionStore`` (mypy checks this function's return)."""
     return store
@@ -335,4 +342,4 @@ def _reason(exc: BaseException, url: str) -> str:
     return redact_url(text.replace(url, redact_url(url)))
 
 
-__all__ = ["CheckpointStore", "merge_usage_rows"]
+__all__ = ["CheckpointStore"]

@@ -10,8 +10,9 @@ was on every backend. In order, under the session's write lock:
 4. appended nodes are immutable: an existing id with identical content is a no-op, with other
    content ``NodeConflictError``; a full rewrite detaches the nodes it leaves out (they stay
    stored, unloaded, until ``vacuum``) instead of deleting them;
-5. then: blobs, manifest, nodes, usage rows (identity: operation id + ordinal), head, receipt,
-   and the effect-journal records the commit carries (first write wins per key).
+5. then: blobs, manifest, nodes, usage rows (identity: operation id + ordinal) and the running
+   usage totals they add to, head, receipt, and the effect-journal records the commit carries
+   (first write wins per key).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from checkpoint.model import (
 )
 from checkpoint.store._backend import HeadRow, NodeWrite, ReceiptRow, UsageRow, WriteTx
 from checkpoint.store._graph_delta import delta_nodes
+from checkpoint.store._ledger import usage_totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +176,13 @@ async def apply_commit(
     if writes:
         await tx.write_nodes(session_id, writes)
     revision = actual + 1
-    await tx.insert_usage(session_id, [
+    usage = [
         UsageRow(operation_id, i, revision, e.source, e.model, e.usage.input_tokens,
                  e.usage.output_tokens, e.usage.cached_input_tokens, e.usage.reasoning_tokens)
         for i, e in enumerate(commit.usage_deltas)
-    ])
+    ]
+    await tx.insert_usage(session_id, usage)
+    await tx.add_usage_totals(session_id, usage_totals(usage))
     checkpoint_ref = checkpoint.manifest_blob.ref
     meta = SessionHeadMeta(
         session_id=session_id, head_revision=revision, config=commit.config,

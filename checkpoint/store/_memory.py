@@ -16,12 +16,14 @@ from checkpoint.store._backend import (
     Backend,
     GcTx,
     HeadRow,
+    HeadRows,
     NodeRow,
     NodeWrite,
     ReceiptRow,
     SessionRows,
     TurnRows,
     UsageRow,
+    UsageTotalRow,
     WriteTx,
 )
 
@@ -38,6 +40,7 @@ class _Session:
     head: HeadRow | None = None
     nodes: dict[str, _Node] = field(default_factory=dict)
     usage: dict[tuple[str, int], UsageRow] = field(default_factory=dict)
+    totals: dict[tuple[str, str], UsageTotalRow] = field(default_factory=dict)
     receipts: dict[str, ReceiptRow] = field(default_factory=dict)
     meta: str | None = None
     effects: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -75,6 +78,13 @@ class MemoryBackend(Backend):
     async def read_head(self, session_id: str) -> HeadRow | None:
         s = self._sessions.get(session_id)
         return s.head if s else None
+
+    async def read_head_totals(self, session_id: str) -> HeadRows | None:
+        s = self._sessions.get(session_id)
+        if s is None or s.head is None:
+            return None
+        order = sorted(s.totals.values(), key=lambda t: (t.first_revision, t.first_ordinal))
+        return HeadRows(s.head, order)
 
     def _visible(self, session_id: str) -> list[_Node]:
         s = self._sessions.get(session_id)
@@ -216,6 +226,19 @@ class _MemoryTx(WriteTx):
         usage = self._b._s(session_id).usage
         for row in rows:
             usage.setdefault((row.operation_id, row.ordinal), row)
+
+    async def add_usage_totals(self, session_id: str, rows: list[UsageTotalRow]) -> None:
+        totals = self._b._s(session_id).totals
+        for row in rows:
+            key = (row.source, row.model)
+            old = totals.get(key)
+            totals[key] = row if old is None else replace(
+                old,
+                input_tokens=old.input_tokens + row.input_tokens,
+                output_tokens=old.output_tokens + row.output_tokens,
+                cached_input_tokens=old.cached_input_tokens + row.cached_input_tokens,
+                reasoning_tokens=old.reasoning_tokens + row.reasoning_tokens,
+            )
 
     async def read_blob(self, ref: str) -> bytes | None:
         return self._b._blobs.get(ref)

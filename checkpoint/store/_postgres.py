@@ -22,6 +22,7 @@ from checkpoint.store._backend import (
     Backend,
     GcTx,
     HeadRow,
+    HeadRows,
     ReceiptRow,
     SessionRows,
     TurnRows,
@@ -128,6 +129,10 @@ class PostgresBackend(Backend):
     async def read_head(self, session_id: str) -> HeadRow | None:
         async with self._reads() as r:
             return await r.read_head(session_id)
+
+    async def read_head_totals(self, session_id: str) -> HeadRows | None:
+        async with self._reads() as r:
+            return await r.read_head_totals(session_id)
 
     async def read_session(
         self, session_id: str, path_from: str | None, active_path: bool

@@ -13,6 +13,7 @@ from checkpoint.blobs import BlobKind, BlobRef
 from checkpoint.model import (
     CommitReceipt,
     HydratedSessionCheckpoint,
+    PersistedSessionHead,
     PersistedSessionRead,
     RuntimeCommit,
     SessionGraph,
@@ -31,6 +32,8 @@ class SessionStore(Protocol):
     async def load_session(
         self, session_id: str, scope: SessionReadScope | None = None
     ) -> PersistedSessionRead | None: ...
+
+    async def load_head(self, session_id: str) -> PersistedSessionHead | None: ...
 
     async def load_node(self, session_id: str, node_id: str) -> SessionNodeRecord | None: ...
 

@@ -18,6 +18,9 @@ Tables (one store serves many sessions):
 - ``lash_receipts``: operation id -> the first commit's result (exactly-once), also the list of
   every checkpoint a session committed, which GC keeps for workflow histories.
 - ``lash_session_meta`` and ``lash_effects`` (the mid-turn effect journal).
+- ``lash_usage_totals`` (v2): the merged ledger kept current by each commit, one row per
+  (session, source, model) with the (revision, ordinal) of its first kept usage row, so loading
+  a head reads a handful of rows instead of one per commit. Backfilled from ``lash_usage``.
 """
 
 from __future__ import annotations
@@ -112,12 +115,49 @@ _V1 = (
         PRIMARY KEY (session_id, turn_id, effect_key)){KEYED}""",
 )
 
+_LIVE = ("NOT (input_tokens + output_tokens + reasoning_tokens = 0 "
+         "AND cached_input_tokens = 0)")
+"""A usage row the ledger merge keeps (``TokenUsage.is_empty`` is false)."""
+
+_V2 = (
+    """CREATE TABLE IF NOT EXISTS lash_usage_totals (
+        session_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        model TEXT NOT NULL,
+        first_revision BIGINT NOT NULL,
+        first_ordinal INTEGER NOT NULL,
+        input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL,
+        cached_input_tokens BIGINT NOT NULL,
+        reasoning_tokens BIGINT NOT NULL,
+        PRIMARY KEY (session_id, source, model)){KEYED}""",
+    f"""INSERT INTO lash_usage_totals (session_id, source, model, first_revision, first_ordinal,
+        input_tokens, output_tokens, cached_input_tokens, reasoning_tokens)
+    SELECT g.session_id, g.source, g.model, g.first_revision,
+        (SELECT MIN(u.ordinal) FROM lash_usage u
+          WHERE u.session_id = g.session_id AND u.source = g.source AND u.model = g.model
+            AND u.head_revision = g.first_revision AND {_LIVE}),
+        g.input_tokens, g.output_tokens, g.cached_input_tokens, g.reasoning_tokens
+    FROM (SELECT session_id, source, model, MIN(head_revision) AS first_revision,
+            SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+            SUM(cached_input_tokens) AS cached_input_tokens,
+            SUM(reasoning_tokens) AS reasoning_tokens
+          FROM lash_usage WHERE {_LIVE}
+          GROUP BY session_id, source, model) g""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "sessions, nodes, blobs, usage rows, receipts, meta, effect journal",
         _dialect(*_V1, blob="BLOB", real="REAL", keyed=" WITHOUT ROWID"),
         _dialect(*_V1, blob="BYTEA", real="DOUBLE PRECISION", keyed=""),
+    ),
+    Migration(
+        2,
+        "usage totals per (session, source, model), backfilled from the usage rows",
+        _dialect(*_V2, blob="BLOB", real="REAL", keyed=" WITHOUT ROWID"),
+        _dialect(*_V2, blob="BYTEA", real="DOUBLE PRECISION", keyed=""),
     ),
 )
 """Append-only. Never edit a released entry; add a new one."""

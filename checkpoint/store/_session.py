@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from checkpoint.errors import SessionBindingMismatch
 from checkpoint.model import (
     CommitReceipt,
+    PersistedSessionHead,
     PersistedSessionRead,
     RuntimeCommit,
     SessionMeta,
@@ -35,6 +36,9 @@ class SessionPersistence:
         self, scope: SessionReadScope | None = None
     ) -> PersistedSessionRead | None:
         return await self.store.load_session(self.session_id, scope)
+
+    async def load_head(self) -> PersistedSessionHead | None:
+        return await self.store.load_head(self.session_id)
 
     async def load_node(self, node_id: str) -> SessionNodeRecord | None:
         return await self.store.load_node(self.session_id, node_id)

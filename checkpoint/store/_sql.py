@@ -12,12 +12,14 @@ from checkpoint.blobs import SealedBlob
 from checkpoint.store._backend import (
     GcTx,
     HeadRow,
+    HeadRows,
     NodeRow,
     NodeWrite,
     ReceiptRow,
     SessionRows,
     TurnRows,
     UsageRow,
+    UsageTotalRow,
     WriteTx,
 )
 
@@ -63,6 +65,10 @@ _USAGE_COLUMNS = (
     "operation_id, ordinal, head_revision, source, model, input_tokens, output_tokens, "
     "cached_input_tokens, reasoning_tokens"
 )
+_TOTAL_COLUMNS = (
+    "source, model, first_revision, first_ordinal, input_tokens, output_tokens, "
+    "cached_input_tokens, reasoning_tokens"
+)
 _VISIBLE = "attached = 1 AND tombstoned = 0"
 
 HEAD_SQL = f"SELECT {_HEAD_COLUMNS} FROM lash_sessions WHERE session_id = ?"
@@ -76,6 +82,25 @@ INSERT_EFFECT_SQL = (
     "INSERT INTO lash_effects (session_id, turn_id, effect_key, outcome_json, created_at) "
     "VALUES (?,?,?,?,?) ON CONFLICT (session_id, turn_id, effect_key) DO NOTHING"
 )
+
+
+HEAD_TOTALS_SQL = (
+    "SELECT " + ", ".join(f"s.{c}" for c in _HEAD_COLUMNS.split(", ")) + ", "
+    + ", ".join(f"t.{c}" for c in _TOTAL_COLUMNS.split(", "))
+    + " FROM lash_sessions s LEFT JOIN lash_usage_totals t ON t.session_id = s.session_id"
+    " WHERE s.session_id = ? ORDER BY t.first_revision, t.first_ordinal"
+)
+"""One statement (one snapshot, one round trip): the head, repeated on each totals row."""
+
+_HEAD_WIDTH = len(_HEAD_COLUMNS.split(", "))
+
+
+def head_rows(rows: list[tuple[Any, ...]]) -> HeadRows | None:
+    """Rows of ``HEAD_TOTALS_SQL`` as one ``HeadRows`` (None without a head)."""
+    if not rows:
+        return None
+    totals = [UsageTotalRow(*r[_HEAD_WIDTH:]) for r in rows if r[_HEAD_WIDTH] is not None]
+    return HeadRows(HeadRow(*rows[0][:_HEAD_WIDTH]), totals)
 
 
 def turn_rows(
@@ -127,6 +152,9 @@ class SqlReads(SqlBase):
         else:
             nodes = await self.read_graph(session_id)
         return SessionRows(head, nodes, await self.read_usage(session_id))
+
+    async def read_head_totals(self, session_id: str) -> HeadRows | None:
+        return head_rows(await self.fetch(HEAD_TOTALS_SQL, session_id))
 
     async def read_graph(self, session_id: str) -> list[str]:
         rows = await self.fetch(
@@ -258,6 +286,19 @@ class SqlWrites(SqlBase, WriteTx):
             [(session_id, *(getattr(u, f) for f in UsageRow.__slots__)) for u in rows],
         )
 
+    async def add_usage_totals(self, session_id: str, rows: list[UsageTotalRow]) -> None:
+        sums = ", ".join(
+            f"{c} = lash_usage_totals.{c} + excluded.{c}" for c in _TOTAL_COLUMNS.split(", ")[4:]
+        )
+        await self.r.executemany(
+            self.d.q(
+                f"INSERT INTO lash_usage_totals (session_id, {_TOTAL_COLUMNS}) "
+                f"VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (session_id, source, model) "
+                f"DO UPDATE SET {sums}"
+            ),
+            [(session_id, *(getattr(t, f) for f in UsageTotalRow.__slots__)) for t in rows],
+        )
+
     async def write_head(self, head: HeadRow, updated_at: float) -> None:
         await self.execute(
             f"INSERT INTO lash_sessions ({_HEAD_COLUMNS}, updated_at) VALUES (?,?,?,?,?,?,?,?) "
@@ -322,8 +363,8 @@ class SqlWrites(SqlBase, WriteTx):
         )
 
     async def delete_session(self, session_id: str) -> bool:
-        tables = ("lash_nodes", "lash_usage", "lash_receipts", "lash_session_meta",
-                  "lash_effects", "lash_blob_roots")
+        tables = ("lash_nodes", "lash_usage", "lash_usage_totals", "lash_receipts",
+                  "lash_session_meta", "lash_effects", "lash_blob_roots")
         for table in tables:
             await self.execute(f"DELETE FROM {table} WHERE session_id = ?", session_id)
         return await self.execute("DELETE FROM lash_sessions WHERE session_id = ?", session_id) > 0
@@ -382,6 +423,7 @@ class SqlGc(SqlBase, GcTx):
 __all__ = [
     "EFFECTS_SQL",
     "HEAD_SQL",
+    "HEAD_TOTALS_SQL",
     "RECEIPT_SQL",
     "Runner",
     "SqlBase",
@@ -389,5 +431,6 @@ __all__ = [
     "SqlGc",
     "SqlReads",
     "SqlWrites",
+    "head_rows",
     "turn_rows",
 ]

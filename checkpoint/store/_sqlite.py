@@ -27,6 +27,7 @@ from checkpoint.store._backend import (
     Backend,
     GcTx,
     HeadRow,
+    HeadRows,
     ReceiptRow,
     SessionRows,
     TurnRows,
@@ -178,6 +179,9 @@ class SqliteBackend(Backend):
 
     async def read_head(self, session_id: str) -> HeadRow | None:
         return await self._reads().read_head(session_id)
+
+    async def read_head_totals(self, session_id: str) -> HeadRows | None:
+        return await self._reads().read_head_totals(session_id)
 
     async def read_session(
         self, session_id: str, path_from: str | None, active_path: bool

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from conformance_commits import CommitConformance
 from conformance_effects import EffectConformance
+from conformance_head import HeadConformance
 from conformance_maintenance import MaintenanceConformance
 
 
-class StoreConformance(CommitConformance, EffectConformance, MaintenanceConformance):
+class StoreConformance(
+    CommitConformance, EffectConformance, HeadConformance, MaintenanceConformance
+):
     """Every rule, for one backend."""
 
 

@@ -12,6 +12,7 @@ from checkpoint.store._schema import pending
 
 RELEASED = {
     1: "34b30095d20d61f8909d31a65d29d1ea898c8b8a137d4027201a75e9b5ec4944",
+    2: "0576500e2995040a0e8d133fb6168094371558368828183b73d99d43595d15aa",
 }
 
 
