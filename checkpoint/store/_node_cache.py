@@ -2,7 +2,8 @@
 
 Stored nodes are immutable and their JSON is canonical (the model's serde dump), so equal text
 means an equal node, and a node parsed once can be handed out again instead of validating it on
-every load; validation dominates loading a long session. Loaded nodes are shared between loads
+every load; validation dominates loading a long session. The bulk parse of the nodes not seen
+yet runs with the cyclic GC paused (``_gc_pause``). Loaded nodes are shared between loads
 in one process: treat them as immutable, as lash does (graph operations add nodes, they never
 edit one). ``size=0`` disables the cache.
 """
@@ -14,6 +15,7 @@ from collections import OrderedDict
 from pydantic import TypeAdapter
 
 from checkpoint.model import SessionNodeRecord
+from checkpoint.store._gc_pause import cyclic_gc_paused
 
 _NODES = TypeAdapter(list[SessionNodeRecord])
 
@@ -35,7 +37,9 @@ class NodeCache:
         found: list[SessionNodeRecord | None] = [cached.get(t) for t in texts]
         missing = [i for i, node in enumerate(found) if node is None]
         if missing:
-            parsed = _NODES.validate_json("[" + ",".join(texts[i] for i in missing) + "]")
+            text = "[" + ",".join(texts[i] for i in missing) + "]"
+            with cyclic_gc_paused():
+                parsed = _NODES.validate_json(text)
             for i, parsed_node in zip(missing, parsed, strict=True):
                 found[i] = parsed_node
         if self.size:

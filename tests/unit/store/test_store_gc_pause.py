@@ -1,0 +1,68 @@
+"""The cyclic GC is paused around the bulk node parse and always restored afterwards."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from store_fixtures import chain
+
+from checkpoint.store import _node_cache
+from checkpoint.store._gc_pause import cyclic_gc_paused
+from checkpoint.store._node_cache import NodeCache
+
+
+@pytest.fixture(autouse=True)
+def _gc_enabled() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+def test_the_pause_disables_gc_inside_and_enables_it_after() -> None:
+    """Inside the block GC is off; after it, on again."""
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_the_pause_enables_gc_again_when_the_block_raises() -> None:
+    """An error in the block still turns GC back on, and propagates."""
+    with pytest.raises(ValueError, match="boom"), cyclic_gc_paused():
+        raise ValueError("boom")
+    assert gc.isenabled()
+
+
+def test_a_pause_inside_a_pause_leaves_gc_off_for_the_outer_one() -> None:
+    """An inner pause (or anyone's gc.disable) is not undone by the pause ending."""
+    with cyclic_gc_paused():
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()
+    gc.disable()
+    with cyclic_gc_paused():
+        pass
+    assert not gc.isenabled()
+
+
+def test_the_node_parse_runs_with_gc_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NodeCache.parse validates its batch with GC off and restores it, even on bad JSON."""
+    seen: list[bool] = []
+    real = _node_cache._NODES
+
+    class Spy:
+        def validate_json(self, text: str) -> Any:
+            seen.append(gc.isenabled())
+            return real.validate_json(text)
+
+    monkeypatch.setattr(_node_cache, "_NODES", Spy())
+    nodes = chain("m", 3)
+    assert NodeCache().parse([n.model_dump_json() for n in nodes]) == nodes
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ValueError, match="node_id"):
+        NodeCache().parse(['{"kind": "event"}'])
+    assert gc.isenabled()
