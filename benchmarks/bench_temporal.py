@@ -104,21 +104,30 @@ class Sample:
     seconds: float
 
 
+Drivers = dict[str, tuple[str, Callable[[int], Awaitable[None]]]]
+"""label -> (workflow id, send turn n)."""
+
+
 async def _history_size(client: Client, workflow_id: str) -> tuple[str, int]:
     info = (await client.get_workflow_handle(workflow_id).describe()).raw_description
     execution = info.workflow_execution_info
     return execution.execution.run_id, execution.history_size_bytes
 
 
-async def _drive(
-    client: Client, sessions: dict[str, tuple[str, Callable[[int], Awaitable[None]]]], turns: int
-) -> dict[str, list[Sample]]:
+async def _drive(client: Client, sessions: Drivers, turns: int) -> dict[str, list[Sample]]:
     """Run ``turns`` turns on every workflow, interleaved turn by turn so that drift on a busy
-    machine hits all of them alike; per turn, the history bytes it added and its wall time."""
+    machine hits all of them alike; per turn, the history bytes it added and its wall time.
+
+    The order rotates every round: a turn pays for the server work its predecessor left behind
+    (visibility updates, a sub-agent's child workflow closing), so a fixed order would bill
+    the demo session's aftermath to whichever workflow always came next."""
     report: dict[str, list[Sample]] = {label: [] for label in sessions}
     last = {label: await _history_size(client, wf) for label, (wf, _s) in sessions.items()}
+    labels = list(sessions)
     for n in range(1, turns + 1):
-        for label, (workflow_id, send) in sessions.items():
+        for i in range(len(labels)):
+            label = labels[(n + i) % len(labels)]
+            workflow_id, send = sessions[label]
             started = time.perf_counter()
             await send(n)
             seconds = time.perf_counter() - started
@@ -156,10 +165,6 @@ async def _throughput(client: Client, queue: str, sessions: int, turns: int) -> 
     await asyncio.gather(*(one(i) for i in range(sessions)))
     elapsed = time.perf_counter() - started
     return sessions * turns / elapsed, errors
-
-
-Drivers = dict[str, tuple[str, Callable[[int], Awaitable[None]]]]
-"""label -> (workflow id, send turn n)."""
 
 
 async def _sessions(client: Client, queue: str) -> Drivers:
