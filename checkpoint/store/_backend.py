@@ -93,11 +93,12 @@ class HeadRows:
 
 @dataclass(frozen=True, slots=True)
 class SessionRows:
-    """One consistent snapshot of a session: head, node JSON (in order) and usage rows."""
+    """One consistent snapshot of a session: head, node JSON (in order) and usage totals (in
+    ledger order)."""
 
     head: HeadRow
     nodes: list[str]
-    usage: list[UsageRow]
+    totals: list[UsageTotalRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,8 +234,14 @@ class Backend(ABC):
     async def read_session(
         self, session_id: str, path_from: str | None, active_path: bool
     ) -> SessionRows | None:
-        """Head, nodes and usage read in one snapshot. Nodes: the visible graph in insertion
-        order, or (``active_path``) the visible path from ``path_from`` (else the head's leaf)."""
+        """Head, nodes and usage totals read in one snapshot. Nodes: the visible graph in
+        insertion order, or (``active_path``) the visible path from ``path_from`` (else the
+        head's leaf)."""
+
+    @abstractmethod
+    async def read_usage(self, session_id: str) -> list[UsageRow]:
+        """Every usage row of the session, ordered by (revision, ordinal): the ledger's source
+        of truth, which the running totals must always equal when merged (audits, tests)."""
 
     @abstractmethod
     async def read_path(self, session_id: str, leaf_node_id: str, any_node: bool) -> list[str]:

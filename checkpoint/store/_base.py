@@ -44,7 +44,7 @@ from checkpoint.store._commit import apply_commit, payload_hash, receipt_from_ro
 from checkpoint.store._effects import TurnEffects, TurnStart, effect_text
 from checkpoint.store._gc import GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
-from checkpoint.store._ledger import ledger_from_totals, merge_usage_rows
+from checkpoint.store._ledger import ledger_from_totals
 from checkpoint.store._node_cache import NodeCache
 from checkpoint.store._protocol import SessionStore
 from checkpoint.store._session import SessionPersistence
@@ -161,7 +161,8 @@ class CheckpointStore:
     async def load_session(
         self, session_id: str, scope: SessionReadScope | None = None
     ) -> PersistedSessionRead | None:
-        """Head, graph (full, or the active path), hydrated checkpoint and merged ledger."""
+        """Head, graph (full, or the active path), hydrated checkpoint and merged ledger (from
+        the running usage totals, equal to merging every usage row)."""
         active, leaf = scope_leaf(scope)
         async with self._guard("load session", session_id) as b:
             rows = await b.read_session(session_id, leaf, active)
@@ -177,7 +178,7 @@ class CheckpointStore:
         return PersistedSessionRead(
             session_id=session_id, head_revision=head.head_revision, config=meta.config,
             graph=graph, checkpoint_ref=head.checkpoint_ref, checkpoint=checkpoint,
-            token_ledger=merge_usage_rows(rows.usage),
+            token_ledger=ledger_from_totals(rows.totals),
         )
 
     async def load_node(self, session_id: str, node_id: str) -> SessionNodeRecord | None:

@@ -47,6 +47,10 @@ class _Session:
     blob_roots: dict[str, float] = field(default_factory=dict)
 
 
+def _ledger_order(s: _Session) -> list[UsageTotalRow]:
+    return sorted(s.totals.values(), key=lambda t: (t.first_revision, t.first_ordinal))
+
+
 class MemoryBackend(Backend):
     """Everything in dicts; one asyncio lock serialises writers."""
 
@@ -83,8 +87,7 @@ class MemoryBackend(Backend):
         s = self._sessions.get(session_id)
         if s is None or s.head is None:
             return None
-        order = sorted(s.totals.values(), key=lambda t: (t.first_revision, t.first_ordinal))
-        return HeadRows(s.head, order)
+        return HeadRows(s.head, _ledger_order(s))
 
     def _visible(self, session_id: str) -> list[_Node]:
         s = self._sessions.get(session_id)
@@ -104,7 +107,12 @@ class MemoryBackend(Backend):
             nodes = [] if leaf is None else await self.read_path(session_id, leaf, False)
         else:
             nodes = [n.row.node_json for n in self._visible(session_id)]
-        return SessionRows(s.head, nodes, list(s.usage.values()))
+        return SessionRows(s.head, nodes, _ledger_order(s))
+
+    async def read_usage(self, session_id: str) -> list[UsageRow]:
+        s = self._sessions.get(session_id)
+        rows = list(s.usage.values()) if s else []
+        return sorted(rows, key=lambda r: (r.head_revision, r.ordinal))
 
     async def read_path(self, session_id: str, leaf_node_id: str, any_node: bool) -> list[str]:
         s = self._sessions.get(session_id)

@@ -26,6 +26,7 @@ from checkpoint.store._backend import (
     ReceiptRow,
     SessionRows,
     TurnRows,
+    UsageRow,
     WriteTx,
 )
 from checkpoint.store._schema import MIGRATIONS_TABLE, pending
@@ -141,6 +142,10 @@ class PostgresBackend(Backend):
             await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             reads = SqlReads(_DIALECT, _Runner(conn))
             return await reads.read_session(session_id, path_from, active_path)
+
+    async def read_usage(self, session_id: str) -> list[UsageRow]:
+        async with self._reads() as r:
+            return await r.read_usage(session_id)
 
     async def read_path(self, session_id: str, leaf_node_id: str, any_node: bool) -> list[str]:
         async with self._reads() as r:

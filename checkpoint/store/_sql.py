@@ -151,7 +151,7 @@ class SqlReads(SqlBase):
             nodes = [] if leaf is None else await self.read_path(session_id, leaf, False)
         else:
             nodes = await self.read_graph(session_id)
-        return SessionRows(head, nodes, await self.read_usage(session_id))
+        return SessionRows(head, nodes, await self.read_totals(session_id))
 
     async def read_head_totals(self, session_id: str) -> HeadRows | None:
         return head_rows(await self.fetch(HEAD_TOTALS_SQL, session_id))
@@ -186,6 +186,14 @@ class SqlReads(SqlBase):
             session_id, node_id,
         )
         return rows[0][0] if rows else None
+
+    async def read_totals(self, session_id: str) -> list[UsageTotalRow]:
+        rows = await self.fetch(
+            f"SELECT {_TOTAL_COLUMNS} FROM lash_usage_totals WHERE session_id = ? "
+            "ORDER BY first_revision, first_ordinal",
+            session_id,
+        )
+        return [UsageTotalRow(*r) for r in rows]
 
     async def read_usage(self, session_id: str) -> list[UsageRow]:
         rows = await self.fetch(

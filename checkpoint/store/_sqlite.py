@@ -31,6 +31,7 @@ from checkpoint.store._backend import (
     ReceiptRow,
     SessionRows,
     TurnRows,
+    UsageRow,
     WriteTx,
 )
 from checkpoint.store._schema import MIGRATIONS_TABLE, pending
@@ -194,6 +195,9 @@ class SqliteBackend(Backend):
                 return await reads.read_session(session_id, path_from, active_path)
             finally:
                 await self._finish(conn, "COMMIT")
+
+    async def read_usage(self, session_id: str) -> list[UsageRow]:
+        return await self._reads().read_usage(session_id)
 
     async def read_path(self, session_id: str, leaf_node_id: str, any_node: bool) -> list[str]:
         return await self._reads().read_path(session_id, leaf_node_id, any_node)

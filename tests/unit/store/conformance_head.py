@@ -1,5 +1,5 @@
 """Conformance: ``load_head`` says where a session stands, as ``load_session`` would, without
-reading its graph."""
+reading its graph; both ledgers (from running totals) equal the usage rows merged."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from store_fixtures import (
 
 from checkpoint.errors import BlobCorruptError
 from checkpoint.model import PersistedSessionHead, RuntimeCommit
-from checkpoint.store import CheckpointStore
+from checkpoint.store import CheckpointStore, merge_usage_rows
 
 
 def _mixed_commits() -> list[RuntimeCommit]:
@@ -56,13 +56,15 @@ class HeadConformance(StoreHarness):
         assert head.checkpoint == read.checkpoint
         assert head.leaf_node_id == read.graph.leaf_node_id
         assert head.graph_node_count == len(read.graph.nodes)
-        assert head.token_ledger == read.token_ledger
+        rows = await store.backend.read_usage(session_id)
+        assert head.token_ledger == read.token_ledger == merge_usage_rows(rows)
         return head
 
     async def test_load_head_agrees_with_load_session_after_every_commit(
         self, store: CheckpointStore
     ) -> None:
-        """Head fields, hydrated checkpoint and merged ledger equal the full load's, throughout."""
+        """Head fields, hydrated checkpoint and ledger equal the full load's and the merged usage
+        rows', after every commit of a mix (and after a retried operation)."""
         commits = _mixed_commits()
         for c in commits:
             await store.commit_runtime_state(c)

@@ -64,6 +64,7 @@ async def _check_upgrade(store: CheckpointStore) -> None:
         read = await store.load_session(session_id)
         assert head is not None and read is not None
         assert head.token_ledger == read.token_ledger == _merged(session_id)
+        assert merge_usage_rows(await store.backend.read_usage(session_id)) == _merged(session_id)
     keys = [(e.source, e.model) for e in _merged("s")]
     assert keys == [("turn", "a"), ("child", "b"), ("turn", "z"), ("title", "c")]
     await store.commit_runtime_state(commit("s", "op4", 3, usage_deltas=[ledger("child", "b")]))
