@@ -20,12 +20,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import msgpack
+
 from checkpoint.blobs import (
     BlobKind,
     CompressionProfile,
     SealedBlob,
-    blob_ref,
     open_blob,
+    ref_of_bytes,
     seal,
 )
 from checkpoint.errors import (
@@ -86,8 +88,12 @@ def payload_hash(commit: RuntimeCommit) -> str:
 
     The expected revision is left out: a retry that reloaded the head (which may already hold
     its own first attempt) expects a later revision but writes the same thing, and gets the
-    first receipt back."""
-    return blob_ref(commit.model_dump(mode="json", exclude={"expected_head_revision"}))
+    first receipt back.
+
+    Byte-identical to ``blob_ref`` of that dump (receipts already stored compare against it),
+    without ``serde_value``'s walk: ``model_dump(mode="json")`` already made it JSON-like."""
+    dump = commit.model_dump(mode="json", exclude={"expected_head_revision"})
+    return ref_of_bytes(msgpack.packb(dump, use_bin_type=True))
 
 
 def _node_json(node: SessionNodeRecord) -> str:
