@@ -67,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
         workflow_id,
     )
     from workflows._ledger import merge_ledger, usage_report
+    from workflows._turn_index import TurnIndexPublisher
 
 MAX_CHILD_ROUNDS = 16
 """A turn that keeps asking for sub-agents past this many rounds fails instead of looping."""
@@ -132,11 +133,12 @@ class SessionWorkflow:
         self._needs_head = carry.needs_head if carry else isinstance(inp.start, EmptyStart)
         # Call counts come from turn outcomes; a new run of a stored session takes the store's.
         self._counts_known = not self._needs_head or carry is not None
+        self._index = TurnIndexPublisher(enabled=inp.search_attributes)
 
     @workflow.run
     async def run(self, inp: SessionInput) -> SessionEnd:
         """Serve turns until closed (a sub-agent ends after its task); continue as new when due."""
-        self._upsert_search_attributes(initial=True)
+        self._upsert_search_attributes()
         self._publish_details()
         if self._needs_head:
             await self._load_head()
@@ -153,6 +155,7 @@ class SessionWorkflow:
                     lambda: workflow.all_handlers_finished() or self._update_queued()
                 )
                 if workflow.all_handlers_finished():
+                    self._index.flush()
                     workflow.continue_as_new(self._carry_input())
             if self._queue:
                 await self._run_next()
@@ -162,6 +165,7 @@ class SessionWorkflow:
             if self._closing:
                 break
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._index.flush()
         return SessionEnd(
             session_id=inp.session_id,
             turn_index=self._turn_index,
@@ -299,7 +303,7 @@ class SessionWorkflow:
             if outcome.status == "completed":
                 self._turn_index = outcome.turn_index
                 self._last_excerpt = outcome.answer_excerpt
-                self._upsert_search_attributes(initial=False)
+                self._index.publish(self._turn_index)
                 return outcome
             results = await self._run_children(outcome.child_requests)
             request = request.model_copy(update={"base": self._head, "child_results": results})
@@ -380,7 +384,7 @@ class SessionWorkflow:
             self._tool_calls = view.tool_calls
             self._counts_known = True
         if changed:
-            self._upsert_search_attributes(initial=False)
+            self._index.publish(self._turn_index)
         self._publish_details()
         return None
 
@@ -432,22 +436,21 @@ class SessionWorkflow:
         return self._input.model_copy(update={"start": CarryStart(carry=carry),
                                               "first_message": None})
 
-    def _upsert_search_attributes(self, *, initial: bool) -> None:
+    def _upsert_search_attributes(self) -> None:
+        """Every key at the start of a run; later only the turn index changes (``_index``)."""
         if not self._input.search_attributes:
             return
         updates: list[SearchAttributeUpdate[Any]] = [
-            _search.TURN_INDEX.value_set(self._turn_index)
+            _search.TURN_INDEX.value_set(self._turn_index),
+            _search.SESSION_ID.value_set(self._input.session_id),
+            _search.MODEL.value_set(self._input.policy.model),
         ]
-        if initial:
-            updates += [
-                _search.SESSION_ID.value_set(self._input.session_id),
-                _search.MODEL.value_set(self._input.policy.model),
-            ]
-            if isinstance(self._input.relation, ChildRelation):
-                updates.append(
-                    _search.PARENT_SESSION_ID.value_set(self._input.relation.parent_session_id)
-                )
+        if isinstance(self._input.relation, ChildRelation):
+            updates.append(
+                _search.PARENT_SESSION_ID.value_set(self._input.relation.parent_session_id)
+            )
         workflow.upsert_search_attributes(updates)
+        self._index.published()
 
     def _publish_details(self) -> None:
         workflow.set_current_details(render_details(self.summary(), self._ledger))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
+from temporalio.common import TypedSearchAttributes
 from temporalio.worker import Worker
 
 from activities.contract import RUN_TURN_ACTIVITY
@@ -16,6 +19,8 @@ from activities.session_head import LOAD_SESSION_HEAD_ACTIVITY
 from checkpoint.store import CheckpointStore
 from workflows import _search
 from workflows import client as lash
+from workflows._turn_index import TURN_INDEX_REFRESH
+from workflows.session import SessionWorkflow
 
 
 def _payloads(event: Message) -> list[Payload]:
@@ -81,7 +86,7 @@ async def test_current_details_and_search_attributes_describe_the_session(
     assert f"Session `{sid}`" in details
     assert f"| 4 | revision {outcome.receipt.head_revision} |" in details
     assert "waiting for a message" in details
-    attributes = (await lash.describe(client, sid)).typed_search_attributes
+    attributes = await _attributes_once_index_is(client, sid, 4)
     assert attributes.get(_search.SESSION_ID) == sid
     assert attributes.get(_search.TURN_INDEX) == 4
     assert attributes.get(_search.MODEL) == "scripted-demo"
@@ -91,6 +96,45 @@ async def test_current_details_and_search_attributes_describe_the_session(
     assert child.typed_search_attributes.get(_search.PARENT_SESSION_ID) == sid
     found = [w.id async for w in client.list_workflows(f"LashParentSessionId = '{sid}'")]
     assert found in ([], [f"lash-session/{child_id}"])  # visibility may lag; never wrong
+
+
+async def _attributes_once_index_is(
+    client: Client, sid: str, index: int
+) -> TypedSearchAttributes:
+    """The session's search attributes once ``LashTurnIndex`` shows ``index``: it may trail the
+    turns by up to TURN_INDEX_REFRESH (bounded wait: a few times that)."""
+    deadline = time.monotonic() + 10 * TURN_INDEX_REFRESH.total_seconds()
+    while True:
+        attributes = (await lash.describe(client, sid)).typed_search_attributes
+        if attributes.get(_search.TURN_INDEX) == index or time.monotonic() > deadline:
+            return attributes
+        await asyncio.sleep(0.1)
+
+
+async def test_a_burst_of_turns_upserts_the_turn_index_less_than_once_a_turn(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    """Quick turns coalesce their LashTurnIndex upserts (a timer publishes the last one);
+    closing the session leaves the exact index on the closed run."""
+    sid = f"ui-{uuid.uuid4().hex[:8]}"
+    turns = 8
+    for n in range(1, turns + 1):
+        await lash.send(client, sid, f"quick {n}", task_queue=task_queue)
+    attributes = await _attributes_once_index_is(client, sid, turns)
+    assert attributes.get(_search.TURN_INDEX) == turns
+    await lash.handle(client, sid).signal(SessionWorkflow.close)
+    await lash.handle(client, sid).result()
+    events = (await lash.handle(client, sid).fetch_history()).events
+    upserts = sum(
+        "LashTurnIndex" in e.upsert_workflow_search_attributes_event_attributes.search_attributes
+        .indexed_fields
+        for e in events
+    )
+    span = (events[-1].event_time.ToDatetime() - events[0].event_time.ToDatetime()).total_seconds()
+    # At most: the run's first upsert (every key), one per refresh interval, the final flush.
+    assert 1 <= upserts <= 2 + span / TURN_INDEX_REFRESH.total_seconds()
+    final = (await lash.describe(client, sid)).typed_search_attributes
+    assert final.get(_search.TURN_INDEX) == turns
 
 
 async def test_every_payload_in_history_is_plain_json(
