@@ -1,8 +1,9 @@
 """Recorded session histories replay cleanly: the guard against non-deterministic changes.
 
 Re-record with ``PYTHONPATH=. .venv/bin/python tests/replay/record_history.py`` (see there).
-``v1-*`` files were recorded before a new run loaded the session head (patch
-``lash.load-session-head``); they stay, so runs that began before that change keep replaying.
+Older recordings stay, so runs that began before a change keep replaying: ``v1-*`` were recorded
+before a new run loaded the session head (patch ``lash.load-session-head``), ``v2-*`` before
+``LashTurnIndex`` upserts were coalesced (patch ``lash.coalesce-turn-index``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def test_the_recorded_histories_are_there() -> None:
     assert {p.stem for p in HISTORIES} >= {
         "session-demo", "session-child", "session-continued", "session-carried",
         *(f"v1-session-{name}" for name in ("demo", "child", "continued")),
+        *(f"v2-session-{name}" for name in ("demo", "child", "continued", "carried")),
     }
 
 
