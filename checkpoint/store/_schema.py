@@ -21,6 +21,10 @@ Tables (one store serves many sessions):
 - ``lash_usage_totals`` (v2): the merged ledger kept current by each commit, one row per
   (session, source, model) with the (revision, ordinal) of its first kept usage row, so loading
   a head reads a handful of rows instead of one per commit. Backfilled from ``lash_usage``.
+
+Upgrading: a process still running older code keeps writing to the store it set up, and one
+from before v2 writes usage rows without their totals; stop such workers before the first new
+one opens the store (a restarted old one is refused: its schema is newer than it knows).
 """
 
 from __future__ import annotations

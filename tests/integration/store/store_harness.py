@@ -22,7 +22,7 @@ from checkpoint.model import (
     TokenUsage,
     ToolState,
 )
-from checkpoint.store import CheckpointStore
+from checkpoint.store import CheckpointStore, merge_usage_rows
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -83,6 +83,10 @@ async def check_consistent(store: CheckpointStore, session_id: str) -> int:
     assert read.checkpoint.execution_state == bytes([revision % 256]) * 64
     assert len(read.token_ledger) == 1
     assert read.token_ledger[0].usage.input_tokens == USAGE.input_tokens * revision
+    assert read.token_ledger == merge_usage_rows(await store.backend.read_usage(session_id))
+    head = await store.load_head(session_id)
+    assert head is not None and head.head_revision == revision
+    assert (head.checkpoint, head.token_ledger) == (read.checkpoint, read.token_ledger)
     for n in (1, revision):
         receipt = await store.load_receipt(session_id, f"op{n}")
         assert receipt is not None and receipt.head_revision == n

@@ -19,7 +19,7 @@ from checkpoint.model import (
     RuntimeCommit,
     Unchanged,
 )
-from checkpoint.store import open_store
+from checkpoint.store import merge_usage_rows, open_store
 
 SEED = 20261125
 ROUNDS = 20
@@ -116,6 +116,7 @@ async def test_racing_processes_have_one_winner_per_revision(store_url: str) -> 
         assert len(read.graph.nodes) == total
         ledger = {e.source: e.usage.input_tokens for e in read.token_ledger}
         assert ledger == {w: 12 * RACE_COMMITS for w in workers}
+        assert read.token_ledger == merge_usage_rows(await store.backend.read_usage("race"))
         for revision, op in wins.items():
             receipt = await store.load_receipt("race", op)
             assert receipt is not None and receipt.head_revision == revision
