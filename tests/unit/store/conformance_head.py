@@ -100,19 +100,22 @@ class HeadConformance(StoreHarness):
         assert [e.source for e in (await self._agrees(store, "a")).token_ledger] == ["y"]
         assert [e.source for e in (await self._agrees(store, "b")).token_ledger] == ["x"]
 
-    async def test_load_head_reads_no_node(
+    async def test_load_head_reads_no_node_and_no_usage_row(
         self, store: CheckpointStore, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """load_head never asks the backend for nodes (its cost must not grow with them)."""
-        await store.commit_runtime_state(commit("s", "op1", None, append(chain("m", 3))))
+        """load_head never asks the backend for nodes or usage rows (both grow with length)."""
+        await store.commit_runtime_state(commit(
+            "s", "op1", None, append(chain("m", 3)), usage_deltas=[ledger()]
+        ))
 
         def refuse(*args: object) -> None:
-            raise AssertionError("load_head read nodes")
+            raise AssertionError("load_head read rows that grow with the session")
 
-        for name in ("read_session", "read_path", "read_node"):
+        for name in ("read_session", "read_path", "read_node", "read_usage"):
             monkeypatch.setattr(store.backend, name, refuse)
         head = await store.load_head("s")
         assert head is not None and head.graph_node_count == 3 and head.leaf_node_id == "m2"
+        assert [e.usage.input_tokens for e in head.token_ledger] == [12]
 
     async def test_damaged_checkpoint_blob_fails_load_head_naming_its_ref(
         self, store: CheckpointStore
