@@ -7,6 +7,8 @@ the next message starts a new run that continues from the store's head.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from temporalio.client import (
@@ -14,8 +16,10 @@ from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowExecutionDescription,
     WorkflowHandle,
+    WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
 
 from activities.contract import TurnOutcome, TurnPolicy
 from checkpoint.model import SessionUsageReport
@@ -29,7 +33,13 @@ from workflows._inputs import (
     workflow_id,
 )
 from workflows.plugin import LashPlugin
-from workflows.session import SessionWorkflow
+from workflows.session import MOVING_TO_NEW_RUN, SessionWorkflow
+
+_RESEND_FIRST_DELAY = 0.05
+_RESEND_MAX_DELAY = 1.0
+_RESEND_WITHIN = 60.0
+"""How long ``send`` keeps sending a message that a run refused while it continued as new
+(normally one or two tries: the hand-over takes a workflow task or two)."""
 
 DEFAULT_TARGET = "127.0.0.1:7233"
 DEFAULT_TASK_QUEUE = "lash-sessions"
@@ -90,13 +100,25 @@ async def send(
     inp = session_input(session_id, policy=policy, title=title, timeouts=timeouts)
     # mypy resolves the async update method to the wrong overload; the result type is right.
     send_update: Any = SessionWorkflow.send
-    outcome: TurnOutcome = await client.execute_update_with_start_workflow(
-        send_update,
-        message,
-        start_workflow_operation=_start_op(inp, task_queue),
-        id=update_id,
-    )
-    return outcome
+    delay, deadline = _RESEND_FIRST_DELAY, time.monotonic() + _RESEND_WITHIN
+    while True:
+        try:
+            outcome: TurnOutcome = await client.execute_update_with_start_workflow(
+                send_update,
+                message,
+                start_workflow_operation=_start_op(inp, task_queue),
+                id=update_id,
+            )
+            return outcome
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            moving = isinstance(cause, ApplicationError) and cause.type == MOVING_TO_NEW_RUN
+            if not moving or time.monotonic() + delay > deadline:
+                raise
+        # The run is about to continue as new and refused the update (it left no trace);
+        # the same call reaches the new run once it has started.
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, _RESEND_MAX_DELAY)
 
 
 async def post(

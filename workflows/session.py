@@ -79,6 +79,9 @@ HEAD_LOAD_TIMEOUT = timedelta(minutes=2)
 """Longest one head load may take (it reads the active path; no heartbeats)."""
 HEAD_LOAD_PATCH = "lash.load-session-head"
 """Patch id of the head load: runs recorded before it existed replay (and go on) without it."""
+MOVING_TO_NEW_RUN = "SessionMovingToNewRun"
+"""Error type of an update refused while a run winds down to continue as new; ``client.send``
+sends it again, and it reaches the new run."""
 HEAD_UNAVAILABLE = "SessionHeadUnavailable"
 """Error type of a turn refused because the head it must start from could not be loaded."""
 
@@ -190,6 +193,14 @@ class SessionWorkflow:
         check_user_text(inp.text)
         if self._closing:
             raise ValueError(f"session {self._input.session_id!r} is closing")
+        if self._continue_as_new_due():
+            # Updates that keep coming would keep a handler running, and a run with a running
+            # handler cannot continue as new: its history would grow until the server kills it.
+            raise ApplicationError(
+                f"session {self._input.session_id!r} is moving to a new run; send again",
+                type=MOVING_TO_NEW_RUN,
+                non_retryable=True,
+            )
 
     @workflow.signal(name="post")
     def post(self, inp: SendInput) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -127,3 +128,37 @@ async def test_a_run_continues_as_new_before_its_update_budget_runs_out(
         summary = await lash.summary(client, sid)
     assert summary.run_count == 3  # updates 1-3, 4-6, 7
     assert user_texts(await store_view(store, sid)) == [f"m{n}" for n in range(1, 8)]
+
+
+async def test_updates_that_never_stop_do_not_keep_a_run_from_continuing_as_new(
+    low_threshold_env: WorkflowEnvironment, store: CheckpointStore, task_queue: str,
+    tmp_path: Path,
+) -> None:
+    """Three callers send at once, so a turn is always queued: once the server suggests
+    continue-as-new, the run refuses new updates until it has moved on (the client sends them
+    again, to the new run), so no run's history outgrows the threshold by more than the turns
+    it had already accepted, and every message runs exactly once."""
+    client = low_threshold_env.client
+    sid = f"busy-{uuid.uuid4().hex[:8]}"
+    senders, each = 3, 8
+
+    async def sender(k: int) -> list[int]:
+        return [
+            (await lash.send(client, sid, f"s{k} m{n}", task_queue=task_queue)).turn_index
+            for n in range(each)
+        ]
+
+    async with _worker(client, store, task_queue, tmp_path / "busy.jsonl"):
+        indexes = await asyncio.gather(*(sender(k) for k in range(senders)))
+        runs = [w async for w in client.list_workflows(f"WorkflowId = 'lash-session/{sid}'")]
+        lengths = []
+        for run in runs:
+            handle = client.get_workflow_handle(run.id, run_id=run.run_id)
+            lengths.append(len((await handle.fetch_history()).events))
+    assert sorted(i for per in indexes for i in per) == list(range(1, senders * each + 1))
+    texts = user_texts(await store_view(store, sid))
+    assert sorted(texts) == sorted(f"s{k} m{n}" for k in range(senders) for n in range(each))
+    assert len(runs) >= 3
+    # A run stops taking updates at the suggestion; the ones it holds (at most one per
+    # caller) still run there, about 12 events each.
+    assert max(lengths) <= SUGGEST_AT + (senders + 1) * 15, lengths
