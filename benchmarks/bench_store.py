@@ -82,6 +82,10 @@ def turn_nodes(turn: int) -> list[SessionNodeRecord]:
     ]
 
 
+NEW_JSON = sum(len(n.model_dump_json()) for n in turn_nodes(2))
+"""Bytes of one turn's two new nodes as lash's JSON: what the turn adds to the session."""
+
+
 def make_commit(session: str, first: int, last: int, expected: int | None) -> RuntimeCommit:
     nodes = [n for t in range(first, last + 1) for n in turn_nodes(t)]
     return RuntimeCommit(
@@ -277,7 +281,9 @@ class LangGraph:
 
 
 def _row(name: str, length: int, m: dict[str, float], new: float) -> None:
-    size = f"{m['bytes']:>12,.0f} B/turn ({m['bytes'] / new:6.2f}x new)"
+    """One length's figures; bytes also as a multiple of the turn's new text and new nodes."""
+    size = (f"{m['bytes']:>12,.0f} B/turn ({m['bytes'] / new:6.2f}x text,"
+            f" {m['bytes'] / NEW_JSON:6.2f}x node JSON)")
     print(f"  {name:<10} {length:>6} turns: {size}   commit p50 {m['p50'] * 1e3:7.2f} ms"
           f"  p99 {m['p99'] * 1e3:7.2f} ms", flush=True)
 
@@ -310,7 +316,7 @@ def _heads_row(name: str, what: str, times: dict[int, float]) -> None:
 
 async def _run(tmp: Path) -> None:
     new_text = len(USER) + len(REPLY)
-    new_json = sum(len(n.model_dump_json()) for n in turn_nodes(2))
+    new_json = NEW_JSON
     print(f"new content per turn: {new_text} characters of text, {new_json} bytes as node JSON;"
           f" {PER_TURN} timed commits per length", flush=True)
     results: dict[Any, Any] = {}
