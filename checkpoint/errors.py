@@ -25,6 +25,7 @@ bad JSON (it already names the path); everything else is below::
     ├── ExecutionStateError         pickled interpreter state unsigned or tampered with
     ├── ProviderError               a model call failed; ``retryable`` says if retrying helps
     ├── ContractError               a request no retry can fix (fails without retrying)
+    ├── ConfigError                 the worker lacks a setting it cannot run safely without
     │
     │   defined beside the commands that raise them, since checkpoint/ cannot import them:
     ├── DevServerError              workflows.devserver: the bundled dev server won't start
@@ -197,6 +198,10 @@ class ProviderError(LashError):
 
 class ContractError(LashError):
     """A request that a workflow or activity cannot accept; retrying would not help."""
+
+
+class ConfigError(LashError):
+    """The worker lacks a setting it cannot run safely without (e.g. its signing key)."""
 
 
 DETERMINISTIC_ERRORS: tuple[type[LashError], ...] = (

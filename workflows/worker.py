@@ -25,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.agent.providers import ProviderRegistry
+from activities.agent.tools import key_from_env
 from activities.turn import TurnActivities
 from activities.worker import default_providers
 from checkpoint.errors import LashError
@@ -119,6 +120,7 @@ async def run_worker(
     install_signal_handlers: bool = False,
 ) -> None:
     """Serve until ``stop`` is set (or SIGINT/SIGTERM when asked), then drain, close the store."""
+    key = key_from_env()  # before anything opens: a worker without its key must not start
     store = await open_store(store_url)
     stop = stop or asyncio.Event()
     if install_signal_handlers:
@@ -131,6 +133,7 @@ async def run_worker(
         worker = build_worker(
             client, store, task_queue=task_queue, providers=providers,
             max_concurrent_activities=max_concurrent_activities, sticky_timeout=sticky_timeout,
+            execution_state_key=key,
         )
         async with worker:
             print(READY_LINE, flush=True)

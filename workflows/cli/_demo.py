@@ -17,12 +17,13 @@ from urllib.parse import quote
 
 from temporalio.client import Client
 
+from activities.agent.tools import key_from_env_or_file
 from activities.contract import TurnPolicy
 from checkpoint.model import SessionUsageReport
 from checkpoint.store import CheckpointStore, redact_url
 from workflows.cli._access import HistoryFigures, connect_to, history_figures, open_store_at
 from workflows.cli._chat import send_message
-from workflows.cli._config import Target, store_url_for
+from workflows.cli._config import KEY_FILE, PROJECT_DIR, Target, store_url_for
 from workflows.cli._dev import start_quietly, ui_url
 from workflows.cli._errors import CliError
 from workflows.cli._render import count, one_line, tool_names, usage_table
@@ -87,9 +88,6 @@ async def run_demo(target: Target, *, policy: TurnPolicy, keep: bool) -> int:
     if policy.provider == "openai" and not os.environ.get(OPENAI_KEY_ENV, "").strip():
         raise CliError(f"demo --provider openai needs {OPENAI_KEY_ENV} in the environment "
                        "(or run the scripted demo, which needs no key)")
-    if not target.store_given:
-        # The demo's store is thrown away, so the dev signing key warning is only noise here.
-        logging.getLogger("activities.agent.tools._exec_state").setLevel(logging.ERROR)
     # The worker runs in this process: a failed turn reaches the user as one error line, so
     # the worker's own failure logs (with tracebacks) would only repeat it.
     for name in ("temporalio.activity", "temporalio.workflow"):
@@ -98,6 +96,8 @@ async def run_demo(target: Target, *, policy: TurnPolicy, keep: bool) -> int:
     print("lash-temporal demo: starting a Temporal dev server (a few seconds)…", flush=True)
     with tempfile.TemporaryDirectory(prefix="lash-temporal-demo-") as tmp:
         store_url = target.store_url if target.store_given else store_url_for(Path(tmp))
+        # A store of the user's keeps the key `dev` uses; a throw-away one a fresh key.
+        key_dir = PROJECT_DIR if target.store_given else Path(tmp)
         ui_port = free_port()
         env = await start_quietly(
             DevServerOptions(ui=True, ui_port=ui_port, namespace=target.namespace),
@@ -110,7 +110,8 @@ async def run_demo(target: Target, *, policy: TurnPolicy, keep: bool) -> int:
             store = await open_store_at(store_url)
             ui = ui_url(ui_port)
             try:
-                async with serving(client, store, target):
+                key = key_from_env_or_file(key_dir / KEY_FILE)
+                async with serving(client, store, target, execution_state_key=key):
                     print(f"Temporal {address} · UI {ui} · store {redact_url(store_url)}\n"
                           f"session {session_id} (provider {policy.provider}, model "
                           f"{policy.model})\n", flush=True)

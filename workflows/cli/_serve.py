@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.agent.tools import key_from_env
 from checkpoint.store import CheckpointStore, redact_url
 from workflows.cli._access import connect_to, open_store_at, require_worker
 from workflows.cli._config import Target
@@ -62,9 +63,13 @@ class StopSignal:
 
 
 @contextlib.asynccontextmanager
-async def serving(client: Client, store: CheckpointStore, target: Target) -> AsyncIterator[Worker]:
+async def serving(
+    client: Client, store: CheckpointStore, target: Target, *, execution_state_key: bytes
+) -> AsyncIterator[Worker]:
     """A worker polling the target's task queue for the block, shut down however it ends."""
-    worker = build_worker(client, store, task_queue=target.task_queue)
+    worker = build_worker(
+        client, store, task_queue=target.task_queue, execution_state_key=execution_state_key
+    )
     async with worker:
         # Say "ready" only once the server has seen a poll, so a `chat` right after finds it.
         with contextlib.suppress(CliError):
@@ -74,11 +79,12 @@ async def serving(client: Client, store: CheckpointStore, target: Target) -> Asy
 
 async def run_worker(target: Target) -> int:
     """``lash-temporal worker``: serve the task queue until SIGINT/SIGTERM."""
+    key = key_from_env()  # before connecting: a worker without its key must not start
     client = await connect_to(target)
     store = await open_store_at(target.store_url)
     try:
         with StopSignal() as stop:
-            async with serving(client, store, target):
+            async with serving(client, store, target, execution_state_key=key):
                 print(
                     f"lash-temporal worker: serving task queue {target.task_queue!r} at "
                     f"{target.address} (namespace {target.namespace}), store "

@@ -6,10 +6,11 @@ Built-ins: ``python`` (code mode with signed, persistent globals), ``word_count`
 
 from activities.agent.tools._builtin import SpawnAgentTool, WordCountTool
 from activities.agent.tools._exec_state import (
-    DEV_KEY,
     KEY_ENV,
     dump_signed,
     key_from_env,
+    key_from_env_or_file,
+    load_or_create_key,
     load_signed,
     sign,
     verify,
@@ -19,7 +20,6 @@ from activities.agent.tools._registry import SOURCE_ID, ToolRegistry
 from activities.agent.tools._types import Tool, ToolContext, ToolOutput, string_parameter
 
 __all__ = [
-    "DEV_KEY",
     "KEY_ENV",
     "SOURCE_ID",
     "PythonInterpreter",
@@ -32,6 +32,8 @@ __all__ = [
     "WordCountTool",
     "dump_signed",
     "key_from_env",
+    "key_from_env_or_file",
+    "load_or_create_key",
     "load_signed",
     "sign",
     "string_parameter",

@@ -15,13 +15,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from activities.agent.tools import KEY_ENV
+from workflows.cli._config import KEY_FILE
+
 REPO = Path(__file__).resolve().parents[3]
 CLI = (sys.executable, "-m", "workflows.cli")
 TEMPORAL = Path(sys.executable).parent / "temporal"
 RUN_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 60.0
 _ENV_DROP = ("LASH_TEMPORAL_ADDRESS", "LASH_TEMPORAL_STORE", "LASH_TEMPORAL_NAMESPACE",
-             "LASH_TEMPORAL_TASK_QUEUE", "OPENAI_API_KEY")
+             "LASH_TEMPORAL_TASK_QUEUE", "OPENAI_API_KEY", KEY_ENV)
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -144,6 +147,9 @@ class DevStack:
     ui_port: int
 
     def env(self, **extra: str) -> dict[str, str]:
-        """The environment a user of this stack would have."""
-        settings = {"LASH_TEMPORAL_ADDRESS": self.address, "LASH_TEMPORAL_STORE": self.store_url}
+        """The environment a user of this stack would have: its address, its store, and the
+        signing key its worker made (another worker on the same store needs the same key)."""
+        key = (self.directory / KEY_FILE).read_text().strip()
+        settings = {"LASH_TEMPORAL_ADDRESS": self.address, "LASH_TEMPORAL_STORE": self.store_url,
+                    KEY_ENV: key}
         return cli_env(**{**settings, **extra})

@@ -56,6 +56,21 @@ def test_worker_with_unreachable_server_is_one_line(workdir: Path, dev_stack: De
     assert f"cannot reach Temporal at {address}" in result.error_line()
 
 
+@pytest.mark.parametrize("key", ["", "short"])
+def test_worker_without_a_signing_key_refuses_to_start(
+    workdir: Path, dev_stack: DevStack, key: str
+) -> None:
+    """No (or a too short) LASH_EXECUTION_STATE_KEY: exit 1 before connecting, naming the
+    variable and how to make one; a worker with a key anyone knows would unpickle forged state."""
+    result = run_cli("worker", cwd=workdir, env=dev_stack.env(LASH_EXECUTION_STATE_KEY=key),
+                     timeout=60)
+    assert result.code == 1
+    line = result.error_line()
+    assert line.startswith("lash-temporal: error: LASH_EXECUTION_STATE_KEY ")
+    assert "secrets.token_hex" in line
+    assert "serving task queue" not in result.out
+
+
 def test_worker_with_unreachable_store_is_one_line_naming_it(
     dev_stack: DevStack, workdir: Path
 ) -> None:

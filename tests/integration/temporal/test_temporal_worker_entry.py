@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from temporal_harness import ROOT, WorkerProcess
+from temporal_harness import ROOT, TEST_KEY, WorkerProcess
 from temporalio.testing import WorkflowEnvironment
 
+from activities.agent.tools import KEY_ENV
 from workflows.devserver import free_port
 from workflows.worker import READY_LINE
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, key: str = TEST_KEY.decode()) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "workflows.worker", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, KEY_ENV: key},
     )
+
+
+def test_a_worker_without_its_signing_key_does_not_start(tmp_path: Path) -> None:
+    """LASH_EXECUTION_STATE_KEY unset: exit 1 naming it, before the store or Temporal."""
+    done = _run("--store", f"sqlite:///{tmp_path / 's.db'}", "--target",
+                f"127.0.0.1:{free_port()}", key="")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("lash-temporal worker: LASH_EXECUTION_STATE_KEY is not set")
+    assert not (tmp_path / "s.db").exists()
 
 
 def test_a_bad_store_url_is_one_line_naming_the_url() -> None:

@@ -15,7 +15,7 @@ from activities.contract import TurnPolicy
 from activities.turn import TurnActivities
 from checkpoint.model import PersistedSessionState, resume_safety_problem
 from checkpoint.store import CheckpointStore, load_persisted_session_state
-from tests.unit.activities._turns import activities, request, run, run_session, write_script
+from tests.unit.activities._turns import KEY, activities, request, run, run_session, write_script
 
 
 async def _load(store: CheckpointStore, session_id: str) -> PersistedSessionState:
@@ -110,7 +110,8 @@ async def test_bad_script_fails_the_turn_without_retry_and_writes_nothing(
     """A script with a malformed step is a non-retryable error naming the problem."""
     bad = write_script(tmp_path / "bad.json", [[{"text": "x", "tool_call": []}]])
     acts = TurnActivities(
-        store, providers=ProviderRegistry({"scripted": lambda: ScriptedProvider(bad)})
+        store, providers=ProviderRegistry({"scripted": lambda: ScriptedProvider(bad)}),
+        execution_state_key=KEY,
     )
     with pytest.raises(ApplicationError, match="bad script step") as info:
         await run(acts, request("s7", 1, "hi"))
