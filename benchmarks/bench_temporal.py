@@ -35,12 +35,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
-    from temporalio.client import Client, WorkflowHandle
+    from temporalio.client import Client
     from temporalio.worker import Worker
 
     from activities.agent.providers import ProviderRegistry, ScriptedProvider
@@ -51,7 +50,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows._inputs import SendInput
     from workflows.devserver import dev_server
     from workflows.plugin import LashPlugin
-    from workflows.session import SessionWorkflow
 
 BENCH_KEY = b"bench-key"
 BARE = "bare no-op activity"
@@ -178,13 +176,11 @@ async def _sessions(client: Client, queue: str) -> Drivers:
         first = await lash.send(client, sid, "benchmark message 0", task_queue=queue,
                                 policy=policy)
         _CANNED.setdefault("outcome", first)
-        session = lash.handle(client, sid)
 
-        async def send(n: int, session: WorkflowHandle[Any, Any] = session) -> None:
-            # A plain update, the same call the bare workflow gets.
-            _outcome = await session.execute_update(
-                SessionWorkflow.send, SendInput(text=f"benchmark message {n}")
-            )
+        async def send(n: int, sid: str = sid) -> None:
+            # A plain update, the same call the bare workflow gets (sent again if refused
+            # while the run continues as new, as every lash client does).
+            await lash.send_to_running(client, sid, f"benchmark message {n}")
 
         drivers[label] = (f"lash-session/{sid}", send)
     bare_id = f"bench-bare-{uuid.uuid4().hex[:6]}"

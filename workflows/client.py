@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio.client import (
@@ -35,6 +36,8 @@ from workflows._inputs import (
 from workflows.plugin import LashPlugin
 from workflows.session import MOVING_TO_NEW_RUN, SessionWorkflow
 
+_SEND: Any = SessionWorkflow.send
+"""The update; typed Any because mypy resolves the async update method to the wrong overload."""
 _RESEND_FIRST_DELAY = 0.05
 _RESEND_MAX_DELAY = 1.0
 _RESEND_WITHIN = 60.0
@@ -98,25 +101,39 @@ async def send(
     """
     message = SendInput(text=check_user_text(text))
     inp = session_input(session_id, policy=policy, title=title, timeouts=timeouts)
-    # mypy resolves the async update method to the wrong overload; the result type is right.
-    send_update: Any = SessionWorkflow.send
+    return await _resending(
+        lambda: client.execute_update_with_start_workflow(
+            _SEND,
+            message,
+            start_workflow_operation=_start_op(inp, task_queue),
+            id=update_id,
+        )
+    )
+
+
+async def send_to_running(
+    client: Client, session_id: str, text: str, *, update_id: str | None = None
+) -> TurnOutcome:
+    """``send`` to a session whose workflow is running, as a plain update (one round trip
+    less than update-with-start; fails if the session's workflow is not running)."""
+    message = SendInput(text=check_user_text(text))
+    return await _resending(
+        lambda: handle(client, session_id).execute_update(_SEND, message, id=update_id)
+    )
+
+
+async def _resending(call: Callable[[], Awaitable[TurnOutcome]]) -> TurnOutcome:
+    """``call()``, made again while the run refuses it because it is continuing as new (a
+    refused update leaves no trace; the same call then reaches the new run)."""
     delay, deadline = _RESEND_FIRST_DELAY, time.monotonic() + _RESEND_WITHIN
     while True:
         try:
-            outcome: TurnOutcome = await client.execute_update_with_start_workflow(
-                send_update,
-                message,
-                start_workflow_operation=_start_op(inp, task_queue),
-                id=update_id,
-            )
-            return outcome
+            return await call()
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             moving = isinstance(cause, ApplicationError) and cause.type == MOVING_TO_NEW_RUN
             if not moving or time.monotonic() + delay > deadline:
                 raise
-        # The run is about to continue as new and refused the update (it left no trace);
-        # the same call reaches the new run once it has started.
         await asyncio.sleep(delay)
         delay = min(delay * 2, _RESEND_MAX_DELAY)
 
@@ -180,6 +197,7 @@ __all__ = [
     "handle",
     "post",
     "send",
+    "send_to_running",
     "session_input",
     "summary",
     "usage",

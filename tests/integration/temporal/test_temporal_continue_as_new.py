@@ -143,10 +143,15 @@ async def test_updates_that_never_stop_do_not_keep_a_run_from_continuing_as_new(
     senders, each = 3, 8
 
     async def sender(k: int) -> list[int]:
-        return [
-            (await lash.send(client, sid, f"s{k} m{n}", task_queue=task_queue)).turn_index
-            for n in range(each)
-        ]
+        indexes = []
+        for n in range(each):
+            text = f"s{k} m{n}"
+            if k == 0 and n > 0:  # the plain update to the running workflow resends too
+                outcome = await lash.send_to_running(client, sid, text)
+            else:
+                outcome = await lash.send(client, sid, text, task_queue=task_queue)
+            indexes.append(outcome.turn_index)
+        return indexes
 
     async with _worker(client, store, task_queue, tmp_path / "busy.jsonl"):
         indexes = await asyncio.gather(*(sender(k) for k in range(senders)))
