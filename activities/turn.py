@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 
 from pydantic import ValidationError
 from temporalio import activity
@@ -50,6 +51,7 @@ from checkpoint.model import (
     RuntimeCommit,
     SessionPolicy,
     TokenLedgerEntry,
+    TokenUsage,
     Unchanged,
     merge_ledger_entry,
     merge_usage_delta_entries,
@@ -94,6 +96,36 @@ def _beat_on_change(heartbeat: Heartbeat, step: int) -> None:
     activity alive in between."""
     if heartbeat.details != {"step": step}:
         heartbeat.beat(step)
+
+
+def uncounted_usage(
+    journal: TurnJournal, model: str, usage_by_step: Mapping[int, TokenUsage], *, final: bool
+) -> list[TokenLedgerEntry]:
+    """One ``("turn", model)`` delta for the model calls no commit has counted yet. Unless the
+    commit is the turn's final one (exactly-once: nothing counts after it), they are noted in
+    the journal, so the commit that carries the delta also records that it did (its own
+    transaction) and a later commit, on this attempt or a retry, never counts them again."""
+    total = TokenUsage.zero()
+    for step in sorted(usage_by_step):
+        if not journal.usage_counted(step):
+            if not final:
+                journal.defer_usage_counted(step, usage_by_step[step])
+            total.add(usage_by_step[step])
+    return [] if total.is_empty() else [TokenLedgerEntry(source="turn", model=model, usage=total)]
+
+
+def _child_deltas(journal: TurnJournal) -> list[TokenLedgerEntry]:
+    """Every child's ledger under ``"subagent"``: counted by the final commit."""
+    return [
+        TokenLedgerEntry(source="subagent", model=e.model, usage=e.usage)
+        for child in journal.children().values()
+        for e in child.usage
+    ]
+
+
+def _merge_into(state: PersistedSessionState, deltas: list[TokenLedgerEntry]) -> None:
+    for delta in deltas:
+        merge_ledger_entry(state.token_ledger, delta)
 
 
 class _OpenTurn:
@@ -161,7 +193,7 @@ class TurnActivities:
         provider = self.providers.get(request.policy.provider)
         turn = _OpenTurn(await self._open(request, start.head_revision), journal)
         hooks = LoopHooks(
-            progress=lambda step: self._progress(turn, request, step),
+            progress=lambda step, usage: self._progress(turn, request, step, usage),
             heartbeat=lambda step: _beat_on_change(heartbeat, step),
         )
         loop = AgentLoop(
@@ -242,34 +274,27 @@ class TurnActivities:
                 result.last_usage,
                 input_usage_excludes_cached_tokens=provider.input_usage_excludes_cached_tokens,
             )
+        children = _child_deltas(journal)
+        turn_entry = TokenLedgerEntry(
+            source="turn", model=request.policy.model, usage=result.turn_usage
+        )
         summary = journal.defer_summary(
             TurnSummary(
                 answer=result.answer,
-                usage_deltas=self._usage_deltas(request, result, journal),
+                usage_deltas=merge_usage_delta_entries([turn_entry, *children]),
                 turn_usage=result.turn_usage,
                 model_calls=result.model_calls,
                 tool_calls=result.tool_calls,
             )
         )
-        for delta in summary.usage_deltas:
-            merge_ledger_entry(state.token_ledger, delta)
-        receipt = await self._commit(turn, _final_op(request), summary.usage_deltas)
-        return self._completed(request, receipt, summary)
-
-    @staticmethod
-    def _usage_deltas(
-        request: TurnRequest, result: LoopResult, journal: TurnJournal
-    ) -> list[TokenLedgerEntry]:
-        """``("turn", model, turn usage)`` plus every child's ledger under ``"subagent"``."""
-        entries = [
-            TokenLedgerEntry(source="turn", model=request.policy.model, usage=result.turn_usage)
-        ]
-        for child in journal.children().values():
-            entries += [
-                TokenLedgerEntry(source="subagent", model=e.model, usage=e.usage)
-                for e in child.usage
+        deltas = merge_usage_delta_entries(
+            [
+                *uncounted_usage(journal, request.policy.model, result.usage_by_step, final=True),
+                *children,
             ]
-        return merge_usage_delta_entries(entries)
+        )
+        receipt = await self._commit(turn, _final_op(request), deltas)
+        return self._completed(request, receipt, summary)
 
     @staticmethod
     def _completed(
@@ -312,10 +337,16 @@ class TurnActivities:
                 )
             )
         op = f"{sid}:{tid}:progress:{result.step}:await"
+        deltas = uncounted_usage(
+            turn.journal, request.policy.model, result.usage_by_step, final=False
+        )
         receipt = await self.store.load_receipt(sid, op)
         if receipt is None:
-            receipt = await self._commit(turn, op, [])
+            receipt = await self._commit(turn, op, deltas)
         else:
+            # Another attempt landed this commit, the same usage and records included.
+            _merge_into(turn.entry.state, deltas)
+            turn.journal.committed()
             turn.entry.state.apply_persisted_commit_result(receipt)
         return TurnOutcome(
             status="awaiting_children",
@@ -365,21 +396,30 @@ class TurnActivities:
             state.discard_runtime_snapshots()  # spec §14 B.9: the refs stay
         return OpenSession(state=state, runtime=runtime)
 
-    async def _progress(self, turn: _OpenTurn, request: TurnRequest, step: int) -> None:
-        """A progress commit after a tool round, only when the messages are resume-safe."""
+    async def _progress(
+        self, turn: _OpenTurn, request: TurnRequest, step: int, usage: Mapping[int, TokenUsage]
+    ) -> None:
+        """A progress commit after a tool round, only when the messages are resume-safe. It
+        carries the usage of the model calls so far that no commit has counted, so a turn that
+        later fails for good has still counted every call its progress commits hold."""
         messages = turn_messages(turn.entry.state, request.session_id, request.turn_id)
         problem = resume_safety_problem(messages)
         if problem is not None:
             _log.warning("no progress commit at step %s: %s", step, problem)
             return
-        await self._commit(turn, f"{request.session_id}:{request.turn_id}:progress:{step}", [])
+        deltas = uncounted_usage(turn.journal, request.policy.model, usage, final=False)
+        await self._commit(
+            turn, f"{request.session_id}:{request.turn_id}:progress:{step}", deltas
+        )
 
     async def _commit(
         self, turn: _OpenTurn, operation_id: str, deltas: list[TokenLedgerEntry]
     ) -> CommitReceipt:
-        """Stamp runtime state, then commit the nodes appended since the last commit, with the
-        journal's deferred records in the same transaction."""
+        """Stamp runtime state, then commit the nodes appended since the last commit and the
+        usage ``deltas`` (into the in-memory ledger too), with the journal's deferred records in
+        the same transaction."""
         state, runtime = turn.entry.state, turn.entry.runtime
+        _merge_into(state, deltas)
         state.refresh_plugin_snapshots(runtime)
         if runtime.interpreter.dirty:
             blob, _dropped = runtime.interpreter.export_signed(self._exec_key)

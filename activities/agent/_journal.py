@@ -10,7 +10,9 @@ model reply that asks for tools, before the tools run; a tool batch; a child's r
 ``defer_*`` holds a record until the next commit carries it in its own transaction
 (``pending``): the turn's last model reply and its outcome, after which nothing runs but the
 final commit, so journaling them separately would add two transactions and no safety (a crash
-before the commit loses the reply either way, and the retry asks again).
+before the commit loses the reply either way, and the retry asks again); and which model calls'
+usage a commit put in the ledger (``usage:{step}``), so a later commit, on this attempt or the
+next, never counts them again.
 """
 
 from __future__ import annotations
@@ -70,6 +72,14 @@ class TurnSummary(BaseModel):
     turn_usage: TokenUsage
     model_calls: int
     tool_calls: int
+
+
+class CountedUsage(BaseModel):
+    """A model call's usage that a commit has put in the ledger (journaled by that commit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    usage: TokenUsage
 
 
 class TurnJournal:
@@ -134,6 +144,14 @@ class TurnJournal:
     def defer_summary(self, summary: TurnSummary) -> TurnSummary:
         """The outcome, journaled by the final commit (one recorded earlier wins)."""
         return TurnSummary.model_validate(self._defer("outcome", summary))
+
+    def usage_counted(self, step: int) -> bool:
+        """Whether a commit has already put step ``step``'s model usage in the ledger."""
+        return f"usage:{step}" in self._effects
+
+    def defer_usage_counted(self, step: int, usage: TokenUsage) -> None:
+        """Note that the next commit puts step ``step``'s model usage in the ledger."""
+        self._defer(f"usage:{step}", CountedUsage(usage=usage))
 
     def children(self) -> dict[str, ChildResult]:
         """Every child result this turn has received, by tool call id (all rounds)."""

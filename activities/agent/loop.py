@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -63,13 +63,16 @@ class LoopResult:
     tool_calls: int = 0
     turn_usage: TokenUsage = field(default_factory=TokenUsage.zero)
     last_usage: TokenUsage | None = None
+    usage_by_step: dict[int, TokenUsage] = field(default_factory=dict)
+    """Each model call's usage, by step, so a commit can count the calls no commit counted."""
 
 
 @dataclass
 class LoopHooks:
     """Callbacks into ``run_turn``: a progress commit after each tool round, and heartbeats."""
 
-    progress: Callable[[int], Awaitable[None]]
+    progress: Callable[[int, Mapping[int, TokenUsage]], Awaitable[None]]
+    """After tool round ``step``, with the usage of every model call so far, by step."""
     heartbeat: Callable[[int], None] = lambda step: None
 
 
@@ -154,14 +157,14 @@ class AgentLoop:
                     f"session {self.request.session_id!r}: turn {self.request.turn_id} holds step "
                     f"{step} but its journal record is missing"
                 )
-            self._count(result, reply)
+            self._count(result, step, reply)
             result.tool_calls += len(reply.tool_calls)
         max_steps = self.request.policy.max_steps
         for step in range(first, max_steps):
             result.step = step
             self.hooks.heartbeat(step)
             reply = await self._model_call(step)
-            self._count(result, reply)
+            self._count(result, step, reply)
             if not reply.tool_calls:
                 self._append_step(step, reply, None)
                 result.answer = reply.text
@@ -183,14 +186,15 @@ class AgentLoop:
             self._append_step(step, reply, batch)
             result.tool_calls += len(batch.results)
             self.hooks.heartbeat(step)
-            await self.hooks.progress(step)
+            await self.hooks.progress(step, result.usage_by_step)
         result.step = max_steps
         result.answer = STOPPED_TEXT.format(n=max_steps)
         self._append_step(max_steps, ModelReply(text=result.answer), None)
         return result
 
-    def _count(self, result: LoopResult, reply: ModelReply) -> None:
+    def _count(self, result: LoopResult, step: int, reply: ModelReply) -> None:
         usage = _usage(reply)
+        result.usage_by_step[step] = usage
         result.turn_usage.add(usage)
         result.last_usage = usage
         result.model_calls += 1

@@ -120,7 +120,9 @@ async def test_after_a_turn_fails_past_a_progress_commit_the_next_turn_takes_the
     client: Client, store: CheckpointStore, task_queue: str, failing_worker: Worker,
     provider: FailOnceProvider,
 ) -> None:
-    """The failed turn 2 stored its first tool round with index 2, so the good turn is 3."""
+    """The failed turn 2 stored its first tool round with index 2, so the good turn is 3; the
+    usage of that round's model call is in the ledger (its progress commit counted it), and the
+    workflow's usage report, reloaded from the store, says the same."""
     sid = _sid()
     good = [await lash.send(client, sid, "one", task_queue=task_queue)]
     provider.fail_at_step = 1
@@ -147,8 +149,23 @@ async def test_after_a_turn_fails_past_a_progress_commit_the_next_turn_takes_the
         3, *await _store_head(store, sid),
     )
     assert summary.last_error is None
+    counted_by_failed_turn = ledger_sum([*failed.ledger, *_negated(_deltas(good[:1]))])
+    assert list(counted_by_failed_turn) == [("turn", "scripted-demo")]
+    assert min(counted_by_failed_turn[("turn", "scripted-demo")][:2]) > 0
     usage = await lash.usage(client, sid)
-    assert _report_sum(usage) == ledger_sum(_deltas(good)) == ledger_sum(view.ledger)
+    assert _report_sum(usage) == ledger_sum(view.ledger) == ledger_sum(
+        [*failed.ledger, *_deltas(good[1:])]
+    )
+
+
+def _negated(entries: list[TokenLedgerEntry]) -> list[TokenLedgerEntry]:
+    """Entries whose figures count negative (to subtract one ledger from another)."""
+    return [
+        e.model_copy(update={"usage": e.usage.model_copy(update={
+            k: -v for k, v in e.usage.model_dump().items()
+        })})
+        for e in entries
+    ]
 
 
 async def test_after_a_turn_fails_before_storing_anything_the_next_turn_reuses_its_index(
