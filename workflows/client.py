@@ -40,9 +40,10 @@ _SEND: Any = SessionWorkflow.send
 """The update; typed Any because mypy resolves the async update method to the wrong overload."""
 _RESEND_FIRST_DELAY = 0.05
 _RESEND_MAX_DELAY = 1.0
-_RESEND_WITHIN = 60.0
-"""How long ``send`` keeps sending a message that a run refused while it continued as new
-(normally one or two tries: the hand-over takes a workflow task or two)."""
+_RESEND_WITHIN = 600.0
+"""How long ``send`` keeps sending a message that a run refused while it continued as new.
+The run moves on once the turns it already accepted have run (at most one per waiting caller),
+so with quick turns one or two tries do; with model calls of minutes it can take that long."""
 
 DEFAULT_TARGET = "127.0.0.1:7233"
 DEFAULT_TASK_QUEUE = "lash-sessions"
