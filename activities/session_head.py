@@ -5,7 +5,8 @@ moments leave it unable to know them: a new run of a session the store already h
 workflow was closed), and a turn that failed for good after its progress commits moved the head
 and used the turn's index. Then it asks this read-only activity, once, and goes on from the
 store's head. The answer is small whatever the conversation's length: refs, counts, the ledger and
-an excerpt, never messages.
+an excerpt, never messages. So is the read when the call counts are not asked for (after a failed
+turn): the head (``load_head``) and the few nodes back to the last answer.
 
 Importing this module does no I/O and pulls in no store code, so workflow code may import the
 name and the models (the sandbox passes ``activities`` through).
@@ -42,6 +43,9 @@ class SessionHeadRequest(_Wire):
     """Which session to look up."""
 
     session_id: str = Field(min_length=1)
+    counts: bool = True
+    """Also count the model and tool calls on the active path, which reads the whole path; only
+    a new run of a stored session needs them (after a failed turn the workflow's are right)."""
 
 
 class SessionHeadView(_Wire):
@@ -60,14 +64,24 @@ class SessionHeadView(_Wire):
     """Tool call parts on the active path."""
 
 
+_WALK_LIMIT = 256
+"""Nodes a head load without counts reads back from the leaf for the last answer before it
+reads the whole active path instead (a failed turn leaves a few nodes after its last answer)."""
+
+
+def _answer_of(message: Message) -> str | None:
+    """The text of an assistant message that asked for no tools (how turns end), else None."""
+    if message.role != "Assistant" or any(part.kind == "ToolCall" for part in message.parts):
+        return None
+    return "".join(part.content for part in message.parts if part.kind == "Prose")
+
+
 def _last_answer(messages: Sequence[Message]) -> str:
     """The text of the latest assistant message that asked for no tools, as turns end."""
     for message in reversed(messages):
-        if message.role != "Assistant":
-            continue
-        if any(part.kind == "ToolCall" for part in message.parts):
-            continue
-        return "".join(part.content for part in message.parts if part.kind == "Prose")
+        answer = _answer_of(message)
+        if answer is not None:
+            return answer
     return ""
 
 
@@ -81,7 +95,7 @@ class SessionHeadActivities:
     async def load_session_head(self, request: SessionHeadRequest) -> SessionHeadView:
         """Head ref, turn index, ledger, counts and last answer of the stored session."""
         try:
-            return await self._load(request.session_id)
+            return await self._load(request.session_id, request.counts)
         except _FATAL as exc:
             raise ApplicationError(
                 f"cannot load the head of session {request.session_id!r}: {exc}",
@@ -89,7 +103,11 @@ class SessionHeadActivities:
                 non_retryable=True,
             ) from exc
 
-    async def _load(self, session_id: str) -> SessionHeadView:
+    async def _load(self, session_id: str, counts: bool) -> SessionHeadView:
+        if not counts:
+            view = await self._load_without_counts(session_id)
+            if view is not None:
+                return view
         read = await self.store.load_session(session_id, ActivePath())
         if read is None:
             return SessionHeadView()
@@ -109,6 +127,46 @@ class SessionHeadActivities:
                 1 for m in messages for part in m.parts if part.kind == "ToolCall"
             ),
         )
+
+
+    async def _load_without_counts(self, session_id: str) -> SessionHeadView | None:
+        """The head (no node read), and the last answer found by walking back from the leaf,
+        which is a few nodes at most after a failed turn; None if the walk runs long."""
+        head = await self.store.load_head(session_id)
+        if head is None:
+            return SessionHeadView()
+        answer = await self._last_answer_near(session_id, head.leaf_node_id)
+        if answer is None:
+            return None
+        turn_state = head.checkpoint.turn_state if head.checkpoint is not None else None
+        return SessionHeadView(
+            head=HeadRef(
+                head_revision=head.head_revision,
+                checkpoint_ref=head.checkpoint_ref,
+                leaf_node_id=head.leaf_node_id,
+            ),
+            turn_index=turn_state.turn_index if turn_state is not None else 0,
+            ledger=list(head.token_ledger),
+            last_answer_excerpt=excerpt(answer),
+        )
+
+    async def _last_answer_near(self, session_id: str, leaf: str | None) -> str | None:
+        """``_last_answer`` of the active path, reading at most ``_WALK_LIMIT`` nodes back from
+        the leaf ("" when the path has no answer; None when the walk gave up)."""
+        node_id = leaf
+        for _ in range(_WALK_LIMIT):
+            if node_id is None:
+                return ""
+            node = await self.store.load_node(session_id, node_id)
+            if node is None:
+                return ""  # a dangling parent ends the active path
+            message = node.message()
+            if message is not None and not message.is_transient():
+                answer = _answer_of(message)
+                if answer is not None:
+                    return answer
+            node_id = node.parent_node_id
+        return None
 
 
 __all__ = [

@@ -76,7 +76,8 @@ HEAD_LOAD_ATTEMPTS = 3
 """Attempts at loading the session head before giving up for now: a caller waits on it, so a
 store outage fails fast here and the load is tried again before the next turn."""
 HEAD_LOAD_TIMEOUT = timedelta(minutes=2)
-"""Longest one head load may take (it reads the active path; no heartbeats)."""
+"""Longest one head load may take (a new run of a stored session reads its active path; no
+heartbeats)."""
 HEAD_LOAD_PATCH = "lash.load-session-head"
 """Patch id of the head load: runs recorded before it existed replay (and go on) without it."""
 MOVING_TO_NEW_RUN = "SessionMovingToNewRun"
@@ -368,7 +369,8 @@ class SessionWorkflow:
         try:
             view: SessionHeadView = await workflow.execute_activity(
                 LOAD_SESSION_HEAD_ACTIVITY,
-                SessionHeadRequest(session_id=self._input.session_id),
+                SessionHeadRequest(session_id=self._input.session_id,
+                                   counts=not self._counts_known),
                 result_type=SessionHeadView,
                 summary="load the session head from the store",
                 start_to_close_timeout=min(timeouts.start_to_close, HEAD_LOAD_TIMEOUT),
