@@ -22,9 +22,9 @@ DEFAULT_ADDRESS = DEFAULT_TARGET
 DEFAULT_NAMESPACE = "default"
 DEFAULT_QUEUE = DEFAULT_TASK_QUEUE
 PROJECT_DIR = Path(".lash-temporal")
+"""The dev stack's home: Temporal's database file and the SQLite store (git-ignored)."""
 KEY_FILE = "execution-state.key"
 """Where a local stack keeps its random signing key when LASH_EXECUTION_STATE_KEY is unset."""
-"""The dev stack's home: Temporal's database file and the SQLite store (git-ignored)."""
 DEFAULT_UI_PORT = 8233
 
 PROVIDERS = ("scripted", "openai")
