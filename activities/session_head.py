@@ -23,7 +23,12 @@ from temporalio.exceptions import ApplicationError
 
 from activities.contract import ANSWER_EXCERPT_CHARS, HeadRef, excerpt
 from checkpoint.errors import DETERMINISTIC_ERRORS
-from checkpoint.model import ActivePath, Message, TokenLedgerEntry
+from checkpoint.model import (
+    ActivePath,
+    HydratedSessionCheckpoint,
+    Message,
+    TokenLedgerEntry,
+)
 
 if TYPE_CHECKING:
     from checkpoint.store import CheckpointStore
@@ -85,6 +90,26 @@ def _last_answer(messages: Sequence[Message]) -> str:
     return ""
 
 
+def _view(
+    head: HeadRef,
+    checkpoint: HydratedSessionCheckpoint | None,
+    ledger: Sequence[TokenLedgerEntry],
+    answer: str,
+    *,
+    model_calls: int = 0,
+    tool_calls: int = 0,
+) -> SessionHeadView:
+    """The view of a stored head, whichever read found it."""
+    return SessionHeadView(
+        head=head,
+        turn_index=checkpoint.turn_state.turn_index if checkpoint is not None else 0,
+        ledger=list(ledger),
+        last_answer_excerpt=excerpt(answer),
+        model_calls=model_calls,
+        tool_calls=tool_calls,
+    )
+
+
 class SessionHeadActivities:
     """The read-only session activity of one worker, over the worker's store."""
 
@@ -112,22 +137,18 @@ class SessionHeadActivities:
         if read is None:
             return SessionHeadView()
         messages = read.graph.messages()
-        turn_state = read.checkpoint.turn_state if read.checkpoint is not None else None
-        return SessionHeadView(
-            head=HeadRef(
+        return _view(
+            HeadRef(
                 head_revision=read.head_revision,
                 checkpoint_ref=read.checkpoint_ref,
                 leaf_node_id=read.graph.leaf_node_id,
             ),
-            turn_index=turn_state.turn_index if turn_state is not None else 0,
-            ledger=list(read.token_ledger),
-            last_answer_excerpt=excerpt(_last_answer(messages)),
+            read.checkpoint,
+            read.token_ledger,
+            _last_answer(messages),
             model_calls=sum(1 for m in messages if m.role == "Assistant"),
-            tool_calls=sum(
-                1 for m in messages for part in m.parts if part.kind == "ToolCall"
-            ),
+            tool_calls=sum(1 for m in messages for part in m.parts if part.kind == "ToolCall"),
         )
-
 
     async def _load_without_counts(self, session_id: str) -> SessionHeadView | None:
         """The head (no node read), and the last answer found by walking back from the leaf,
@@ -138,17 +159,12 @@ class SessionHeadActivities:
         answer = await self._last_answer_near(session_id, head.leaf_node_id)
         if answer is None:
             return None
-        turn_state = head.checkpoint.turn_state if head.checkpoint is not None else None
-        return SessionHeadView(
-            head=HeadRef(
-                head_revision=head.head_revision,
-                checkpoint_ref=head.checkpoint_ref,
-                leaf_node_id=head.leaf_node_id,
-            ),
-            turn_index=turn_state.turn_index if turn_state is not None else 0,
-            ledger=list(head.token_ledger),
-            last_answer_excerpt=excerpt(answer),
+        ref = HeadRef(
+            head_revision=head.head_revision,
+            checkpoint_ref=head.checkpoint_ref,
+            leaf_node_id=head.leaf_node_id,
         )
+        return _view(ref, head.checkpoint, head.token_ledger, answer)
 
     async def _last_answer_near(self, session_id: str, leaf: str | None) -> str | None:
         """``_last_answer`` of the active path, reading at most ``_WALK_LIMIT`` nodes back from
