@@ -194,9 +194,14 @@ class SessionWorkflow:
         check_user_text(inp.text)
         if self._closing:
             raise ValueError(f"session {self._input.session_id!r} is closing")
-        if self._continue_as_new_due():
+        if self._continue_as_new_due() and not self._idle():
             # Updates that keep coming would keep a handler running, and a run with a running
             # handler cannot continue as new: its history would grow until the server kills it.
+            # An idle run takes the message instead: a refused update leaves no event, so the
+            # server drops the workflow task that saw the suggestion, and whatever the run did
+            # in it (continuing as new included). Nothing else would ever wake an idle run, and
+            # every resend would be refused the same way. Accepted, the message makes the task
+            # real; its turn runs, and the run continues as new right after it.
             raise ApplicationError(
                 f"session {self._input.session_id!r} is moving to a new run; send again",
                 type=MOVING_TO_NEW_RUN,
@@ -423,6 +428,10 @@ class SessionWorkflow:
         return child_result(req, end)
 
     # -- continue-as-new, UI -------------------------------------------------------------------
+
+    def _idle(self) -> bool:
+        """No turn running or waiting: only a new message can wake the run."""
+        return not self._in_flight and not self._queue
 
     def _update_queued(self) -> bool:
         return any(item.ticket is not None for item in self._queue)
