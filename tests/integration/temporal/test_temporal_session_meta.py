@@ -16,6 +16,8 @@ from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from checkpoint.model import ChildRelation, RootRelation
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 from workflows import client as lash
+from workflows.cli._config import Target
+from workflows.cli._lineage import lineage
 from workflows.worker import build_worker
 
 NESTED = {
@@ -78,9 +80,10 @@ async def test_the_demo_root_and_its_sub_agent_have_their_meta(
 
 
 async def test_a_grandchild_is_listed_under_its_parent(
-    client: Client, store: CheckpointStore, task_queue: str, nested_worker: Worker
+    client: Client, store: CheckpointStore, store_url: str, task_queue: str, nested_worker: Worker
 ) -> None:
-    """Root -> child -> grandchild: each meta names its parent and the call that made it."""
+    """Root -> child -> grandchild: each meta names its parent and the call that made it, and
+    ``show``'s lineage walks both levels with their workflow status and usage."""
     sid = _sid()
     outcome = await lash.send(client, sid, "go", task_queue=task_queue)
     assert outcome.status == "completed"
@@ -98,3 +101,11 @@ async def test_a_grandchild_is_listed_under_its_parent(
     for meta in (child, grand):
         description = await lash.handle(client, meta.session_id).describe()
         assert description.status == WorkflowExecutionStatus.COMPLETED
+    target = Target(client.service_client.config.target_host, client.namespace, task_queue,
+                    store_url, True)
+    family = await lineage(client, target, store, sid)
+    assert family.meta is not None and family.meta.relation == RootRelation()
+    assert [(d.meta, d.depth, d.status) for d in family.descendants] == [
+        (child, 1, "completed"), (grand, 2, "completed"),
+    ]
+    assert all(d.usage.total_tokens > 0 for d in family.descendants)
