@@ -27,6 +27,9 @@ ANSWER_EXCERPT_CHARS = 400
 MAX_TASK_CHARS = 4_000
 """Longest task text a sub-agent request carries."""
 
+TITLE_CHARS = 200
+"""Longest session title (a sub-agent's is its task, folded onto one line)."""
+
 MAX_SUBAGENT_DEPTH = 2
 """Children may spawn children down to this depth; deeper ``spawn_agent`` calls fail as tools."""
 
@@ -103,6 +106,9 @@ class TurnRequest(_Wire):
     policy: TurnPolicy = Field(default_factory=TurnPolicy)
     base: HeadRef | None = None
     """None for a session that has no head yet."""
+    title: str = Field(default="", max_length=TITLE_CHARS)
+    """The session's title: a new root session's ``SessionMeta.session_name`` (its id when
+    empty). Only the turn that creates the session reads it."""
     start_snapshot_ref: str | None = None
     """A child session's first turn: blob ref of its starting PersistedSessionState."""
     child_results: list[ChildResult] = Field(default_factory=list)
@@ -134,6 +140,12 @@ class TurnOutcome(_Wire):
     tool_calls: int = 0
 
 
+def task_title(task: str) -> str:
+    """A sub-agent's title: its task on one line, cut at ``TITLE_CHARS``. The workflow names the
+    child session with it and the parent's turn records it in the child's ``SessionMeta``."""
+    return " ".join(task.split())[:TITLE_CHARS]
+
+
 def excerpt(text: str, limit: int = ANSWER_EXCERPT_CHARS) -> str:
     """Cut ``text`` to at most ``limit`` characters, marking the cut with an ellipsis."""
     if len(text) <= limit:
@@ -147,6 +159,7 @@ __all__ = [
     "MAX_TASK_CHARS",
     "MAX_USER_TEXT_CHARS",
     "RUN_TURN_ACTIVITY",
+    "TITLE_CHARS",
     "ChildRequest",
     "ChildResult",
     "HeadRef",
@@ -154,4 +167,5 @@ __all__ = [
     "TurnPolicy",
     "TurnRequest",
     "excerpt",
+    "task_title",
 ]

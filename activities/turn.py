@@ -30,6 +30,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities._heartbeat import Heartbeat
 from activities._session_cache import OpenSession, SessionCache
+from activities._session_meta import child_meta, root_meta
 from activities.agent._journal import TurnJournal, TurnSummary
 from activities.agent._runtime import SessionRuntime
 from activities.agent.loop import AgentLoop, LoopHooks, LoopResult, turn_messages
@@ -49,6 +50,7 @@ from checkpoint.model import (
     CommitReceipt,
     PersistedSessionState,
     RuntimeCommit,
+    SessionMeta,
     SessionPolicy,
     TokenLedgerEntry,
     TokenUsage,
@@ -129,12 +131,14 @@ def _merge_into(state: PersistedSessionState, deltas: list[TokenLedgerEntry]) ->
 
 
 class _OpenTurn:
-    """The session being worked on, how many of its graph nodes the store already has, and the
-    turn's journal (whose deferred records the next commit carries)."""
+    """The session being worked on, how many of its graph nodes the store already has, the
+    turn's journal (whose deferred records the next commit carries) and the session metas the
+    next commit carries (this session's if the commit creates it, children it starts)."""
 
     def __init__(self, entry: OpenSession, journal: TurnJournal) -> None:
         self.entry, self.journal = entry, journal
         self.committed_nodes = len(entry.state.session_graph.nodes)
+        self.metas: list[SessionMeta] = []
 
 
 class TurnActivities:
@@ -192,6 +196,8 @@ class TurnActivities:
             return self._stored_outcome(request, start.receipt, journal)
         provider = self.providers.get(request.policy.provider)
         turn = _OpenTurn(await self._open(request, start.head_revision), journal)
+        if start.head_revision is None and request.start_snapshot_ref is None:
+            turn.metas.append(root_meta(request))  # a sub-agent's parent wrote its meta
         hooks = LoopHooks(
             progress=lambda step, usage: self._progress(turn, request, step, usage),
             heartbeat=lambda step: _beat_on_change(heartbeat, step),
@@ -336,6 +342,7 @@ class TurnActivities:
                     policy=policy,
                 )
             )
+        turn.metas += [child_meta(sid, r) for r in requests]
         op = f"{sid}:{tid}:progress:{result.step}:await"
         deltas = uncounted_usage(
             turn.journal, request.policy.model, result.usage_by_step, final=False
@@ -430,8 +437,11 @@ class TurnActivities:
             if new_nodes:
                 graph = Append(nodes=new_nodes, leaf_node_id=state.session_graph.leaf_node_id)
                 commit = commit.model_copy(update={"graph": graph})
-        receipt = await self.store.commit_runtime_state(commit, effects=turn.journal.pending())
+        receipt = await self.store.commit_runtime_state(
+            commit, effects=turn.journal.pending(), metas=turn.metas
+        )
         turn.journal.committed()
+        turn.metas = []
         state.apply_persisted_commit_result(receipt)
         turn.committed_nodes = len(state.session_graph.nodes)
         runtime.interpreter.dirty = False

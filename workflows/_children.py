@@ -5,10 +5,8 @@ Pure functions, so the workflow keeps only the orchestration (start, wait, gathe
 
 from __future__ import annotations
 
-from activities.contract import ChildRequest, ChildResult
+from activities.contract import ChildRequest, ChildResult, task_title
 from workflows._inputs import ChildRelation, SessionEnd, SessionInput, SnapshotStart
-
-TITLE_CHARS = 200
 
 
 def child_input(parent: SessionInput, req: ChildRequest) -> SessionInput:
@@ -21,7 +19,7 @@ def child_input(parent: SessionInput, req: ChildRequest) -> SessionInput:
         policy=req.policy,
         start=SnapshotStart(snapshot_ref=req.snapshot_ref),
         relation=ChildRelation(parent_session_id=parent.session_id, tool_call_id=req.tool_call_id),
-        title=" ".join(req.task.split())[:TITLE_CHARS],
+        title=task_title(req.task),
         first_message=req.task,
         timeouts=parent.timeouts,
         search_attributes=parent.search_attributes,

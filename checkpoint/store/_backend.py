@@ -175,6 +175,13 @@ class WriteTx(ABC):
     ) -> None:
         """Journal records that ride the commit; a key that exists keeps its first outcome."""
 
+    @abstractmethod
+    async def insert_meta(
+        self, session_id: str, parent_session_id: str | None, meta_json: str, now: float
+    ) -> str:
+        """Insert a session's meta row unless it has one; return the stored JSON (first write
+        wins)."""
+
 
 class GcTx(ABC):
     """GC's transaction: no commit runs while it is open."""
@@ -264,10 +271,19 @@ class Backend(ABC):
     async def list_sessions(self) -> list[str]: ...
 
     @abstractmethod
-    async def write_meta(self, session_id: str, meta_json: str) -> None: ...
+    async def insert_meta(
+        self, session_id: str, parent_session_id: str | None, meta_json: str, now: float
+    ) -> str:
+        """Insert a session's meta row unless it has one; return the stored JSON (first write
+        wins)."""
 
     @abstractmethod
     async def read_meta(self, session_id: str) -> str | None: ...
+
+    @abstractmethod
+    async def read_child_metas(self, parent_session_id: str) -> list[str]:
+        """Meta JSON of the sessions whose parent is ``parent_session_id``, oldest first (then
+        by session id)."""
 
     @abstractmethod
     async def tombstone(self, session_id: str, node_ids: list[str]) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, Self
@@ -74,6 +74,7 @@ class CheckpointStore:
         self._ready = False
         self._setup_lock = asyncio.Lock()
         self._commits = 0
+        self._meta_clock = 0.0
         self.node_cache = NodeCache(node_cache_size)
 
     @property
@@ -267,30 +268,49 @@ class CheckpointStore:
     # -- writes --------------------------------------------------------------------------------
 
     async def commit_runtime_state(
-        self, commit: RuntimeCommit, *, effects: TurnEffects | None = None
+        self,
+        commit: RuntimeCommit,
+        *,
+        effects: TurnEffects | None = None,
+        metas: Sequence[SessionMeta] = (),
     ) -> CommitReceipt:
-        """One atomic, exactly-once commit (see ``_commit``). ``effects`` are journal records
-        that land in the same transaction, only if the commit itself lands now."""
+        """One atomic, exactly-once commit (see ``_commit``). ``effects`` (journal records) and
+        ``metas`` (``save_session_meta`` rows: the session's own when the commit creates it, or
+        children it starts) land in the same transaction, only if the commit itself lands now."""
         digest = payload_hash(commit)
         texts = (effects.turn_id, effects.texts()) if effects is not None else None
         async with self._guard("commit", commit.session_id) as b:
             receipt = await b.run_write(
-                lambda tx: apply_commit(tx, commit, digest, self.profile, texts)
+                lambda tx: apply_commit(tx, commit, digest, self.profile, texts, metas)
             )
         self._commits += 1
         if self.auto_gc_every and self._commits % self.auto_gc_every == 0:
             await self.gc()
         return receipt
 
-    async def save_session_meta(self, meta: SessionMeta) -> None:
-        """Write (or replace) the session's metadata row."""
+    async def save_session_meta(self, meta: SessionMeta) -> SessionMeta:
+        """Insert the session's metadata unless it has some; returns the stored meta. First
+        write wins: who a session is and where it came from is fixed when it is created, so a
+        retried activity can never rewrite it (lash replaced the row)."""
+        self._meta_clock = max(time.time(), self._meta_clock + 1e-6)  # creation order
         async with self._guard("save session meta", meta.session_id) as b:
-            await b.write_meta(meta.session_id, meta.model_dump_json())
+            text = await b.insert_meta(
+                meta.session_id, meta.parent_session_id, meta.model_dump_json(), self._meta_clock
+            )
+        return SessionMeta.model_validate_json(text)
 
     async def load_session_meta(self, session_id: str) -> SessionMeta | None:
         async with self._guard("load session meta", session_id) as b:
             text = await b.read_meta(session_id)
         return SessionMeta.model_validate_json(text) if text is not None else None
+
+    async def list_child_sessions(self, parent_session_id: str) -> list[SessionMeta]:
+        """Meta of the sessions whose ``parent_session_id`` is this one (children, and
+        handoffs), in the order they were created; one indexed read. Grandchildren are the
+        children's children."""
+        async with self._guard("list child sessions", parent_session_id) as b:
+            texts = await b.read_child_metas(parent_session_id)
+        return [SessionMeta.model_validate_json(t) for t in texts]
 
     async def tombstone_nodes(self, session_id: str, node_ids: list[str]) -> int:
         """Hide nodes from loads until ``vacuum`` deletes them (spec §12.7)."""

@@ -11,13 +11,14 @@ was on every backend. In order, under the session's write lock:
    content ``NodeConflictError``; a full rewrite detaches the nodes it leaves out (they stay
    stored, unloaded, until ``vacuum``) instead of deleting them;
 5. then: blobs, manifest, nodes, usage rows (identity: operation id + ordinal) and the running
-   usage totals they add to, head, receipt, and the effect-journal records the commit carries
-   (first write wins per key).
+   usage totals they add to, head, receipt, and the effect-journal records and session meta
+   rows the commit carries (first write wins per key, per session).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgpack
@@ -41,6 +42,7 @@ from checkpoint.model import (
     RuntimeCommit,
     SessionCheckpoint,
     SessionHeadMeta,
+    SessionMeta,
     SessionNodeRecord,
 )
 from checkpoint.store._backend import HeadRow, NodeWrite, ReceiptRow, UsageRow, WriteTx
@@ -147,6 +149,7 @@ async def apply_commit(
     digest: str,
     profile: CompressionProfile,
     effects: tuple[str, dict[str, str]] | None = None,
+    metas: Sequence[SessionMeta] = (),
 ) -> CommitReceipt:
     """Run one commit inside ``tx``; see the module docstring for the order of checks."""
     session_id, operation_id = commit.session_id, commit.operation_id
@@ -205,6 +208,10 @@ async def apply_commit(
     ))
     if effects is not None and effects[1]:
         await tx.insert_effects(session_id, effects[0], effects[1], now)
+    for i, m in enumerate(metas):
+        # A microsecond apart: children one turn starts are listed in the order it named them.
+        at = now + i * 1e-6
+        await tx.insert_meta(m.session_id, m.parent_session_id, m.model_dump_json(), at)
     return CommitReceipt(
         head_revision=revision, checkpoint_ref=checkpoint_ref, manifest=checkpoint.manifest,
         session_id=session_id, operation_id=operation_id, leaf_node_id=leaf,

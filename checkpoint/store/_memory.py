@@ -43,6 +43,8 @@ class _Session:
     totals: dict[tuple[str, str], UsageTotalRow] = field(default_factory=dict)
     receipts: dict[str, ReceiptRow] = field(default_factory=dict)
     meta: str | None = None
+    meta_parent: str | None = None
+    meta_created: float = 0.0
     effects: dict[tuple[str, str], str] = field(default_factory=dict)
     blob_roots: dict[str, float] = field(default_factory=dict)
 
@@ -148,12 +150,24 @@ class MemoryBackend(Backend):
     async def list_sessions(self) -> list[str]:
         return sorted(k for k, s in self._sessions.items() if s.head is not None)
 
-    async def write_meta(self, session_id: str, meta_json: str) -> None:
-        self._s(session_id).meta = meta_json
+    async def insert_meta(
+        self, session_id: str, parent_session_id: str | None, meta_json: str, now: float
+    ) -> str:
+        s = self._s(session_id)
+        if s.meta is None:
+            s.meta, s.meta_parent, s.meta_created = meta_json, parent_session_id, now
+        return s.meta
 
     async def read_meta(self, session_id: str) -> str | None:
         s = self._sessions.get(session_id)
         return s.meta if s else None
+
+    async def read_child_metas(self, parent_session_id: str) -> list[str]:
+        children = sorted(
+            (s.meta_created, key, s.meta) for key, s in self._sessions.items()
+            if s.meta is not None and s.meta_parent == parent_session_id
+        )
+        return [meta for _, _, meta in children if meta is not None]
 
     async def tombstone(self, session_id: str, node_ids: list[str]) -> int:
         s = self._sessions.get(session_id)
@@ -263,6 +277,11 @@ class _MemoryTx(WriteTx):
         effects = self._b._s(session_id).effects
         for key, text in outcomes.items():
             effects.setdefault((turn_id, key), text)
+
+    async def insert_meta(
+        self, session_id: str, parent_session_id: str | None, meta_json: str, now: float
+    ) -> str:
+        return await self._b.insert_meta(session_id, parent_session_id, meta_json, now)
 
 
 class _MemoryGc(GcTx):

@@ -171,13 +171,19 @@ class PostgresBackend(Backend):
         async with self._reads() as r:
             return await r.list_sessions()
 
-    async def write_meta(self, session_id: str, meta_json: str) -> None:
+    async def insert_meta(
+        self, session_id: str, parent_session_id: str | None, meta_json: str, now: float
+    ) -> str:
         async with self._writes() as w:
-            await w.write_meta(session_id, meta_json)
+            return await w.insert_meta(session_id, parent_session_id, meta_json, now)
 
     async def read_meta(self, session_id: str) -> str | None:
         async with self._reads() as r:
             return await r.read_meta(session_id)
+
+    async def read_child_metas(self, parent_session_id: str) -> list[str]:
+        async with self._reads() as r:
+            return await r.read_child_metas(parent_session_id)
 
     async def tombstone(self, session_id: str, node_ids: list[str]) -> int:
         async with self._writes() as w:

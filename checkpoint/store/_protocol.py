@@ -6,6 +6,7 @@ callers type against, so a test double or a future backend only has to match it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -46,7 +47,11 @@ class SessionStore(Protocol):
     async def load_graph_at(self, session_id: str, leaf_node_id: str) -> SessionGraph: ...
 
     async def commit_runtime_state(
-        self, commit: RuntimeCommit, *, effects: TurnEffects | None = None
+        self,
+        commit: RuntimeCommit,
+        *,
+        effects: TurnEffects | None = None,
+        metas: Sequence[SessionMeta] = (),
     ) -> CommitReceipt: ...
 
     async def put_blob(
@@ -55,9 +60,11 @@ class SessionStore(Protocol):
 
     async def get_blob(self, ref: BlobRef) -> Any: ...
 
-    async def save_session_meta(self, meta: SessionMeta) -> None: ...
+    async def save_session_meta(self, meta: SessionMeta) -> SessionMeta: ...
 
     async def load_session_meta(self, session_id: str) -> SessionMeta | None: ...
+
+    async def list_child_sessions(self, parent_session_id: str) -> list[SessionMeta]: ...
 
     async def tombstone_nodes(self, session_id: str, node_ids: list[str]) -> int: ...
 

@@ -21,6 +21,9 @@ Tables (one store serves many sessions):
 - ``lash_usage_totals`` (v2): the merged ledger kept current by each commit, one row per
   (session, source, model) with the (revision, ordinal) of its first kept usage row, so loading
   a head reads a handful of rows instead of one per commit. Backfilled from ``lash_usage``.
+- ``lash_session_meta`` (v3) gains ``parent_session_id`` (copied out of the meta JSON, indexed)
+  and ``created_at`` (when the row was inserted), so a session's children are one indexed read,
+  in the order they were created.
 
 Upgrading: a process still running older code keeps writing to the store it set up, and one
 from before v2 writes usage rows without their totals; stop such workers before the first new
@@ -150,6 +153,23 @@ _V2 = (
           GROUP BY session_id, source, model) g""",
 )
 
+_V3_SQLITE = (
+    "ALTER TABLE lash_session_meta ADD COLUMN parent_session_id TEXT",
+    "ALTER TABLE lash_session_meta ADD COLUMN created_at REAL NOT NULL DEFAULT 0",
+    "UPDATE lash_session_meta "
+    "SET parent_session_id = json_extract(meta_json, '$.parent_session_id')",
+    """CREATE INDEX IF NOT EXISTS lash_session_meta_by_parent
+        ON lash_session_meta (parent_session_id, created_at)""",
+)
+
+_V3_POSTGRES = (
+    "ALTER TABLE lash_session_meta ADD COLUMN parent_session_id TEXT",
+    "ALTER TABLE lash_session_meta ADD COLUMN created_at DOUBLE PRECISION NOT NULL DEFAULT 0",
+    "UPDATE lash_session_meta SET parent_session_id = meta_json::json->>'parent_session_id'",
+    """CREATE INDEX IF NOT EXISTS lash_session_meta_by_parent
+        ON lash_session_meta (parent_session_id, created_at)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -162,6 +182,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "usage totals per (session, source, model), backfilled from the usage rows",
         _dialect(*_V2, blob="BLOB", real="REAL", keyed=" WITHOUT ROWID"),
         _dialect(*_V2, blob="BYTEA", real="DOUBLE PRECISION", keyed=""),
+    ),
+    Migration(
+        3,
+        "session meta: parent session id (indexed) and creation time, to list children",
+        _V3_SQLITE,
+        _V3_POSTGRES,
     ),
 )
 """Append-only. Never edit a released entry; add a new one."""

@@ -57,10 +57,11 @@ class SessionPersistence:
             raise SessionBindingMismatch(self.session_id, commit.session_id)
         return await self.store.commit_runtime_state(commit, effects=effects)
 
-    async def save_session_meta(self, meta: SessionMeta) -> None:
+    async def save_session_meta(self, meta: SessionMeta) -> SessionMeta:
+        """Insert this session's meta unless it has one; returns the stored meta."""
         if meta.session_id != self.session_id:
             raise SessionBindingMismatch(self.session_id, meta.session_id)
-        await self.store.save_session_meta(meta)
+        return await self.store.save_session_meta(meta)
 
     async def load_session_meta(self) -> SessionMeta | None:
         return await self.store.load_session_meta(self.session_id)

@@ -213,6 +213,14 @@ class SqlReads(SqlBase):
         )
         return rows[0][0] if rows else None
 
+    async def read_child_metas(self, parent_session_id: str) -> list[str]:
+        rows = await self.fetch(
+            "SELECT meta_json FROM lash_session_meta WHERE parent_session_id = ? "
+            "ORDER BY created_at, session_id",
+            parent_session_id,
+        )
+        return [r[0] for r in rows]
+
     async def load_effects(self, session_id: str, turn_id: str) -> dict[str, str]:
         rows = await self.fetch(EFFECTS_SQL, session_id, turn_id)
         return {k: v for k, v in rows}
@@ -333,12 +341,18 @@ class SqlWrites(SqlBase, WriteTx):
             [(session_id, turn_id, key, text, now) for key, text in outcomes.items()],
         )
 
-    async def write_meta(self, session_id: str, meta_json: str) -> None:
+    async def insert_meta(
+        self, session_id: str, parent_session_id: str | None, meta_json: str, now: float
+    ) -> str:
         await self.execute(
-            "INSERT INTO lash_session_meta (session_id, meta_json) VALUES (?,?) "
-            "ON CONFLICT (session_id) DO UPDATE SET meta_json = excluded.meta_json",
-            session_id, meta_json,
+            "INSERT INTO lash_session_meta (session_id, meta_json, parent_session_id, created_at) "
+            "VALUES (?,?,?,?) ON CONFLICT (session_id) DO NOTHING",
+            session_id, meta_json, parent_session_id, now,
         )
+        rows = await self.fetch(
+            "SELECT meta_json FROM lash_session_meta WHERE session_id = ?", session_id
+        )
+        return str(rows[0][0])
 
     async def tombstone(self, session_id: str, node_ids: list[str]) -> int:
         count = visible = 0

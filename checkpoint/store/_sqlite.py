@@ -220,12 +220,19 @@ class SqliteBackend(Backend):
     async def list_sessions(self) -> list[str]:
         return await self._reads().list_sessions()
 
-    async def write_meta(self, session_id: str, meta_json: str) -> None:
+    async def insert_meta(
+        self, session_id: str, parent_session_id: str | None, meta_json: str, now: float
+    ) -> str:
         async with self._tx() as conn:
-            await SqlWrites(_DIALECT, _Runner(conn, self._run)).write_meta(session_id, meta_json)
+            return await SqlWrites(_DIALECT, _Runner(conn, self._run)).insert_meta(
+                session_id, parent_session_id, meta_json, now
+            )
 
     async def read_meta(self, session_id: str) -> str | None:
         return await self._reads().read_meta(session_id)
+
+    async def read_child_metas(self, parent_session_id: str) -> list[str]:
+        return await self._reads().read_child_metas(parent_session_id)
 
     async def tombstone(self, session_id: str, node_ids: list[str]) -> int:
         async with self._tx() as conn:

@@ -1,4 +1,5 @@
-"""Plain-text views for people: the usage report as a table and the session graph as a tree.
+"""Plain-text views for people: the usage report as a table, descendants indented by depth and
+the session graph as a tree.
 
 A conversation is a long chain with an occasional fork, so the tree indents only where a message
 has more than one child; a linear session stays a flat list however long it is.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checkpoint.model import Message, SessionMessageTreeNode, SessionUsageReport, UsageTotals
+from workflows.cli._lineage import Descendant
 
 ROLE_LABELS = {"User": "you", "Assistant": "agent", "System": "system"}
 ACTIVE_MARK = "●"
@@ -71,6 +73,15 @@ def usage_table(report: SessionUsageReport) -> list[str]:
         right = [cell.rjust(widths[i + 2]) for i, cell in enumerate(row[2:])]
         lines.append("  ".join(left + right).rstrip())
     return lines
+
+
+def descendant_lines(descendants: list[Descendant]) -> list[str]:
+    """One line per descendant, indented by depth: id, status, total tokens, name."""
+    return [
+        f"{'   ' * (d.depth - 1)}└ {d.meta.session_id} · {d.status} · "
+        f"{count(d.usage.total_tokens)} tokens · {one_line(d.meta.session_name, 60)}"
+        for d in descendants
+    ]
 
 
 def _node_line(node: SessionMessageTreeNode) -> str:

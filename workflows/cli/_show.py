@@ -2,7 +2,8 @@
 
 The summary comes from the workflow's query (a worker answers it), the history figures from
 ``describe`` (the same numbers ``temporal workflow describe`` prints), and the usage report and
-graph from the store, which holds the conversation itself.
+graph from the store, which holds the conversation itself. The relation and the descendant
+sessions (each with its workflow status and usage) come from ``_lineage``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ from workflows.cli._access import (
     open_store_at,
 )
 from workflows.cli._config import Target
-from workflows.cli._render import count, message_text, plural, tree_lines, usage_table
+from workflows.cli._lineage import Lineage, lineage, relation_text
+from workflows.cli._render import (
+    count,
+    descendant_lines,
+    message_text,
+    plural,
+    tree_lines,
+    usage_table,
+)
 from workflows.client import handle
 from workflows.session import SessionWorkflow
 
@@ -77,6 +86,7 @@ class SessionView:
     notes: list[str]
     store: str
     """The store URL, password masked."""
+    lineage: Lineage
 
     @property
     def turn_index(self) -> int:
@@ -108,6 +118,10 @@ class SessionView:
             "history_length": figures.history_length,
             "history_size_bytes": figures.history_size_bytes,
             "summary": self.summary.model_dump(mode="json") if self.summary else None,
+            "meta": self.lineage.meta.model_dump(mode="json") if self.lineage.meta else None,
+            "relation": relation_text(self.lineage.meta),
+            "descendants": [d.to_json() for d in self.lineage.descendants],
+            "descendants_left_out": self.lineage.left_out,
             "notes": self.notes,
             "store": self.store,
             "usage": self.report.model_dump(mode="json"),
@@ -127,12 +141,15 @@ async def gather(target: Target, session_id: str) -> SessionView:
     store = await open_store_at(target.store_url, must_exist=True)
     try:
         read = await store.load_session(session_id)
+        family = await lineage(client, target, store, session_id)
     finally:
         await store.close()
     notes = [note] if note else []
     if read is None:
         notes.append("the store has no head for this session yet (no turn has committed)")
-    return SessionView(session_id, figures, summary, read, notes, redact_url(target.store_url))
+    return SessionView(
+        session_id, figures, summary, read, notes, redact_url(target.store_url), family
+    )
 
 
 def render_text(view: SessionView) -> str:
@@ -142,6 +159,7 @@ def render_text(view: SessionView) -> str:
     ref = (read.checkpoint_ref if read else None) or "none"
     lines = [
         f"session {view.session_id} · workflow {figures.workflow_id} ({figures.status})",
+        f"  relation       {relation_text(view.lineage.meta)}",
         f"  turns          {view.turn_index}",
         f"  head revision  {revision}",
         f"  checkpoint     {ref}",
@@ -159,6 +177,11 @@ def render_text(view: SessionView) -> str:
     lines += [f"  note: {note}" for note in view.notes]
     lines += ["", f"usage ({view.store})"]
     lines += ["  " + line for line in usage_table(view.report)]
+    family = view.lineage
+    lines += ["", f"descendants ({len(family.descendants)})"]
+    lines += ["  " + line for line in descendant_lines(family.descendants)] or ["  (none)"]
+    if family.left_out:
+        lines.append(f"  … and {family.left_out} more")
     node_count = len(read.graph.nodes) if read else 0
     lines += ["", f"graph ({node_count} nodes; ● active path, ○ other branches)"]
     lines += ["  " + line for line in tree_lines(view.tree)] or ["  (empty)"]

@@ -6,11 +6,14 @@ from checkpoint.model import (
     Message,
     Part,
     SessionGraph,
+    SessionMeta,
     SessionUsageReport,
     TokenLedgerEntry,
     TokenUsage,
+    UsageTotals,
 )
-from workflows.cli._render import tree_lines, usage_table
+from workflows.cli._lineage import Descendant, relation_text
+from workflows.cli._render import descendant_lines, tree_lines, usage_table
 
 
 def _text(message_id: str, role: str, content: str) -> Message:
@@ -59,4 +62,35 @@ def test_usage_table_has_a_row_per_source_and_model_and_a_total() -> None:
         ["turn", "m", "1,200", "30", "0", "1,230"],
         ["subagent", "m", "5", "7", "0", "12"],
         ["total", "1,205", "37", "0", "1,242"],
+    ]
+
+
+def _meta(session_id: str, relation: dict[str, object] | None = None) -> SessionMeta:
+    return SessionMeta.model_validate({
+        "session_id": session_id, "session_name": f"task   of\n{session_id}",
+        "created_at": "unix:1", "model": "m", "relation": relation or {"kind": "root"},
+    })
+
+
+def test_relation_names_the_parent_and_the_tool_call() -> None:
+    """Root, child (with or without its call), handoff, and a session with no meta stored."""
+    child = {"kind": "child", "parent_session_id": "p", "originating_tool_call_id": "call_1"}
+    assert relation_text(_meta("r")) == "root"
+    assert relation_text(_meta("c", child)) == "child of p via tool call call_1"
+    assert relation_text(_meta("c", {"kind": "child", "parent_session_id": "p"})) == "child of p"
+    handoff = {"kind": "handoff", "parent_session_id": "p", "reason": "escalate"}
+    assert relation_text(_meta("h", handoff)) == "handoff from p (escalate)"
+    assert relation_text(None) == "unknown (no session meta stored)"
+
+
+def test_descendants_indent_by_depth() -> None:
+    """A grandchild sits under its parent; each line has status, tokens and a one-line name."""
+    usage = UsageTotals.from_usage(_usage(1_000, 234))
+    lines = descendant_lines([
+        Descendant(_meta("c"), 1, "completed", usage),
+        Descendant(_meta("g"), 2, "running", usage),
+    ])
+    assert lines == [
+        "└ c · completed · 1,234 tokens · task of c",
+        "   └ g · running · 1,234 tokens · task of g",
     ]

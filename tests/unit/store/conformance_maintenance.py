@@ -1,4 +1,4 @@
-"""Conformance: blobs, checkpoints, loading into a state, GC, tombstones, meta, effects."""
+"""Conformance: blobs, checkpoints, loading into a state, GC, tombstones, effects."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from store_fixtures import append, chain, commit, ledger, plugin_snapshot, tool_
 
 from checkpoint.blobs import blob_ref
 from checkpoint.errors import BlobCorruptError, BlobMissingError
-from checkpoint.model import SessionMeta
 from checkpoint.store import (
     CheckpointStore,
     apply_session_checkpoint,
@@ -183,16 +182,6 @@ class MaintenanceConformance(StoreHarness):
         assert await store.load_node("s", "m2") is None
         assert await store.vacuum("s") == 1
         assert await store.vacuum() == 0
-
-    async def test_session_meta_round_trips(self, store: CheckpointStore) -> None:
-        """save/load_session_meta keep the meta as written."""
-        meta = SessionMeta.model_validate({
-            "session_id": "s", "session_name": "demo", "created_at": "unix:1",
-            "model": "m", "cwd": None, "parent_session_id": None, "relation": {"kind": "root"},
-        })
-        assert await store.load_session_meta("s") is None
-        await store.save_session_meta(meta)
-        assert await store.load_session_meta("s") == meta
 
     async def test_effect_journal_keeps_the_first_outcome(self, store: CheckpointStore) -> None:
         """record_effect: first write wins and is returned; load_effects lists a turn's keys."""

@@ -11,10 +11,12 @@ from conformance_commits import CommitConformance
 from conformance_effects import EffectConformance
 from conformance_head import HeadConformance
 from conformance_maintenance import MaintenanceConformance
+from conformance_meta import MetaConformance
 
 
 class StoreConformance(
-    CommitConformance, EffectConformance, HeadConformance, MaintenanceConformance
+    CommitConformance, EffectConformance, HeadConformance, MaintenanceConformance,
+    MetaConformance,
 ):
     """Every rule, for one backend."""
 
