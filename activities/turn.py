@@ -192,6 +192,7 @@ class TurnActivities:
             return self._stored_outcome(request, start.receipt, journal)
         provider = self.providers.get(request.policy.provider)
         turn = _OpenTurn(await self._open(request, start.head_revision), journal)
+        turn.entry.runtime.last_prompt = None  # a cached runtime holds the previous turn's
         hooks = LoopHooks(
             progress=lambda step, usage: self._progress(turn, request, step, usage),
             heartbeat=lambda step: _beat_on_change(heartbeat, step),
@@ -285,6 +286,7 @@ class TurnActivities:
                 turn_usage=result.turn_usage,
                 model_calls=result.model_calls,
                 tool_calls=result.tool_calls,
+                prompt=turn.entry.runtime.last_prompt,
             )
         )
         deltas = merge_usage_delta_entries(
@@ -309,6 +311,7 @@ class TurnActivities:
             turn_usage=summary.turn_usage,
             model_calls=summary.model_calls,
             tool_calls=summary.tool_calls,
+            prompt=summary.prompt,
         )
 
     async def _await_children(
@@ -356,6 +359,7 @@ class TurnActivities:
             child_requests=requests,
             model_calls=result.model_calls,
             tool_calls=result.tool_calls,
+            prompt=turn.entry.runtime.last_prompt,
         )
 
     # --- store ----------------------------------------------------------------------------------
