@@ -8,8 +8,10 @@ high for ordinary input:
   about 3; counting UTF-8 bytes, not characters, keeps non-Latin scripts (2-4 bytes a character,
   often one token or more each) from being undercounted by the same rule;
 - ``MESSAGE_OVERHEAD_TOKENS`` per message for the role and separators of the chat format
-  (OpenAI's own counting recipe uses 3-4), and ``TOOL_CALL_OVERHEAD_TOKENS`` per tool call for
-  its id, name and framing;
+  (OpenAI's own counting recipe uses 3-4), ``TOOL_CALL_OVERHEAD_TOKENS`` per tool call for its
+  id, name and framing, ``RESULT_OVERHEAD_TOKENS`` per tool result for the call id it names.
+  Together they cover the JSON wire form at four characters a token, which is what a proxy or
+  gateway that counts by characters would see;
 - the offered tools' JSON, once per request.
 
 It is an estimate, not a bound (random digits or base64 can run 2 bytes a token); the reply
@@ -25,7 +27,8 @@ from activities.agent.providers import ChatMessage, ToolSpec
 
 BYTES_PER_TOKEN = 3
 MESSAGE_OVERHEAD_TOKENS = 8
-TOOL_CALL_OVERHEAD_TOKENS = 12
+TOOL_CALL_OVERHEAD_TOKENS = 24
+RESULT_OVERHEAD_TOKENS = 6
 
 
 def text_tokens(text: str) -> int:
@@ -41,7 +44,7 @@ def message_tokens(message: ChatMessage) -> int:
         args = json.dumps(call.args, sort_keys=True)
         tokens += TOOL_CALL_OVERHEAD_TOKENS + text_tokens(call.id + call.name + args)
     if message.tool_call_id is not None:
-        tokens += text_tokens(message.tool_call_id)
+        tokens += RESULT_OVERHEAD_TOKENS + text_tokens(message.tool_call_id)
     return tokens
 
 
@@ -55,6 +58,7 @@ def tools_tokens(specs: Sequence[ToolSpec]) -> int:
 __all__ = [
     "BYTES_PER_TOKEN",
     "MESSAGE_OVERHEAD_TOKENS",
+    "RESULT_OVERHEAD_TOKENS",
     "TOOL_CALL_OVERHEAD_TOKENS",
     "message_tokens",
     "text_tokens",
