@@ -17,7 +17,8 @@ The graph keeps everything; only what one model call is sent is trimmed. The rul
   rounds overflow, the oldest of them drop out between the user message and the newest rounds.
 
 Cost: ``ChatView`` converts and estimates each message once and keeps prefix sums, so a call
-walks only the blocks it keeps (O(window), not O(conversation)), then copies them.
+finds where the window starts by bisection and then copies the messages it keeps: O(window),
+not O(conversation).
 """
 
 from __future__ import annotations
@@ -90,14 +91,13 @@ def _block_start(view: ChatView, index: int, floor: int) -> int:
 
 
 def _extend(view: ChatView, start: int, floor: int, need: int, budget: int) -> tuple[int, int]:
-    """Move ``start`` back over whole blocks (not below ``floor``) while they fit ``budget``."""
-    while start > floor:
-        block = _block_start(view, start - 1, floor)
-        cost = view.tokens(block, start)
-        if need + cost > budget:
-            break
-        start, need = block, need + cost
-    return start, need
+    """Move ``start`` back over whole blocks (not below ``floor``) while they fit ``budget``:
+    to the earliest message the budget reaches, then forward past results whose call is left
+    out, to the start of the first whole block."""
+    first = view.earliest(start, floor, budget - need)
+    while first < start and view.role(first) == "tool":
+        first += 1
+    return first, need + view.tokens(first, start)
 
 
 def rolling_history(view: ChatView, *, window: int, tools: Sequence[ToolSpec]) -> Prompt:
@@ -125,9 +125,11 @@ def rolling_history(view: ChatView, *, window: int, tools: Sequence[ToolSpec]) -
         start, need = _extend(view, user, system, need, budget)
         kept = view.slice(start, n)
         turns = view.users(start, n)
+        chars = view.chars_in(start, n)
     else:
         kept = view.slice(user, user + 1) + view.slice(start, n)
         turns = 1
+        chars = view.chars_in(user, user + 1) + view.chars_in(start, n)
     messages = view.slice(0, system) + kept
     record = PromptWindow(
         window_tokens=window,
@@ -137,7 +139,7 @@ def rolling_history(view: ChatView, *, window: int, tools: Sequence[ToolSpec]) -
         messages=len(messages),
         path_messages=n,
     )
-    chars = sum(len(m.content) for m in messages)
+    chars += view.chars_in(0, system)
     return Prompt(messages=messages, chars=chars, tools=tools, window=record)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Any
 
@@ -109,7 +110,8 @@ class ChatView:
         """``_tokens[i]``: estimated tokens of ``_chat[:i]``."""
         self._users: list[int] = [0]
         """``_users[i]``: user-role chat messages in ``_chat[:i]`` (one per turn)."""
-        self.chars = 0
+        self._chars: list[int] = [0]
+        """``_chars[i]``: content characters of ``_chat[:i]``."""
         self.system_end = 0
         """Leading system messages (the system prompt): ``_chat[:system_end]``."""
         self.last_user: int | None = None
@@ -130,7 +132,7 @@ class ChatView:
     def _add(self, chat: ChatMessage) -> None:
         index = len(self._chat)
         self._chat.append(chat)
-        self.chars += len(chat.content)
+        self._chars.append(self._chars[-1] + len(chat.content))
         self._tokens.append(self._tokens[-1] + message_tokens(chat))
         self._users.append(self._users[-1] + (chat.role == "user"))
         if chat.role == "system" and index == self.system_end:
@@ -152,6 +154,19 @@ class ChatView:
     def tokens(self, start: int, stop: int) -> int:
         """Estimated tokens of chat messages ``[start, stop)``."""
         return self._tokens[stop] - self._tokens[start]
+
+    @property
+    def chars(self) -> int:
+        """Content characters of the whole conversation."""
+        return self._chars[-1]
+
+    def chars_in(self, start: int, stop: int) -> int:
+        return self._chars[stop] - self._chars[start]
+
+    def earliest(self, stop: int, floor: int, budget: int) -> int:
+        """The smallest ``start >= floor`` with ``tokens(start, stop) <= budget`` (bisect on
+        the prefix sums: O(log n))."""
+        return bisect_left(self._tokens, self._tokens[stop] - budget, floor, stop)
 
     def users(self, start: int, stop: int) -> int:
         """User-role chat messages in ``[start, stop)``."""

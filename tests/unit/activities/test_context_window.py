@@ -96,6 +96,12 @@ def test_the_prompt_is_the_newest_suffix_that_fits_without_splitting_a_tool_roun
     assert used == prompt.window.prompt_tokens
     assert used <= window - reply_reserve(window)
     assert prompt.window.turns < prompt.window.path_turns == 60
+    # ... and it is the longest such suffix: the next older block would not have fit.
+    start = len(chat) - len(prompt.messages)
+    block = start - 1
+    while chat[block].role == "tool":
+        block -= 1
+    assert used + sum(message_tokens(m) for m in chat[block:start]) > window - reply_reserve(window)
 
 
 def test_the_system_prompt_and_current_user_message_are_always_sent() -> None:
