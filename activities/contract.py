@@ -124,6 +124,25 @@ class TurnRequest(_Wire):
         return value
 
 
+class PromptWindow(_Wire):
+    """How much of the active path the turn's last model call was sent (``rolling_history``,
+    spec §2): the graph keeps everything, only the prompt is trimmed, and this says by how much.
+    Turns are counted by their user messages; tokens are the worker's estimate."""
+
+    window_tokens: int
+    """The context window the prompt was fitted to (policy, model table or fallback)."""
+    prompt_tokens: int
+    """Estimated tokens of what was sent: messages and tool specs."""
+    turns: int
+    """User messages in the prompt (the oldest turn it reaches may be partial)."""
+    path_turns: int
+    """User messages on the active path."""
+    messages: int
+    """Chat messages in the prompt."""
+    path_messages: int
+    """Chat messages the active path converts to."""
+
+
 class TurnOutcome(_Wire):
     """Result of one ``run_turn`` attempt: refs and small figures only."""
 
@@ -138,6 +157,9 @@ class TurnOutcome(_Wire):
     child_requests: list[ChildRequest] = Field(default_factory=list)
     model_calls: int = 0
     tool_calls: int = 0
+    prompt: PromptWindow | None = None
+    """The last model call's prompt window; None in outcomes recorded before it existed, or when
+    this attempt made no model call."""
 
 
 def task_title(task: str) -> str:
@@ -163,6 +185,7 @@ __all__ = [
     "ChildRequest",
     "ChildResult",
     "HeadRef",
+    "PromptWindow",
     "TurnOutcome",
     "TurnPolicy",
     "TurnRequest",

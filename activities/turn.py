@@ -198,6 +198,7 @@ class TurnActivities:
         turn = _OpenTurn(await self._open(request, start.head_revision), journal)
         if start.head_revision is None and request.start_snapshot_ref is None:
             turn.metas.append(root_meta(request))  # a sub-agent's parent wrote its meta
+        turn.entry.runtime.last_prompt = None  # a cached runtime holds the previous turn's
         hooks = LoopHooks(
             progress=lambda step, usage: self._progress(turn, request, step, usage),
             heartbeat=lambda step: _beat_on_change(heartbeat, step),
@@ -291,6 +292,7 @@ class TurnActivities:
                 turn_usage=result.turn_usage,
                 model_calls=result.model_calls,
                 tool_calls=result.tool_calls,
+                prompt=turn.entry.runtime.last_prompt,
             )
         )
         deltas = merge_usage_delta_entries(
@@ -315,6 +317,7 @@ class TurnActivities:
             turn_usage=summary.turn_usage,
             model_calls=summary.model_calls,
             tool_calls=summary.tool_calls,
+            prompt=summary.prompt,
         )
 
     async def _await_children(
@@ -363,6 +366,7 @@ class TurnActivities:
             child_requests=requests,
             model_calls=result.model_calls,
             tool_calls=result.tool_calls,
+            prompt=turn.entry.runtime.last_prompt,
         )
 
     # --- store ----------------------------------------------------------------------------------

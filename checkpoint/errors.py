@@ -25,6 +25,7 @@ bad JSON (it already names the path); everything else is below::
     ├── ExecutionStateError         pickled interpreter state unsigned or tampered with
     ├── ProviderError               a model call failed; ``retryable`` says if retrying helps
     ├── ContractError               a request no retry can fix (fails without retrying)
+    │   └── PromptTooLargeError     the turn's own messages alone exceed the context window
     ├── ConfigError                 the worker lacks a setting it cannot run safely without
     │
     │   defined beside the commands that raise them, since checkpoint/ cannot import them:
@@ -198,6 +199,21 @@ class ProviderError(LashError):
 
 class ContractError(LashError):
     """A request that a workflow or activity cannot accept; retrying would not help."""
+
+
+class PromptTooLargeError(ContractError):
+    """What a model call cannot leave out (system prompt, the turn's user message, the newest
+    tool round, the tools and the reply reserve) exceeds the context window; every figure is
+    in estimated tokens."""
+
+    def __init__(self, window: int, parts: dict[str, int]) -> None:
+        self.window, self.parts = window, dict(parts)
+        total = sum(parts.values())
+        listed = " + ".join(f"{name} {size:,}" for name, size in parts.items())
+        super().__init__(
+            f"the prompt needs {total:,} tokens but the context window is {window:,}: {listed} "
+            "(estimated tokens; send a shorter message or raise max_context_tokens)"
+        )
 
 
 class ConfigError(LashError):

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from activities.agent.providers import ModelReply
-from activities.contract import ChildResult
+from activities.contract import ChildResult, PromptWindow
 from checkpoint.model import PluginSessionSnapshot, TokenLedgerEntry, TokenUsage, ToolCallRecord
 from checkpoint.store import TurnEffects
 
@@ -72,6 +72,8 @@ class TurnSummary(BaseModel):
     turn_usage: TokenUsage
     model_calls: int
     tool_calls: int
+    prompt: PromptWindow | None = None
+    """The last model call's prompt window (absent in records written before it existed)."""
 
 
 class CountedUsage(BaseModel):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Any
 
+from activities.agent._tokens import message_tokens
 from activities.agent.providers import ChatMessage, ModelReply, ToolCallRequest
 from activities.agent.tools import ToolOutput
 from checkpoint.model import (
@@ -92,9 +94,10 @@ def tool_record(call: ToolCallRequest, output: ToolOutput, duration_ms: int) -> 
 class ChatView:
     """The conversation in chat form, extended as messages are appended.
 
-    The active read model only grows during turns, so each message is converted once and the
-    per-call cost stays flat however long the session is; a diverged prefix (a re-branch) is
-    rebuilt from scratch.
+    The active read model only grows during turns, so each message is converted (and its tokens
+    estimated) once and the per-call cost stays flat however long the session is; a diverged
+    prefix (a re-branch) is rebuilt from scratch. Prefix sums of tokens and user messages let
+    the context window measure any suffix in O(1) (``_context_window``).
     """
 
     def __init__(self) -> None:
@@ -103,20 +106,74 @@ class ChatView:
     def _reset(self) -> None:
         self._ids: list[str] = []
         self._chat: list[ChatMessage] = []
-        self.chars = 0
+        self._tokens: list[int] = [0]
+        """``_tokens[i]``: estimated tokens of ``_chat[:i]``."""
+        self._users: list[int] = [0]
+        """``_users[i]``: user-role chat messages in ``_chat[:i]`` (one per turn)."""
+        self._chars: list[int] = [0]
+        """``_chars[i]``: content characters of ``_chat[:i]``."""
+        self.system_end = 0
+        """Leading system messages (the system prompt): ``_chat[:system_end]``."""
+        self.last_user: int | None = None
+        """Index of the newest user-role chat message: the current turn's user message, since
+        tool results travel as ``tool`` messages."""
 
-    def sync(self, messages: Sequence[Message]) -> tuple[ChatMessage, ...]:
-        """The chat form of ``messages``; converts only the ones not seen yet."""
+    def update(self, messages: Sequence[Message]) -> None:
+        """Convert only the messages of ``messages`` not seen yet."""
         seen = len(self._ids)
         if seen > len(messages) or (seen and messages[seen - 1].id != self._ids[-1]):
             self._reset()
             seen = 0
         for message in messages[seen:]:
-            converted = _convert(message)
             self._ids.append(message.id)
-            self._chat.extend(converted)
-            self.chars += sum(len(c.content) for c in converted)
+            for chat in _convert(message):
+                self._add(chat)
+
+    def _add(self, chat: ChatMessage) -> None:
+        index = len(self._chat)
+        self._chat.append(chat)
+        self._chars.append(self._chars[-1] + len(chat.content))
+        self._tokens.append(self._tokens[-1] + message_tokens(chat))
+        self._users.append(self._users[-1] + (chat.role == "user"))
+        if chat.role == "system" and index == self.system_end:
+            self.system_end += 1
+        if chat.role == "user":
+            self.last_user = index
+
+    def sync(self, messages: Sequence[Message]) -> tuple[ChatMessage, ...]:
+        """The chat form of the whole of ``messages`` (a copy: O(length), unlike ``update``)."""
+        self.update(messages)
         return tuple(self._chat)
+
+    def __len__(self) -> int:
+        return len(self._chat)
+
+    def role(self, index: int) -> str:
+        return self._chat[index].role
+
+    def tokens(self, start: int, stop: int) -> int:
+        """Estimated tokens of chat messages ``[start, stop)``."""
+        return self._tokens[stop] - self._tokens[start]
+
+    @property
+    def chars(self) -> int:
+        """Content characters of the whole conversation."""
+        return self._chars[-1]
+
+    def chars_in(self, start: int, stop: int) -> int:
+        return self._chars[stop] - self._chars[start]
+
+    def earliest(self, stop: int, floor: int, budget: int) -> int:
+        """The smallest ``start >= floor`` with ``tokens(start, stop) <= budget`` (bisect on
+        the prefix sums: O(log n))."""
+        return bisect_left(self._tokens, self._tokens[stop] - budget, floor, stop)
+
+    def users(self, start: int, stop: int) -> int:
+        """User-role chat messages in ``[start, stop)``."""
+        return self._users[stop] - self._users[start]
+
+    def slice(self, start: int, stop: int) -> list[ChatMessage]:
+        return self._chat[start:stop]
 
 
 def to_chat(messages: Sequence[Message]) -> list[ChatMessage]:

@@ -6,8 +6,10 @@ and kept in the worker cache between turns, so a warm session skips unpickling i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from activities.agent._context_window import Prompt, context_window, rolling_history
 from activities.agent._messages import ChatView
 from activities.agent.plugins import NotesPlugin, PluginSession, RememberTool
 from activities.agent.tools import (
@@ -17,7 +19,8 @@ from activities.agent.tools import (
     ToolRegistry,
     WordCountTool,
 )
-from checkpoint.model import PluginSessionSnapshot, ToolState
+from activities.contract import PromptWindow, TurnPolicy
+from checkpoint.model import Message, PluginSessionSnapshot, ToolState
 
 
 @dataclass
@@ -29,6 +32,9 @@ class SessionRuntime:
     interpreter: PythonInterpreter
     chat: ChatView = field(default_factory=ChatView)
     """The conversation in chat form, converted once per message."""
+    last_prompt: PromptWindow | None = None
+    """The window of the latest prompt built; ``run_turn`` clears it when a turn starts and
+    reports it in the turn's outcome."""
 
     @classmethod
     def build(
@@ -49,6 +55,16 @@ class SessionRuntime:
         plugins = PluginSession([notes])
         plugins.restore(plugin_snapshot)
         return cls(registry=registry, plugins=plugins, interpreter=interpreter)
+
+    def prompt(self, messages: Sequence[Message], policy: TurnPolicy) -> Prompt:
+        """What the next model call is sent: the newest part of ``messages`` (the active path)
+        that fits the policy's context window (``rolling_history``, the standard approach)."""
+        self.chat.update(messages)
+        prompt = rolling_history(
+            self.chat, window=context_window(policy), tools=self.registry.specs()
+        )
+        self.last_prompt = prompt.window
+        return prompt
 
     # --- PluginSessionLike: what PersistedSessionState.refresh_plugin_snapshots reads -----------
 

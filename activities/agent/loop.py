@@ -204,15 +204,16 @@ class AgentLoop:
         if recorded is not None:
             return recorded
         r = self.request
+        prompt = self.runtime.prompt(self.state.session_graph.messages(), r.policy)
         request = ModelRequest(
             session_id=r.session_id,
             turn_id=r.turn_id,
             turn_index=r.turn_index,
             step=step,
             model=r.policy.model,
-            messages=self.runtime.chat.sync(self.state.session_graph.messages()),
-            prompt_chars=self.runtime.chat.chars,
-            tools=self.runtime.registry.specs(),
+            messages=prompt.messages,
+            prompt_chars=prompt.chars,
+            tools=prompt.tools,
             subagent_depth=r.policy.subagent_depth,
         )
         reply = await self.provider.complete(request)

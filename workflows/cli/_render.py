@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from activities.contract import PromptWindow
 from checkpoint.model import Message, SessionMessageTreeNode, SessionUsageReport, UsageTotals
 from workflows.cli._lineage import Descendant
 
@@ -47,6 +48,20 @@ def message_text(message: Message) -> str:
         elif part.content.strip():
             pieces.append(part.content)
     return " ".join(pieces)
+
+
+def prompt_text(window: PromptWindow) -> str:
+    """``last 37 of 400 turns (window 4,096 tokens, about 2,980 sent)``: what rolling_history
+    left out of the last model call."""
+    held = (
+        f"all {plural(window.path_turns, 'turn')}"
+        if window.turns >= window.path_turns
+        else f"last {count(window.turns)} of {count(window.path_turns)} turns"
+    )
+    return (
+        f"{held} (window {count(window.window_tokens)} tokens, "
+        f"about {count(window.prompt_tokens)} sent)"
+    )
 
 
 def tool_names(message: Message) -> list[str]:

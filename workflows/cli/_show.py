@@ -1,8 +1,9 @@
 """``lash-temporal show SESSION``: where a session stands, what it cost, and its graph.
 
 The summary comes from the workflow's query (a worker answers it), the history figures from
-``describe`` (the same numbers ``temporal workflow describe`` prints), and the usage report and
-graph from the store, which holds the conversation itself. The relation and the descendant
+``describe`` (the same numbers ``temporal workflow describe`` prints), how much of the
+conversation the last prompt held from the newest turn outcome in history, and the usage report
+and graph from the store, which holds the conversation itself. The relation and the descendant
 sessions (each with its workflow status and usage) come from ``_lineage``.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from activities.contract import PromptWindow
 from checkpoint.model import PersistedSessionRead, SessionMessageTreeNode, SessionUsageReport
 from checkpoint.store import redact_url
 from workflows._inputs import SessionSummary
@@ -28,12 +30,14 @@ from workflows.cli._access import (
     open_store_at,
 )
 from workflows.cli._config import Target
+from workflows.cli._last_turn import last_turn_outcome
 from workflows.cli._lineage import Lineage, lineage, relation_text
 from workflows.cli._render import (
     count,
     descendant_lines,
     message_text,
     plural,
+    prompt_text,
     tree_lines,
     usage_table,
 )
@@ -87,6 +91,8 @@ class SessionView:
     store: str
     """The store URL, password masked."""
     lineage: Lineage
+    prompt: PromptWindow | None = None
+    """What the current run's newest completed turn sent the model (None: no such turn)."""
 
     @property
     def turn_index(self) -> int:
@@ -122,6 +128,7 @@ class SessionView:
             "relation": relation_text(self.lineage.meta),
             "descendants": [d.to_json() for d in self.lineage.descendants],
             "descendants_left_out": self.lineage.left_out,
+            "prompt": self.prompt.model_dump(mode="json") if self.prompt else None,
             "notes": self.notes,
             "store": self.store,
             "usage": self.report.model_dump(mode="json"),
@@ -138,6 +145,7 @@ async def gather(target: Target, session_id: str) -> SessionView:
     client = await connect_to(target)
     figures = await history_figures(client, target, session_id)
     summary, note = await _query_summary(client, target, session_id, figures.task_queue)
+    last = await last_turn_outcome(client, target.namespace, session_id, figures.run_id)
     store = await open_store_at(target.store_url, must_exist=True)
     try:
         read = await store.load_session(session_id)
@@ -148,7 +156,14 @@ async def gather(target: Target, session_id: str) -> SessionView:
     if read is None:
         notes.append("the store has no head for this session yet (no turn has committed)")
     return SessionView(
-        session_id, figures, summary, read, notes, redact_url(target.store_url), family
+        session_id,
+        figures,
+        summary,
+        read,
+        notes,
+        redact_url(target.store_url),
+        family,
+        prompt=last.prompt if last else None,
     )
 
 
@@ -174,6 +189,8 @@ def render_text(view: SessionView) -> str:
         )
         if summary.last_error:
             lines.append(f"  last error     {summary.last_error}")
+    if view.prompt is not None:
+        lines.append(f"  prompt         {prompt_text(view.prompt)}")
     lines += [f"  note: {note}" for note in view.notes]
     lines += ["", f"usage ({view.store})"]
     lines += ["  " + line for line in usage_table(view.report)]
