@@ -1,17 +1,24 @@
 """Heartbeats that keep flowing while a long model or tool call runs.
 
 A turn heartbeats its step number whenever a step starts or finishes, and a background task
-repeats the latest details at a third of the heartbeat timeout, so a slow provider call does not
-look like a dead worker, while a killed worker is noticed within one timeout.
+repeats the latest details every ``HEARTBEAT_EVERY`` (or a third of the heartbeat timeout, if
+shorter), so a slow provider call does not look like a dead worker, a killed worker is noticed
+within one timeout, and an interrupt or a cancellation, which Temporal delivers in a heartbeat's
+answer, reaches the turn within about that long. The worker sets its heartbeat throttle to the
+same interval, so the beats actually leave.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
+
+HEARTBEAT_EVERY = timedelta(seconds=1)
+"""How often a running turn heartbeats: the delay before it hears an interrupt."""
 
 
 class Heartbeat:
@@ -26,7 +33,8 @@ class Heartbeat:
         if self._active:
             timeout = activity.info().heartbeat_timeout
             if timeout is not None and timeout.total_seconds() > 0:
-                self._task = asyncio.create_task(self._repeat(timeout.total_seconds() / 3))
+                interval = min(timeout / 3, HEARTBEAT_EVERY).total_seconds()
+                self._task = asyncio.create_task(self._repeat(interval))
         return self
 
     def beat(self, step: int) -> None:

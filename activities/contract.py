@@ -8,7 +8,7 @@ so workflow code can import it through the sandbox.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -54,6 +54,9 @@ class TurnPolicy(_Wire):
     subagent_depth: int = Field(default=0, ge=0)
     """0 for a root session; a child's policy is its parent's plus one (``spawn_agent`` is refused
     at ``MAX_SUBAGENT_DEPTH``)."""
+    subagent_timeout: timedelta = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    """Longest a sub-agent may run before its parent cancels it; the call then fails as a tool
+    (``timeout``), and what the child committed until it stopped still counts."""
 
     @field_validator("provider", "model")
     @classmethod
@@ -89,7 +92,13 @@ class ChildResult(_Wire):
     tool_call_id: str
     answer: str
     usage: list[TokenLedgerEntry] = Field(default_factory=list)
-    """The child's ledger; the parent records it under the child's source ``"subagent"``."""
+    """The child's ledger; the parent records it under the child's source ``"subagent"``. The
+    parent's turn takes it from the store (what the child committed), whatever the child said."""
+    error: str | None = None
+    """Why the child did not answer (failed, terminated, timed out, cancelled); the
+    ``spawn_agent`` call then fails as a tool with this message."""
+    timed_out: bool = False
+    """The child ran past ``TurnPolicy.subagent_timeout`` and was cancelled."""
 
 
 class TurnRequest(_Wire):
@@ -115,6 +124,10 @@ class TurnRequest(_Wire):
     """Set when the workflow continues a turn that returned ``awaiting_children``. The activity
     journals each result by tool call id, so passing only the latest round's results, or all of
     them again, counts every child's usage exactly once."""
+    stop: bool = False
+    """Finish the turn as interrupted at its first safe point: after the tool round the child
+    results complete, before any further model call (set after an interrupt or a cancellation
+    that found the turn waiting on sub-agents)."""
 
     @field_validator("user_text")
     @classmethod
@@ -146,7 +159,9 @@ class PromptWindow(_Wire):
 class TurnOutcome(_Wire):
     """Result of one ``run_turn`` attempt: refs and small figures only."""
 
-    status: Literal["completed", "awaiting_children"]
+    status: Literal["completed", "awaiting_children", "interrupted"]
+    """``interrupted``: an interrupt or a cancellation stopped the turn at a safe point; what it
+    had completed is committed, and the turn ends there (its index is used)."""
     receipt: CommitReceipt
     """Receipt of the commit this attempt ended with (final or progress)."""
     turn_index: int

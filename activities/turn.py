@@ -20,9 +20,11 @@ their message; store conflicts and unreachable stores or providers stay retryabl
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
+from typing import TypeVar
 
 from pydantic import ValidationError
 from temporalio import activity
@@ -63,6 +65,7 @@ from checkpoint.model import (
 from checkpoint.store import CheckpointStore, TurnStart, load_persisted_session_state
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 _FATAL: tuple[type[Exception], ...] = (*DETERMINISTIC_ERRORS, ValidationError)
 """Retrying cannot help (checkpoint.errors.DETERMINISTIC_ERRORS, plus input that won't validate)."""
 
@@ -130,6 +133,35 @@ def _merge_into(state: PersistedSessionState, deltas: list[TokenLedgerEntry]) ->
         merge_ledger_entry(state.token_ledger, delta)
 
 
+def _stop_for_good() -> bool:
+    """A cancellation asked by the workflow (an interrupt, or the session cancelled), not a
+    worker going away."""
+    return activity.in_activity() and not activity.is_worker_shutdown()
+
+
+def _uncancel() -> None:
+    """Clear the task's pending cancellation, so the writes that finish the turn can run."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+
+
+async def _land(turn: _OpenTurn, write: Awaitable[T]) -> T:
+    """Finish a commit even if the activity is cancelled meanwhile. A commit cut off halfway
+    could still land (a SQLite commit runs in a thread) while this attempt believes it did not:
+    the in-memory session would then disagree with the store. The cancellation is kept on the
+    turn instead, and the turn stops once the commit is applied."""
+    task = asyncio.ensure_future(write)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not _stop_for_good():
+            raise
+        _uncancel()
+        turn.cancelled = True
+        return await task
+
+
 class _OpenTurn:
     """The session being worked on, how many of its graph nodes the store already has, the
     turn's journal (whose deferred records the next commit carries) and the session metas the
@@ -139,6 +171,8 @@ class _OpenTurn:
         self.entry, self.journal = entry, journal
         self.committed_nodes = len(entry.state.session_graph.nodes)
         self.metas: list[SessionMeta] = []
+        self.cancelled = False
+        """A cancellation arrived while a commit was landing; the turn stops after it."""
 
 
 class TurnActivities:
@@ -195,6 +229,7 @@ class TurnActivities:
         if start.receipt is not None:
             return self._stored_outcome(request, start.receipt, journal)
         provider = self.providers.get(request.policy.provider)
+        request = await self._children_as_committed(request)
         turn = _OpenTurn(await self._open(request, start.head_revision), journal)
         if start.head_revision is None and request.start_snapshot_ref is None:
             turn.metas.append(root_meta(request))  # a sub-agent's parent wrote its meta
@@ -212,7 +247,14 @@ class TurnActivities:
             exec_key=self._exec_key,
             hooks=hooks,
         )
-        result = await loop.run()
+        try:
+            result = await loop.run()
+        except asyncio.CancelledError:
+            if not _stop_for_good():
+                raise  # the worker is shutting down: the next attempt resumes the turn
+            _uncancel()
+            _log.info("turn %s of %s interrupted; committing what it completed", tid, sid)
+            result = loop.interrupted()
         if result.status == "awaiting_children":
             outcome = await self._await_children(turn, request, result)
         else:
@@ -225,6 +267,19 @@ class TurnActivities:
                 return await self._first_outcome(request)
         self.cache.put(sid, turn.entry)
         return outcome
+
+    async def _children_as_committed(self, request: TurnRequest) -> TurnRequest:
+        """Each child's usage as the store holds it: what the child committed, including when
+        it failed, timed out or was cancelled and could not report its ledger. The journal
+        keeps the first record per child, so the final commit counts it exactly once."""
+        if not request.child_results:
+            return request
+        results = []
+        for child in request.child_results:
+            head = await self.store.load_head(child.child_session_id)
+            usage = list(head.token_ledger) if head is not None else []
+            results.append(child.model_copy(update={"usage": usage}))
+        return request.model_copy(update={"child_results": results})
 
     def _trusted_start(self, request: TurnRequest) -> TurnStart | None:
         """Skip the store read when nothing can be there to find: the first attempt of a turn
@@ -293,6 +348,7 @@ class TurnActivities:
                 model_calls=result.model_calls,
                 tool_calls=result.tool_calls,
                 prompt=turn.entry.runtime.last_prompt,
+                interrupted=result.status == "interrupted",
             )
         )
         deltas = merge_usage_delta_entries(
@@ -309,7 +365,7 @@ class TurnActivities:
         request: TurnRequest, receipt: CommitReceipt, summary: TurnSummary
     ) -> TurnOutcome:
         return TurnOutcome(
-            status="completed",
+            status="interrupted" if summary.interrupted else "completed",
             receipt=receipt,
             turn_index=request.turn_index,
             answer_excerpt=excerpt(summary.answer),
@@ -422,6 +478,8 @@ class TurnActivities:
         await self._commit(
             turn, f"{request.session_id}:{request.turn_id}:progress:{step}", deltas
         )
+        if turn.cancelled:
+            raise asyncio.CancelledError  # the commit landed; now the turn stops
 
     async def _commit(
         self, turn: _OpenTurn, operation_id: str, deltas: list[TokenLedgerEntry]
@@ -441,8 +499,10 @@ class TurnActivities:
             if new_nodes:
                 graph = Append(nodes=new_nodes, leaf_node_id=state.session_graph.leaf_node_id)
                 commit = commit.model_copy(update={"graph": graph})
-        receipt = await self.store.commit_runtime_state(
-            commit, effects=turn.journal.pending(), metas=turn.metas
+        receipt = await _land(
+            turn, self.store.commit_runtime_state(
+                commit, effects=turn.journal.pending(), metas=turn.metas
+            )
         )
         turn.journal.committed()
         turn.metas = []

@@ -27,20 +27,24 @@ def child_input(parent: SessionInput, req: ChildRequest) -> SessionInput:
 
 
 def child_result(req: ChildRequest, end: SessionEnd) -> ChildResult:
-    """The parent's view of a finished child: its answer, its whole ledger, any error noted."""
-    answer = end.answer
-    if end.error is not None:
-        answer = f"{answer}\n(sub-agent error: {end.error})"
+    """The parent's view of a finished child: its answer, or, if its turn failed for good, the
+    failure (the parent's tool call fails with it). Usage is read from the store by the turn."""
     return ChildResult(
         child_session_id=req.child_session_id,
         tool_call_id=req.tool_call_id,
-        answer=answer,
+        answer=end.answer,
         usage=end.ledger,
+        error=end.error,
     )
 
 
-def failed_child(req: ChildRequest, reason: str) -> ChildResult:
-    """A child that could not run still answers its tool call, so the parent's turn goes on."""
+def failed_child(req: ChildRequest, reason: str, *, timed_out: bool = False) -> ChildResult:
+    """A child that did not answer still answers its tool call, as a failure, so the parent's
+    turn goes on."""
     return ChildResult(
-        child_session_id=req.child_session_id, tool_call_id=req.tool_call_id, answer=reason
+        child_session_id=req.child_session_id,
+        tool_call_id=req.tool_call_id,
+        answer="",
+        error=reason,
+        timed_out=timed_out,
     )

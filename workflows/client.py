@@ -182,6 +182,13 @@ async def usage(client: Client, session_id: str) -> SessionUsageReport:
     return await handle(client, session_id).query(SessionWorkflow.usage)
 
 
+async def interrupt(client: Client, session_id: str) -> int:
+    """Stop the session's running turn at its next safe point; returns that turn's index. The
+    turn's caller gets an outcome with status ``interrupted``. Refused (WorkflowUpdateFailedError)
+    when no turn is running."""
+    return await handle(client, session_id).execute_update(SessionWorkflow.interrupt)
+
+
 async def close(client: Client, session_id: str) -> SessionEnd:
     """Ask a session to end after its queued messages and wait for its final result."""
     h = handle(client, session_id)
@@ -196,6 +203,7 @@ __all__ = [
     "connect",
     "describe",
     "handle",
+    "interrupt",
     "post",
     "send",
     "send_to_running",

@@ -25,6 +25,7 @@ from temporalio.exceptions import (
     ChildWorkflowError,
     WorkflowAlreadyStartedError,
 )
+from temporalio.workflow import ActivityCancellationType, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -85,6 +86,26 @@ MOVING_TO_NEW_RUN = "SessionMovingToNewRun"
 sends it again, and it reaches the new run."""
 HEAD_UNAVAILABLE = "SessionHeadUnavailable"
 """Error type of a turn refused because the head it must start from could not be loaded."""
+SESSION_CANCELLED = "SessionCancelled"
+"""Error type a waiting message gets when its session is cancelled before its turn ran."""
+CHILD_TIMEOUT_PATCH = "lash.child-timeout"
+"""Patch id of the per-child timeout timer: runs recorded before it replay without it."""
+CHILD_CLOSE_POLICY = ParentClosePolicy.REQUEST_CANCEL
+"""A sub-agent whose parent closes (terminated, timed out, failed) is asked to cancel, so it
+stops its own turn at a safe point and cancels its own sub-agents, instead of being cut off
+mid-commit (Temporal's default, TERMINATE)."""
+
+
+def _cancel_requested() -> bool:
+    """This session's workflow was asked to cancel (UI, ``temporal workflow cancel``, client)."""
+    return workflow.cancellation_reason() is not None
+
+
+def _uncancel() -> None:
+    """Clear a caught cancellation, so the awaits that stop the session cleanly can run."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
 
 
 def _is_head_unavailable(err: BaseException) -> bool:
@@ -138,16 +159,40 @@ class SessionWorkflow:
         # Call counts come from turn outcomes; a new run of a stored session takes the store's.
         self._counts_known = not self._needs_head or carry is not None
         self._index = TurnIndexPublisher(enabled=inp.search_attributes)
+        self._interrupt = False
+        """An interrupt was asked for the running turn."""
+        self._turn_activity: asyncio.Task[TurnOutcome] | None = None
+        self._child_tasks: list[asyncio.Task[ChildResult]] = []
 
     @workflow.run
     async def run(self, inp: SessionInput) -> SessionEnd:
         """Serve turns until closed (a sub-agent ends after its task); continue as new when due."""
         self._upsert_search_attributes()
         self._publish_details()
+        try:
+            await self._serve(inp)
+        except asyncio.CancelledError:
+            await self._end_cancelled()
+            raise
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._index.flush()
+        return SessionEnd(
+            session_id=inp.session_id,
+            turn_index=self._turn_index,
+            answer=self._last_excerpt,
+            ledger=self._ledger,
+            error=self._last_error,
+        )
+
+    async def _serve(self, inp: SessionInput) -> None:
+        """Run turns until closed; raises CancelledError once the session is cancelled (after
+        the turn in flight has stopped and committed what it completed)."""
         if self._needs_head:
             await self._load_head()
         is_child = isinstance(inp.relation, ChildRelation)
         while True:
+            if _cancel_requested():
+                raise asyncio.CancelledError
             await workflow.wait_condition(
                 lambda: bool(self._queue) or self._closing or self._continue_as_new_due()
             )
@@ -168,15 +213,26 @@ class SessionWorkflow:
                 continue
             if self._closing:
                 break
+        if _cancel_requested():
+            raise asyncio.CancelledError
+
+    async def _end_cancelled(self) -> None:
+        """Answer every waiting message (their turns will not run), then let the run end
+        Canceled. The turn in flight, if any, has already stopped and answered its caller."""
+        _uncancel()
+        err = ApplicationError(
+            f"session {self._input.session_id!r} was cancelled before this message ran",
+            type=SESSION_CANCELLED,
+            non_retryable=True,
+        )
+        while self._queue:
+            item = self._queue.popleft()
+            if item.ticket is not None:
+                self._results[item.ticket] = err
+        self._last_error = "cancelled"
+        self._publish_details()
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._index.flush()
-        return SessionEnd(
-            session_id=inp.session_id,
-            turn_index=self._turn_index,
-            answer=self._last_excerpt,
-            ledger=self._ledger,
-            error=self._last_error,
-        )
 
     @workflow.update(name="send")
     async def send(self, inp: SendInput) -> TurnOutcome:
@@ -225,6 +281,23 @@ class SessionWorkflow:
         """End the session once the queued messages have run."""
         self._closing = True
 
+    @workflow.update(name="interrupt")
+    def interrupt(self) -> int:
+        """Stop the running turn at its next safe point; returns its index. The turn commits
+        what it completed and answers its caller with status ``interrupted``; the session then
+        takes the next message as usual."""
+        self._interrupt = True
+        if self._turn_activity is not None:
+            self._turn_activity.cancel()
+        for task in self._child_tasks:
+            task.cancel()
+        return self._turn_index + 1
+
+    @interrupt.validator
+    def _validate_interrupt(self) -> None:
+        if not self._in_flight:
+            raise ValueError(f"session {self._input.session_id!r} has no turn running")
+
     @workflow.query(name="summary")
     def summary(self) -> SessionSummary:
         """Where the session stands: turn index, head, last answer, runs."""
@@ -266,24 +339,22 @@ class SessionWorkflow:
     async def _run_next(self) -> None:
         item = self._queue.popleft()
         self._in_flight = True
+        self._interrupt = False
         self._publish_details()
         try:
             outcome = await self._run_turn(item.text)
-        except (ActivityError, ChildWorkflowError, ApplicationError, ValidationError) as err:
-            # The turn failed for good (retries are the activity's business): the caller hears
-            # why, and the session stays open for the next message.
-            self._last_error = describe_failure(err)
-            workflow.logger.warning("session %s: turn failed: %s", self._input.session_id,
-                                    self._last_error)
-            # Its progress commits may have moved the head and used its index: read the store
-            # before answering, so the caller and the next turn see where the session stands.
-            self._needs_head = True
-            if not _is_head_unavailable(err):
-                problem = await self._load_head()
-                if problem is not None:
-                    self._last_error += f" (and the session head could not be reloaded: {problem})"
-            if item.ticket is not None:
-                self._results[item.ticket] = err
+        except asyncio.CancelledError:
+            # The turn's activity was stopped in the same moment it finished, so its outcome
+            # is lost: the store says whether it committed (below).
+            _uncancel()
+            err: BaseException = ApplicationError(
+                "the turn was interrupted; `show` says whether it committed",
+                type="TurnInterrupted",
+                non_retryable=True,
+            )
+            await self._failed(item, err)
+        except (ActivityError, ChildWorkflowError, ApplicationError, ValidationError) as failure:
+            await self._failed(item, failure)
         else:
             self._last_error = None
             if item.ticket is not None:
@@ -291,6 +362,21 @@ class SessionWorkflow:
         finally:
             self._in_flight = False
             self._publish_details()
+
+    async def _failed(self, item: _Queued, err: BaseException) -> None:
+        """A turn that failed for good: the caller hears why, and the session stays open."""
+        self._last_error = describe_failure(err)
+        workflow.logger.warning("session %s: turn failed: %s", self._input.session_id,
+                                self._last_error)
+        # Its progress commits may have moved the head and used its index: read the store
+        # before answering, so the caller and the next turn see where the session stands.
+        self._needs_head = True
+        if not _is_head_unavailable(err):
+            problem = await self._load_head()
+            if problem is not None:
+                self._last_error += f" (and the session head could not be reloaded: {problem})"
+        if item.ticket is not None:
+            self._results[item.ticket] = err
 
     async def _run_turn(self, text: str) -> TurnOutcome:
         if self._needs_head:
@@ -312,18 +398,25 @@ class SessionWorkflow:
             policy=self._input.policy,
             base=self._head,
             start_snapshot_ref=self._snapshot_ref if self._head is None else None,
+            title=self._input.title,
         )
         summary = turn_summary(turn_index, text)
         for _round in range(MAX_CHILD_ROUNDS):
             outcome = await self._execute_turn(request, summary)
             self._absorb(outcome)
-            if outcome.status == "completed":
+            if outcome.status != "awaiting_children":
                 self._turn_index = outcome.turn_index
                 self._last_excerpt = outcome.answer_excerpt
                 self._index.publish(self._turn_index)
                 return outcome
-            results = await self._run_children(outcome.child_requests)
-            request = request.model_copy(update={"base": self._head, "child_results": results})
+            if self._stopping():
+                results = [failed_child(r, "not started: the turn was stopped")
+                           for r in outcome.child_requests]
+            else:
+                results = await self._run_children(outcome.child_requests)
+            request = request.model_copy(
+                update={"base": self._head, "child_results": results, "stop": self._stopping()}
+            )
         raise ApplicationError(
             f"turn {turn_index} still awaited sub-agents after {MAX_CHILD_ROUNDS} rounds",
             type="ContractError",
@@ -332,7 +425,7 @@ class SessionWorkflow:
 
     async def _execute_turn(self, request: TurnRequest, summary: str) -> TurnOutcome:
         timeouts = self._input.timeouts
-        outcome: TurnOutcome = await workflow.execute_activity(
+        handle: workflow.ActivityHandle[TurnOutcome] = workflow.start_activity(
             RUN_TURN_ACTIVITY,
             request,
             result_type=TurnOutcome,
@@ -345,8 +438,19 @@ class SessionWorkflow:
                 maximum_attempts=timeouts.max_attempts,
                 non_retryable_error_types=list(NON_RETRYABLE_ERROR_TYPES),
             ),
+            # An interrupt or a cancellation waits for the turn to stop at a safe point and
+            # commit what it completed: the store then says exactly which turns ran.
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
-        return outcome
+        self._turn_activity = handle
+        try:
+            return await handle
+        finally:
+            self._turn_activity = None
+
+    def _stopping(self) -> bool:
+        """The running turn is to end at its next safe point (interrupt, or cancellation)."""
+        return self._interrupt or _cancel_requested()
 
     def _absorb(self, outcome: TurnOutcome) -> None:
         """Take the new head and the usage deltas of one attempt's commit."""
@@ -409,22 +513,59 @@ class SessionWorkflow:
     # -- sub-agents ----------------------------------------------------------------------------
 
     async def _run_children(self, requests: list[ChildRequest]) -> list[ChildResult]:
-        return list(await asyncio.gather(*(self._run_child(r) for r in requests)))
+        """Run the children side by side. A cancellation of this session (or an interrupt)
+        cancels them and waits until each has stopped, so what they committed is final when
+        the turn goes on."""
+        tasks = [asyncio.create_task(self._run_child(r)) for r in requests]
+        self._child_tasks = tasks
+        try:
+            await workflow.wait(tasks)
+        except asyncio.CancelledError:
+            _uncancel()  # the session is being cancelled: stop the children first
+            for task in tasks:
+                task.cancel()
+            await workflow.wait(tasks)
+        finally:
+            self._child_tasks = []
+        return [task.result() for task in tasks]
 
     async def _run_child(self, req: ChildRequest) -> ChildResult:
+        """One sub-agent. Whatever happens to it (it fails, times out, is cancelled or cannot
+        start), the parent's tool call gets an answer: a failure is a failed tool call."""
         try:
             inp = child_input(self._input, req)
         except ValidationError as err:
             return failed_child(req, f"sub-agent refused: {err}")
+        timed_out = False
         try:
-            end = await workflow.execute_child_workflow(
+            handle = await workflow.start_child_workflow(
                 SessionWorkflow.run,
                 inp,
                 id=workflow_id(req.child_session_id),
                 static_summary=f"sub-agent · {inp.title[:SUMMARY_TEXT_CHARS]}",
+                parent_close_policy=CHILD_CLOSE_POLICY,
             )
+            if workflow.patched(CHILD_TIMEOUT_PATCH):
+                try:
+                    await workflow.wait_condition(
+                        handle.done, timeout=req.policy.subagent_timeout,
+                        timeout_summary="sub-agent timeout",
+                    )
+                except TimeoutError:
+                    timed_out = True
+                    handle.cancel()
+                except asyncio.CancelledError:
+                    _uncancel()
+                    handle.cancel()
+            end = await handle
+        except asyncio.CancelledError:
+            _uncancel()
+            return failed_child(req, "cancelled before it answered")
         except (ChildWorkflowError, WorkflowAlreadyStartedError) as err:
-            return failed_child(req, f"sub-agent failed: {describe_failure(err)}")
+            if timed_out:
+                limit = req.policy.subagent_timeout
+                return failed_child(req, f"timed out after {limit}", timed_out=True)
+            return failed_child(req, describe_failure(err))
         return child_result(req, end)
 
     # -- continue-as-new, UI -------------------------------------------------------------------

@@ -24,6 +24,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from activities._heartbeat import HEARTBEAT_EVERY
 from activities.agent.providers import ProviderRegistry
 from activities.agent.tools import key_from_env
 from activities.turn import TurnActivities
@@ -85,6 +86,10 @@ def build_worker(
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
         sticky_queue_schedule_to_start_timeout=sticky_timeout,
+        # An interrupt or a cancellation reaches a running turn with a heartbeat's answer:
+        # heartbeats leave at least this often, so a turn stops within about a second.
+        max_heartbeat_throttle_interval=HEARTBEAT_EVERY,
+        default_heartbeat_throttle_interval=HEARTBEAT_EVERY,
     )
 
 

@@ -72,6 +72,8 @@ class TurnSummary(BaseModel):
     turn_usage: TokenUsage
     model_calls: int
     tool_calls: int
+    interrupted: bool = False
+    """The turn was stopped (an interrupt or a cancellation) before it finished."""
     prompt: PromptWindow | None = None
     """The last model call's prompt window (absent in records written before it existed)."""
 

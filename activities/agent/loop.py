@@ -41,6 +41,7 @@ from checkpoint.model import (
 
 _log = logging.getLogger(__name__)
 STOPPED_TEXT = "(stopped: this turn reached its limit of {n} model calls)"
+INTERRUPTED_TEXT = "(interrupted: the turn was stopped before it finished)"
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class PendingChild:
 class LoopResult:
     """Where the loop stopped and what it counted (over the whole turn, replays included)."""
 
-    status: Literal["completed", "awaiting_children"]
+    status: Literal["completed", "awaiting_children", "interrupted"]
     step: int
     answer: str = ""
     pending: list[PendingChild] = field(default_factory=list)
@@ -114,6 +115,8 @@ class AgentLoop:
         self.request, self.state, self.runtime = request, state, runtime
         self.provider, self.journal, self.exec_key, self.hooks = provider, journal, exec_key, hooks
         self.children = journal.children()
+        self.result = LoopResult(status="completed", step=0)
+        """What the turn has counted so far; ``interrupted`` finishes from it."""
 
     # --- ids ------------------------------------------------------------------------------------
 
@@ -149,7 +152,8 @@ class AgentLoop:
         for child in self.request.child_results:
             self.children[child.tool_call_id] = await self.journal.record_child(child)
         first = self._open_turn()
-        result = LoopResult(status="completed", step=first)
+        result = self.result
+        result.step = first
         for step in range(first):
             reply = self.journal.model_reply(step)
             if reply is None:
@@ -162,6 +166,8 @@ class AgentLoop:
         max_steps = self.request.policy.max_steps
         for step in range(first, max_steps):
             result.step = step
+            if self.request.stop and self.journal.model_reply(step) is None:
+                return self.interrupted()
             self.hooks.heartbeat(step)
             reply = await self._model_call(step)
             self._count(result, step, reply)
@@ -190,6 +196,18 @@ class AgentLoop:
         result.step = max_steps
         result.answer = STOPPED_TEXT.format(n=max_steps)
         self._append_step(max_steps, ModelReply(text=result.answer), None)
+        return result
+
+    def interrupted(self) -> LoopResult:
+        """End the turn where it stands: every completed step stays, and a closing reply says
+        the turn was stopped. Safe at any await of ``run``: the graph only ever holds whole
+        steps (a step is appended once its tool batch is done), and a model reply that came
+        back is counted even if its tools never ran (it was paid for)."""
+        step = self._open_turn()  # appends the user message if the turn stopped before it
+        result = self.result
+        result.status, result.step, result.answer = "interrupted", step, INTERRUPTED_TEXT
+        result.pending = []
+        self._append_step(step, ModelReply(text=INTERRUPTED_TEXT), None)
         return result
 
     def _count(self, result: LoopResult, step: int, reply: ModelReply) -> None:
@@ -300,4 +318,11 @@ class AgentLoop:
             self.runtime.plugins.restore(batch.plugin_snapshot)
 
 
-__all__ = ["AgentLoop", "LoopHooks", "LoopResult", "PendingChild", "turn_messages"]
+__all__ = [
+    "INTERRUPTED_TEXT",
+    "AgentLoop",
+    "LoopHooks",
+    "LoopResult",
+    "PendingChild",
+    "turn_messages",
+]

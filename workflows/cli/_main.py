@@ -23,6 +23,7 @@ from workflows.cli._config import PROG, Target, default_model, resolve_target, s
 from workflows.cli._demo import run_demo
 from workflows.cli._dev import run_dev
 from workflows.cli._errors import one_line
+from workflows.cli._interrupt import interrupt
 from workflows.cli._parser import build_parser
 from workflows.cli._serve import run_worker
 from workflows.cli._show import show
@@ -41,6 +42,9 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
                     timeout=timedelta(seconds=args.timeout))
     if args.command == "show":
         print(runner.run(show(target, args.session, as_json=args.json)))
+        return EXIT_OK
+    if args.command == "interrupt":
+        print(runner.run(interrupt(target, args.session)))
         return EXIT_OK
     if args.command == "worker":
         return runner.run(run_worker(target))

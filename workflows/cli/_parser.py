@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     show_cmd.add_argument("session", metavar="SESSION", help="session id")
     show_cmd.add_argument("--json", action="store_true", help="print one JSON object")
 
+    interrupt_cmd = _command(commands, "interrupt", "stop a session's running turn at its next "
+                             "step; it keeps what it completed, and the session goes on")
+    interrupt_cmd.add_argument("session", metavar="SESSION", help="session id")
+
     demo = _command(commands, "demo", "run a scripted multi-turn session end to end on a "
                     "throw-away dev server (no key, no running services needed)")
     _add_model_options(demo)

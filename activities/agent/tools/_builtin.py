@@ -38,10 +38,15 @@ class SpawnAgentTool:
             return ToolOutput.failed(
                 "invalid_request", f"spawn_agent task is longer than {MAX_TASK_CHARS} characters"
             )
-        if ctx.child_result is not None:
-            answer = ctx.child_result.answer
+        child = ctx.child_result
+        if child is not None and child.error is not None:
+            kind = "timeout" if child.timed_out else "execution"
+            message = f"sub-agent {child.child_session_id} failed: {child.error}"
+            return ToolOutput.failed(kind, message)
+        if child is not None:
+            answer = child.answer
             return ToolOutput(
-                value={"child_session_id": ctx.child_result.child_session_id, "answer": answer},
+                value={"child_session_id": child.child_session_id, "answer": answer},
                 text=answer,
             )
         if ctx.subagent_depth >= MAX_SUBAGENT_DEPTH:
