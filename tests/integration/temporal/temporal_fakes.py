@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.agent.providers import ModelProvider, ScriptedProvider
-from activities.agent.providers._base import ModelReply, ModelRequest
+from activities.agent.providers._base import ModelReply, ModelRequest, RawUsage, ToolCallRequest
 from activities.contract import RUN_TURN_ACTIVITY, TurnOutcome, TurnRequest
 from activities.session_head import (
     LOAD_SESSION_HEAD_ACTIVITY,
@@ -111,3 +114,46 @@ async def unreachable_head(request: SessionHeadRequest) -> SessionHeadView:
     """A store that does not answer: an ordinary, retryable error on every attempt."""
     head_calls.append(activity.info().attempt)
     raise ConnectionError("the store went away")
+
+
+Step = dict[str, Any]
+"""A scripted step: ``text``, ``tool_calls`` ([{name, args}]), or ``fail`` (a non-retryable
+provider error), ``sleep`` (seconds before answering)."""
+
+
+class TaskScriptProvider:
+    """Replies by who is asking: the root plays ``root``, a sub-agent plays the steps for the
+    task it was given (its first user message), so one turn can run children that behave
+    differently. Every call that returns is recorded with its usage, which is fixed per depth:
+    the test can add up exactly what was spent."""
+
+    kind = "scripted"
+    input_usage_excludes_cached_tokens = False
+    USAGE_BY_DEPTH = ((10, 1), (100, 2), (1000, 3))
+
+    def __init__(self, root: list[Step], tasks: dict[str, list[Step]]) -> None:
+        self.root, self.tasks = root, tasks
+        self.calls: list[tuple[str, int, int]] = []
+        """(session id, depth, step) of every call that returned."""
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        steps = self.root if request.subagent_depth == 0 else self.tasks[_task_of(request)]
+        step = steps[request.step] if request.step < len(steps) else {"text": "(no more)"}
+        if step.get("sleep"):
+            await asyncio.sleep(step["sleep"])
+        if step.get("fail"):
+            raise ProviderError("scripted", f"scripted failure at step {request.step}",
+                                retryable=False)
+        calls = [
+            ToolCallRequest(id=f"call_{request.turn_id[:8]}_{request.step}_{i}", name=c["name"],
+                            args=c.get("args") or {})
+            for i, c in enumerate(step.get("tool_calls") or [])
+        ]
+        inp, out = self.USAGE_BY_DEPTH[request.subagent_depth]
+        self.calls.append((request.session_id, request.subagent_depth, request.step))
+        return ModelReply(text=step.get("text", ""), tool_calls=calls,
+                          usage=RawUsage(input_tokens=inp, output_tokens=out))
+
+
+def _task_of(request: ModelRequest) -> str:
+    return next(m.content for m in request.messages if m.role == "user")
