@@ -1,6 +1,7 @@
 """Everything with side effects: the ``run_turn`` activity, the agent loop, providers and tools.
 
-Workflow code imports only ``activities.contract`` (pure models); the rest runs on workers.
+Workflow code imports only ``activities.contract`` and ``activities.session_head`` (activity
+names and pure models; tests/unit/test_import_rules.py keeps it so); the rest runs on workers.
 ``activities.turn.TurnActivities`` is the activity class and ``activities.worker`` builds it from
-the worker's environment.
+the worker's environment. ``spec §N`` in docstrings is section N of docs/spec/lash-domain.md.
 """

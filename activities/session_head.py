@@ -31,7 +31,7 @@ from checkpoint.model import (
 )
 
 if TYPE_CHECKING:
-    from checkpoint.store import CheckpointStore
+    from checkpoint.store import SessionStore
 
 LOAD_SESSION_HEAD_ACTIVITY = "lash.load_session_head"
 """Stable activity name; renaming it breaks every recorded history."""
@@ -113,7 +113,7 @@ def _view(
 class SessionHeadActivities:
     """The read-only session activity of one worker, over the worker's store."""
 
-    def __init__(self, store: CheckpointStore) -> None:
+    def __init__(self, store: SessionStore) -> None:
         self.store = store
 
     @activity.defn(name=LOAD_SESSION_HEAD_ACTIVITY)

@@ -62,7 +62,7 @@ from checkpoint.model import (
     normalize_prompt_usage,
     resume_safety_problem,
 )
-from checkpoint.store import CheckpointStore, TurnStart, load_persisted_session_state
+from checkpoint.store import SessionStore, TurnStart, load_persisted_session_state
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -180,7 +180,7 @@ class TurnActivities:
 
     def __init__(
         self,
-        store: CheckpointStore,
+        store: SessionStore,
         *,
         providers: ProviderRegistry,
         execution_state_key: bytes | None = None,

@@ -4,6 +4,7 @@
 registrations into clients, workers and replayers. Runnable pieces live in their own modules:
 ``workflows.devserver`` (the bundled dev server), ``workflows.worker`` (``python -m
 workflows.worker``) and ``workflows.client`` (send a message with update-with-start).
+``spec §N`` in docstrings is section N of docs/spec/lash-domain.md.
 """
 
 from workflows._inputs import (

@@ -27,7 +27,7 @@ from workflows.session import SessionWorkflow
 if TYPE_CHECKING:
     from temporalio.client import Client
 
-    from checkpoint.store import CheckpointStore
+    from checkpoint.store import SessionStore
 
 PLUGIN_NAME = "lash-temporal"
 T = TypeVar("T")
@@ -69,7 +69,7 @@ class _HasRunTurn(Protocol):
     """What the plugin needs from ``activities.turn.TurnActivities``."""
 
     @property
-    def store(self) -> CheckpointStore: ...
+    def store(self) -> SessionStore: ...
 
     @property
     def run_turn(self) -> Callable[..., Any]: ...

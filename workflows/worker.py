@@ -30,7 +30,7 @@ from activities.agent.tools import key_from_env
 from activities.turn import TurnActivities
 from activities.worker import default_providers
 from checkpoint.errors import LashError
-from checkpoint.store import CheckpointStore, open_store, redact_url
+from checkpoint.store import SessionStore, open_store, redact_url
 from workflows.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect
 from workflows.plugin import LashPlugin, client_has_plugin, worker_activities
 
@@ -50,7 +50,7 @@ class TemporalUnavailableError(LashError):
 
 def build_worker(
     client: Client,
-    store: CheckpointStore,
+    store: SessionStore,
     *,
     task_queue: str = DEFAULT_TASK_QUEUE,
     providers: ProviderRegistry | None = None,

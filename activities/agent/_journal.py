@@ -18,22 +18,14 @@ next, never counts them again.
 from __future__ import annotations
 
 import base64
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from activities.agent.providers import ModelReply
 from activities.contract import ChildResult, PromptWindow
 from checkpoint.model import PluginSessionSnapshot, TokenLedgerEntry, TokenUsage, ToolCallRecord
-from checkpoint.store import TurnEffects
-
-
-class EffectStore(Protocol):
-    """The store method the journal needs (it is handed the records already read)."""
-
-    async def record_effect(
-        self, session_id: str, turn_id: str, key: str, outcome_json: Any
-    ) -> Any: ...
+from checkpoint.store import SessionStore, TurnEffects
 
 
 class ToolResultEntry(BaseModel):
@@ -92,7 +84,7 @@ class TurnJournal:
 
     def __init__(
         self,
-        store: EffectStore,
+        store: SessionStore,
         session_id: str,
         turn_id: str,
         effects: dict[str, Any] | None = None,

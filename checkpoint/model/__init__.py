@@ -3,7 +3,8 @@
 Everything a ``PersistedSessionState``, a child snapshot or a store record contains (spec §1-§9,
 §13), the session graph with lash's append/branch/read rules (§3), the usage rules (§6), the
 resume-safety predicate (§4), the ToolState generation rules (§8.2) and the plugin fingerprint
-(§8.3). Pure: no I/O, no Temporal.
+(§8.3). Pure: no I/O, no Temporal. ``§N`` is section N of docs/spec/lash-domain.md, whose
+field-by-field description of the seed (docs/spec/seed-PersistedSessionState.txt) these follow.
 
 - ``Model.model_validate(obj)`` accepts what lash's serde accepts and refuses what it refuses
   (a ``ValidationError`` naming the path); ``model.model_dump(mode="json")`` writes what serde

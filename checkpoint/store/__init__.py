@@ -5,6 +5,12 @@ default: one WAL file for many sessions) or ``postgresql://...`` (shared by many
 store serves many sessions; ``store.session(id)`` gives a handle bound to one, like lash's
 ``RuntimePersistence``.
 
+Callers type against the two protocols (``_protocol``), whose methods say what they promise:
+``SessionStore``, the hot path (turns, head loads, history rebuild, the CLI), and
+``StoreMaintenance`` (GC, vacuum, tombstones, deleting and listing sessions). ``CheckpointStore``
+implements both over a ``Backend`` that only moves rows: it sets the schema up once, wraps
+driver errors and verifies blobs; the SQL backends share ``SqlBackend`` and fill in hooks.
+
 - A commit (``commit_runtime_state``) is one transaction with lash's steps (spec §12.2) and an
   operation id: a retried commit returns its first receipt and writes nothing again; the head
   revision is always checked; nodes are immutable and never deleted by a commit.
@@ -40,7 +46,7 @@ from checkpoint.store._load import (
 )
 from checkpoint.store._memory import MemoryBackend
 from checkpoint.store._open import make_store, open_store
-from checkpoint.store._protocol import SessionStore
+from checkpoint.store._protocol import SessionStore, StoreMaintenance
 from checkpoint.store._schema import MIGRATIONS, Migration
 from checkpoint.store._session import SessionPersistence
 from checkpoint.store._url import redact_url
@@ -54,6 +60,7 @@ __all__ = [
     "NodeNotFoundError",
     "SessionPersistence",
     "SessionStore",
+    "StoreMaintenance",
     "TurnEffects",
     "TurnStart",
     "apply_session_checkpoint",

@@ -1,5 +1,8 @@
 """``CheckpointStore``: every store rule, once, over a ``Backend`` that only moves rows.
 
+It implements both protocols of ``_protocol`` (the hot path and maintenance); the method
+docstrings there say what each promises, the ones here how.
+
 It sets the schema up once (on first use), wraps driver failures into ``BackendError`` /
 ``StoreUnavailableError`` (messages keep the driver's text, never a password), verifies every
 blob it reads, and hydrates checkpoints strictly: a missing or damaged blob is an error that
@@ -46,12 +49,12 @@ from checkpoint.store._gc import GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
 from checkpoint.store._ledger import ledger_from_totals
 from checkpoint.store._node_cache import NodeCache
-from checkpoint.store._protocol import SessionStore
+from checkpoint.store._protocol import SessionStore, StoreMaintenance
 from checkpoint.store._session import SessionPersistence
 from checkpoint.store._url import redact_url
 
 
-class CheckpointStore:
+class CheckpointStore(SessionStore, StoreMaintenance):
     """The store: many sessions, one backend. Open with ``open_store(url)``."""
 
     def __init__(
@@ -300,6 +303,7 @@ class CheckpointStore:
         return SessionMeta.model_validate_json(text)
 
     async def load_session_meta(self, session_id: str) -> SessionMeta | None:
+        """The session's stored metadata, or None."""
         async with self._guard("load session meta", session_id) as b:
             text = await b.read_meta(session_id)
         return SessionMeta.model_validate_json(text) if text is not None else None
@@ -351,11 +355,6 @@ class CheckpointStore:
         async with self._guard("load effects", session_id) as b:
             rows = await b.load_effects(session_id, turn_id)
         return {k: json.loads(v) for k, v in rows.items()}
-
-
-def as_session_store(store: CheckpointStore) -> SessionStore:
-    """``CheckpointStore`` is a ``SessionStore`` (mypy checks this function's return)."""
-    return store
 
 
 def _reason(exc: BaseException, url: str) -> str:

@@ -21,7 +21,7 @@ from checkpoint.model import (
 )
 
 if TYPE_CHECKING:
-    from checkpoint.store._base import CheckpointStore
+    from checkpoint.store._protocol import SessionStore
 
 
 def _patch_policy(policy: SessionPolicy, read: PersistedSessionRead) -> None:
@@ -94,7 +94,7 @@ def state_from_read(read: PersistedSessionRead) -> PersistedSessionState:
 
 
 async def load_persisted_session_state(
-    store: CheckpointStore, session_id: str, scope: SessionReadScope | None = None
+    store: SessionStore, session_id: str, scope: SessionReadScope | None = None
 ) -> PersistedSessionState | None:
     """The stored session as a state, or None when it has no head (spec §12.3)."""
     read = await store.load_session(session_id, scope)
@@ -102,7 +102,7 @@ async def load_persisted_session_state(
 
 
 async def refresh_persisted_session_state(
-    store: CheckpointStore, state: PersistedSessionState
+    store: SessionStore, state: PersistedSessionState
 ) -> bool:
     """Reload ``state`` from the store if the head moved (revision, leaf or checkpoint differ),
     keeping the in-memory provider, ``policy.session_id`` and ``max_turns``. True if it did."""

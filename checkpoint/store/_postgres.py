@@ -17,17 +17,10 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from checkpoint.blobs import SealedBlob
 from checkpoint.store._backend import (
-    Backend,
     GcTx,
     HeadRow,
-    HeadRows,
-    ReceiptRow,
-    SessionRows,
     TurnRows,
-    UsageRow,
-    WriteTx,
 )
 from checkpoint.store._schema import MIGRATIONS_TABLE, pending
 from checkpoint.store._sql import (
@@ -40,6 +33,7 @@ from checkpoint.store._sql import (
     SqlWrites,
     turn_rows,
 )
+from checkpoint.store._sql_backend import SqlBackend
 
 _DIALECT = SqlDialect(param="%s")
 _SCHEMA_LOCK = 0x6C617368  # "lash": serialises schema setup across processes
@@ -64,7 +58,7 @@ class _Runner:
                 await cur.executemany(sql, rows)
 
 
-class PostgresBackend(Backend):
+class PostgresBackend(SqlBackend):
     """A psycopg AsyncConnectionPool; each operation borrows one connection."""
 
     def __init__(
@@ -108,7 +102,7 @@ class PostgresBackend(Backend):
             yield conn
 
     @asynccontextmanager
-    async def write_tx(self) -> AsyncIterator[WriteTx]:
+    async def _writes(self) -> AsyncIterator[SqlWrites]:
         async with self._tx("pg_advisory_xact_lock_shared") as conn:
             yield _PgWrites(_DIALECT, _Runner(conn))
 
@@ -123,89 +117,10 @@ class PostgresBackend(Backend):
             yield SqlReads(_DIALECT, _Runner(conn))
 
     @asynccontextmanager
-    async def _writes(self) -> AsyncIterator[SqlWrites]:
-        async with self._tx("pg_advisory_xact_lock_shared") as conn:
-            yield SqlWrites(_DIALECT, _Runner(conn))
-
-    async def read_head(self, session_id: str) -> HeadRow | None:
-        async with self._reads() as r:
-            return await r.read_head(session_id)
-
-    async def read_head_totals(self, session_id: str) -> HeadRows | None:
-        async with self._reads() as r:
-            return await r.read_head_totals(session_id)
-
-    async def read_session(
-        self, session_id: str, path_from: str | None, active_path: bool
-    ) -> SessionRows | None:
+    async def _snapshot(self) -> AsyncIterator[SqlReads]:
         async with self._conn() as conn, conn.transaction():
             await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            reads = SqlReads(_DIALECT, _Runner(conn))
-            return await reads.read_session(session_id, path_from, active_path)
-
-    async def read_usage(self, session_id: str) -> list[UsageRow]:
-        async with self._reads() as r:
-            return await r.read_usage(session_id)
-
-    async def read_path(self, session_id: str, leaf_node_id: str, any_node: bool) -> list[str]:
-        async with self._reads() as r:
-            return await r.read_path(session_id, leaf_node_id, any_node)
-
-    async def read_node(self, session_id: str, node_id: str) -> str | None:
-        async with self._reads() as r:
-            return await r.read_node(session_id, node_id)
-
-    async def read_blob(self, ref: str) -> bytes | None:
-        async with self._reads() as r:
-            return await r.read_blob(ref)
-
-    async def put_blob(self, blob: SealedBlob, root_session_id: str | None, now: float) -> None:
-        async with self._writes() as w:
-            await w.put_rooted_blob(blob, root_session_id, now)
-
-    async def read_receipt(self, session_id: str, operation_id: str) -> ReceiptRow | None:
-        async with self._reads() as r:
-            return await r.read_receipt(session_id, operation_id)
-
-    async def list_sessions(self) -> list[str]:
-        async with self._reads() as r:
-            return await r.list_sessions()
-
-    async def insert_meta(
-        self, session_id: str, parent_session_id: str | None, meta_json: str, now: float
-    ) -> str:
-        async with self._writes() as w:
-            return await w.insert_meta(session_id, parent_session_id, meta_json, now)
-
-    async def read_meta(self, session_id: str) -> str | None:
-        async with self._reads() as r:
-            return await r.read_meta(session_id)
-
-    async def read_child_metas(self, parent_session_id: str) -> list[str]:
-        async with self._reads() as r:
-            return await r.read_child_metas(parent_session_id)
-
-    async def tombstone(self, session_id: str, node_ids: list[str]) -> int:
-        async with self._writes() as w:
-            return await w.tombstone(session_id, node_ids)
-
-    async def vacuum(self, session_id: str | None, detached: bool) -> int:
-        async with self._writes() as w:
-            return await w.vacuum(session_id, detached)
-
-    async def delete_session(self, session_id: str) -> bool:
-        async with self._writes() as w:
-            return await w.delete_session(session_id)
-
-    async def record_effect(
-        self, session_id: str, turn_id: str, key: str, outcome_json: str, now: float
-    ) -> str:
-        async with self._writes() as w:
-            return await w.record_effect(session_id, turn_id, key, outcome_json, now)
-
-    async def load_effects(self, session_id: str, turn_id: str) -> dict[str, str]:
-        async with self._reads() as r:
-            return await r.load_effects(session_id, turn_id)
+            yield SqlReads(_DIALECT, _Runner(conn))
 
     async def read_turn(self, session_id: str, turn_id: str, operation_id: str) -> TurnRows:
         """The three selects sent as one pipeline: one network round trip, in order."""

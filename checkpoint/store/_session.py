@@ -7,7 +7,7 @@ binding: every call targets its session, and a commit for another session id is 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from checkpoint.errors import SessionBindingMismatch
 from checkpoint.model import (
@@ -20,15 +20,17 @@ from checkpoint.model import (
     SessionReadScope,
 )
 from checkpoint.store._effects import TurnEffects, TurnStart
+from checkpoint.store._protocol import SessionStore, StoreMaintenance
 
-if TYPE_CHECKING:
-    from checkpoint.store._base import CheckpointStore
+
+class _Store(SessionStore, StoreMaintenance, Protocol):
+    """What the handle forwards to: the hot path, and tombstones and vacuum of its session."""
 
 
 class SessionPersistence:
     """One session's view of a store."""
 
-    def __init__(self, store: CheckpointStore, session_id: str) -> None:
+    def __init__(self, store: _Store, session_id: str) -> None:
         self.store = store
         self.session_id = session_id
 

@@ -234,10 +234,7 @@ class SqlReads(SqlBase):
 
 
 class SqlWrites(SqlBase, WriteTx):
-    """Writes inside one transaction; ``lock_head`` is the backend's own."""
-
-    async def lock_head(self, session_id: str) -> HeadRow | None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    """Writes inside one transaction; ``lock_head`` (left abstract) is the backend's own."""
 
     async def existing_blobs(self, refs: Iterable[str]) -> set[str]:
         found: set[str] = set()

@@ -22,16 +22,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from checkpoint.blobs import SealedBlob
 from checkpoint.store._backend import (
-    Backend,
     GcTx,
     HeadRow,
-    HeadRows,
-    ReceiptRow,
-    SessionRows,
     TurnRows,
-    UsageRow,
     WriteTx,
 )
 from checkpoint.store._schema import MIGRATIONS_TABLE, pending
@@ -45,13 +39,14 @@ from checkpoint.store._sql import (
     SqlWrites,
     turn_rows,
 )
+from checkpoint.store._sql_backend import SqlBackend
 
 T = TypeVar("T")
 
 _DIALECT = SqlDialect(param="?")
 
 
-class SqliteBackend(Backend):
+class SqliteBackend(SqlBackend):
     """One connection in a worker thread; every use holds the store's lock."""
 
     def __init__(self, url: str, path: str, synchronous: str = "FULL") -> None:
@@ -166,7 +161,7 @@ class SqliteBackend(Backend):
             await self._finish(conn, "COMMIT")
 
     @asynccontextmanager
-    async def write_tx(self) -> AsyncIterator[WriteTx]:
+    async def _writes(self) -> AsyncIterator[SqlWrites]:
         async with self._tx() as conn:
             yield _SqliteWrites(_DIALECT, _Runner(conn, self._run))
 
@@ -175,90 +170,20 @@ class SqliteBackend(Backend):
         async with self._tx() as conn:
             yield SqlGc(_DIALECT, _Runner(conn, self._run))
 
-    def _reads(self) -> SqlReads:
-        return SqlReads(_DIALECT, _Runner(self.conn, self._call))
+    @asynccontextmanager
+    async def _reads(self) -> AsyncIterator[SqlReads]:
+        """Each statement takes the store's lock for its own thread hop."""
+        yield SqlReads(_DIALECT, _Runner(self.conn, self._call))
 
-    async def read_head(self, session_id: str) -> HeadRow | None:
-        return await self._reads().read_head(session_id)
-
-    async def read_head_totals(self, session_id: str) -> HeadRows | None:
-        return await self._reads().read_head_totals(session_id)
-
-    async def read_session(
-        self, session_id: str, path_from: str | None, active_path: bool
-    ) -> SessionRows | None:
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[SqlReads]:
         async with self._lock:
             conn = self.conn
             await self._sql(conn, "BEGIN")
             try:
-                reads = SqlReads(_DIALECT, _Runner(conn, self._run))
-                return await reads.read_session(session_id, path_from, active_path)
+                yield SqlReads(_DIALECT, _Runner(conn, self._run))
             finally:
                 await self._finish(conn, "COMMIT")
-
-    async def read_usage(self, session_id: str) -> list[UsageRow]:
-        return await self._reads().read_usage(session_id)
-
-    async def read_path(self, session_id: str, leaf_node_id: str, any_node: bool) -> list[str]:
-        return await self._reads().read_path(session_id, leaf_node_id, any_node)
-
-    async def read_node(self, session_id: str, node_id: str) -> str | None:
-        return await self._reads().read_node(session_id, node_id)
-
-    async def read_blob(self, ref: str) -> bytes | None:
-        return await self._reads().read_blob(ref)
-
-    async def put_blob(self, blob: SealedBlob, root_session_id: str | None, now: float) -> None:
-        async with self._tx() as conn:
-            await SqlWrites(_DIALECT, _Runner(conn, self._run)).put_rooted_blob(
-                blob, root_session_id, now
-            )
-
-    async def read_receipt(self, session_id: str, operation_id: str) -> ReceiptRow | None:
-        return await self._reads().read_receipt(session_id, operation_id)
-
-    async def list_sessions(self) -> list[str]:
-        return await self._reads().list_sessions()
-
-    async def insert_meta(
-        self, session_id: str, parent_session_id: str | None, meta_json: str, now: float
-    ) -> str:
-        async with self._tx() as conn:
-            return await SqlWrites(_DIALECT, _Runner(conn, self._run)).insert_meta(
-                session_id, parent_session_id, meta_json, now
-            )
-
-    async def read_meta(self, session_id: str) -> str | None:
-        return await self._reads().read_meta(session_id)
-
-    async def read_child_metas(self, parent_session_id: str) -> list[str]:
-        return await self._reads().read_child_metas(parent_session_id)
-
-    async def tombstone(self, session_id: str, node_ids: list[str]) -> int:
-        async with self._tx() as conn:
-            return await SqlWrites(_DIALECT, _Runner(conn, self._run)).tombstone(
-                session_id, node_ids
-            )
-
-    async def vacuum(self, session_id: str | None, detached: bool) -> int:
-        async with self._tx() as conn:
-            writes = SqlWrites(_DIALECT, _Runner(conn, self._run))
-            return await writes.vacuum(session_id, detached)
-
-    async def delete_session(self, session_id: str) -> bool:
-        async with self._tx() as conn:
-            return await SqlWrites(_DIALECT, _Runner(conn, self._run)).delete_session(session_id)
-
-    async def record_effect(
-        self, session_id: str, turn_id: str, key: str, outcome_json: str, now: float
-    ) -> str:
-        async with self._tx() as conn:
-            return await SqlWrites(_DIALECT, _Runner(conn, self._run)).record_effect(
-                session_id, turn_id, key, outcome_json, now
-            )
-
-    async def load_effects(self, session_id: str, turn_id: str) -> dict[str, str]:
-        return await self._reads().load_effects(session_id, turn_id)
 
     async def read_turn(self, session_id: str, turn_id: str, operation_id: str) -> TurnRows:
         """Three selects in one read transaction and one thread hop (a turn's only read when

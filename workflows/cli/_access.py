@@ -13,7 +13,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from checkpoint.store import CheckpointStore, open_store, redact_url
+from checkpoint.store import SessionStore, open_store, redact_url
 from workflows.cli._config import Target
 from workflows.cli._errors import CliError, from_rpc, no_worker, unreachable
 from workflows.client import connect, handle
@@ -129,7 +129,7 @@ def sqlite_path(url: str) -> Path | None:
     return None if path in ("", ":memory:") else Path(path)
 
 
-async def open_store_at(url: str, *, must_exist: bool = False) -> CheckpointStore:
+async def open_store_at(url: str, *, must_exist: bool = False) -> SessionStore:
     """Open the store; with ``must_exist`` a missing SQLite file is an error, not a new store."""
     path = sqlite_path(url)
     if must_exist and path is not None and not path.is_file():

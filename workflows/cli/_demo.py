@@ -20,7 +20,7 @@ from temporalio.client import Client
 from activities.agent.tools import key_from_env_or_file
 from activities.contract import TurnPolicy
 from checkpoint.model import SessionUsageReport
-from checkpoint.store import CheckpointStore, redact_url
+from checkpoint.store import SessionStore, redact_url
 from workflows.cli._access import HistoryFigures, connect_to, history_figures, open_store_at
 from workflows.cli._chat import send_message
 from workflows.cli._config import KEY_FILE, PROJECT_DIR, Target, store_url_for
@@ -44,7 +44,7 @@ OPENAI_KEY_ENV = "OPENAI_API_KEY"
 INDENT = " " * 9
 
 
-async def _tools_so_far(store: CheckpointStore, session_id: str) -> list[str]:
+async def _tools_so_far(store: SessionStore, session_id: str) -> list[str]:
     read = await store.load_session(session_id)
     if read is None:
         return []
@@ -57,7 +57,7 @@ def workflow_url(ui: str, namespace: str, workflow_id: str, run_id: str) -> str:
 
 
 async def _play(
-    client: Client, target: Target, store: CheckpointStore, session_id: str, policy: TurnPolicy
+    client: Client, target: Target, store: SessionStore, session_id: str, policy: TurnPolicy
 ) -> HistoryFigures:
     """Send every demo message; print each turn with its tools and history figures."""
     seen, events, size = 0, 0, 0

@@ -21,7 +21,7 @@ from checkpoint.model import (
     SessionUsageReport,
     UsageTotals,
 )
-from checkpoint.store import CheckpointStore
+from checkpoint.store import SessionStore
 from workflows.cli._config import Target
 from workflows.cli._errors import from_rpc
 from workflows.client import handle
@@ -82,7 +82,7 @@ def relation_text(meta: SessionMeta | None) -> str:
 
 
 async def _tree(
-    store: CheckpointStore, session_id: str
+    store: SessionStore, session_id: str
 ) -> tuple[list[tuple[SessionMeta, int]], int]:
     """Descendants depth first, children in creation order; a cycle is never followed."""
     found: list[tuple[SessionMeta, int]] = []
@@ -113,13 +113,13 @@ async def _status(client: Client, target: Target, session_id: str) -> str:
     return desc.status.name.lower() if desc.status else "unknown"
 
 
-async def _usage(store: CheckpointStore, session_id: str) -> UsageTotals:
+async def _usage(store: SessionStore, session_id: str) -> UsageTotals:
     head = await store.load_head(session_id)
     return SessionUsageReport.from_entries(list(head.token_ledger) if head else []).usage
 
 
 async def lineage(
-    client: Client, target: Target, store: CheckpointStore, session_id: str
+    client: Client, target: Target, store: SessionStore, session_id: str
 ) -> Lineage:
     """The session's meta and every descendant with its workflow status and usage."""
     meta = await store.load_session_meta(session_id)

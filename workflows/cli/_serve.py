@@ -17,7 +17,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.agent.tools import key_from_env
-from checkpoint.store import CheckpointStore, redact_url
+from checkpoint.store import SessionStore, redact_url
 from workflows.cli._access import connect_to, open_store_at, require_worker
 from workflows.cli._config import Target
 from workflows.cli._errors import CliError
@@ -64,7 +64,7 @@ class StopSignal:
 
 @contextlib.asynccontextmanager
 async def serving(
-    client: Client, store: CheckpointStore, target: Target, *, execution_state_key: bytes
+    client: Client, store: SessionStore, target: Target, *, execution_state_key: bytes
 ) -> AsyncIterator[Worker]:
     """A worker polling the target's task queue for the block, shut down however it ends."""
     worker = build_worker(

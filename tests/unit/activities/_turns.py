@@ -14,14 +14,14 @@ from temporalio.testing import ActivityEnvironment
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from activities.contract import HeadRef, TurnOutcome, TurnPolicy, TurnRequest
 from activities.turn import TurnActivities
-from checkpoint.store import CheckpointStore
+from checkpoint.store import SessionStore
 
 KEY = b"unit-test-key"
 START = datetime(2026, 5, 19, 9, 0, tzinfo=UTC)
 
 
 def activities(
-    store: CheckpointStore, *, script: Path | str | None = None, call_log: Path | None = None
+    store: SessionStore, *, script: Path | str | None = None, call_log: Path | None = None
 ) -> TurnActivities:
     provider = ScriptedProvider(script, call_log=call_log)
     return TurnActivities(store, providers=ProviderRegistry.of(provider), execution_state_key=KEY)

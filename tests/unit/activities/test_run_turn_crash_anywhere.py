@@ -9,15 +9,23 @@ commit).
 
 from __future__ import annotations
 
-import inspect
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
-from checkpoint.store import CheckpointStore, load_persisted_session_state, open_store
+from checkpoint.store import (
+    CheckpointStore,
+    SessionStore,
+    load_persisted_session_state,
+    open_store,
+)
+from tests.unit.activities._store_doubles import ForwardingStore
 from tests.unit.activities._turns import activities, call_log_lines, request, run, write_script
+
+T = TypeVar("T")
 
 SCRIPT: list[list[dict[str, Any]]] = [
     [
@@ -38,32 +46,26 @@ class Crash(Exception):
     """The worker died."""
 
 
-class DyingStore:
-    """Delegates to a store; raises once around its ``crash_at``-th async call."""
+class DyingStore(ForwardingStore):
+    """Raises once, before or after its ``crash_at``-th store call."""
 
-    def __init__(self, inner: CheckpointStore, crash_at: int, after: bool) -> None:
-        self._inner, self.crash_at, self.after = inner, crash_at, after
+    def __init__(self, inner: SessionStore, crash_at: int, after: bool) -> None:
+        super().__init__(inner)
+        self.crash_at, self.after = crash_at, after
         self.calls = 0
         self.crashed: tuple[str, tuple[Any, ...]] | None = None
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if not inspect.iscoroutinefunction(attr):
-            return attr
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls += 1
-            fatal = self.calls == self.crash_at
-            if fatal and not self.after:
-                self.crashed = (name, args)
-                raise Crash(f"died before {name}")
-            result = await attr(*args, **kwargs)
-            if fatal:
-                self.crashed = (name, args)
-                raise Crash(f"died after {name}")
-            return result
-
-        return call
+    async def around(self, name: str, args: tuple[Any, ...], call: Callable[[], Awaitable[T]]) -> T:
+        self.calls += 1
+        fatal = self.calls == self.crash_at
+        if fatal and not self.after:
+            self.crashed = (name, args)
+            raise Crash(f"died before {name}")
+        result = await call()
+        if fatal:
+            self.crashed = (name, args)
+            raise Crash(f"died after {name}")
+        return result
 
 
 def _in_window(name: str, args: tuple[Any, ...], after: bool) -> bool:
@@ -93,7 +95,7 @@ async def _clean_run(script: Path) -> tuple[Any, int]:
     try:
         first = await run(activities(store, script=script), request("s", 1, "one"))
         dying = DyingStore(store, crash_at=0, after=False)
-        await run(activities(dying, script=script), request("s", 2, "two", base=first))  # type: ignore[arg-type]
+        await run(activities(dying, script=script), request("s", 2, "two", base=first))
         return await _snapshot(store), dying.calls
     finally:
         await store.close()
@@ -115,7 +117,7 @@ async def test_crash_at_any_store_call_converges_to_the_clean_result(
         log.unlink(missing_ok=True)
         first = await run(activities(store, script=script), request("s", 1, "one"))
         dying = DyingStore(store, crash_at, after)
-        worker = activities(dying, script=script, call_log=log)  # type: ignore[arg-type]
+        worker = activities(dying, script=script, call_log=log)
         req = request("s", 2, "two", base=first)
         with pytest.raises(Crash):
             await run(worker, req)

@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from activities.contract import TurnOutcome
-from checkpoint.model import RuntimeCommit
-from checkpoint.store import CheckpointStore, load_persisted_session_state
+from checkpoint.store import CheckpointStore, SessionStore, load_persisted_session_state
+from tests.unit.activities._store_doubles import ForwardingStore
 from tests.unit.activities._turns import activities, request, run, write_script
 
+T = TypeVar("T")
 
-class PausingStore:
-    """A store proxy that holds the final commit until ``release`` is set."""
 
-    def __init__(self, inner: CheckpointStore) -> None:
-        self.inner = inner
+class PausingStore(ForwardingStore):
+    """Holds the final commit until ``release`` is set."""
+
+    def __init__(self, inner: SessionStore) -> None:
+        super().__init__(inner)
         self.waiting, self.release = asyncio.Event(), asyncio.Event()
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+    def holds(self, name: str, args: tuple[Any, ...]) -> bool:
+        return name == "commit_runtime_state" and args[0].operation_id.endswith(":final")
 
-    async def commit_runtime_state(self, commit: RuntimeCommit, **kwargs: Any) -> Any:
-        if commit.operation_id.endswith(":final"):
+    async def around(self, name: str, args: tuple[Any, ...], call: Callable[[], Awaitable[T]]) -> T:
+        if self.holds(name, args):
             self.waiting.set()
             await self.release.wait()
-        return await self.inner.commit_runtime_state(commit, **kwargs)
+        return await call()
 
 
 async def race(
@@ -35,7 +38,7 @@ async def race(
     """Turn 1 of session "s": one attempt runs until ``paused`` holds it, another runs whole on
     the same store, then the held one goes on. Returns (first attempt's, late attempt's) outcome."""
     req = request("s", 1, "hello")
-    late = activities(paused, script=late_script)  # type: ignore[arg-type]
+    late = activities(paused, script=late_script)
     stalled = asyncio.create_task(run(late, req))
     await asyncio.wait_for(paused.waiting.wait(), timeout=30)
     winner = await run(activities(paused.inner, script=first_script), req)
@@ -64,14 +67,8 @@ async def test_a_late_attempt_returns_the_first_final_outcome(
 class PausingToolStore(PausingStore):
     """Holds this attempt's first tool batch until ``release``, so another attempt records first."""
 
-    async def record_effect(self, session_id: str, turn_id: str, key: str, value: Any) -> Any:
-        if key == "tools:0":
-            self.waiting.set()
-            await self.release.wait()
-        return await self.inner.record_effect(session_id, turn_id, key, value)
-
-    async def commit_runtime_state(self, commit: RuntimeCommit, **kwargs: Any) -> Any:
-        return await self.inner.commit_runtime_state(commit, **kwargs)
+    def holds(self, name: str, args: tuple[Any, ...]) -> bool:
+        return name == "record_effect" and args[2] == "tools:0"
 
 
 async def test_a_late_attempt_continues_from_the_first_recorded_tool_batch(

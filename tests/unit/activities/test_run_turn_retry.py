@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from activities.agent.providers import ModelReply, ModelRequest, ProviderRegistry, ScriptedProvider
 from activities.turn import TurnActivities
-from checkpoint.model import RuntimeCommit
-from checkpoint.store import CheckpointStore, load_persisted_session_state, open_store
+from checkpoint.store import (
+    CheckpointStore,
+    SessionStore,
+    load_persisted_session_state,
+    open_store,
+)
+from tests.unit.activities._store_doubles import ForwardingStore
 from tests.unit.activities._turns import (
     KEY,
     activities,
@@ -20,6 +26,8 @@ from tests.unit.activities._turns import (
     run_session,
     write_script,
 )
+
+T = TypeVar("T")
 
 TWO_PYTHON_ROUNDS: list[list[dict[str, Any]]] = [
     [
@@ -48,20 +56,20 @@ class CrashingProvider(ScriptedProvider):
         return await super().complete(request)
 
 
-class CrashingStore:
-    """A store proxy that dies (once) on the commit whose operation id ends with ``suffix``."""
+class CrashingStore(ForwardingStore):
+    """Dies (once) before the commit whose operation id ends with ``suffix``."""
 
-    def __init__(self, inner: CheckpointStore, suffix: str) -> None:
-        self._inner, self.suffix = inner, suffix
+    def __init__(self, inner: SessionStore, suffix: str) -> None:
+        super().__init__(inner)
+        self.suffix = suffix
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    async def commit_runtime_state(self, commit: RuntimeCommit, **kwargs: Any) -> Any:
-        if self.suffix and commit.operation_id.endswith(self.suffix):
-            self.suffix = ""
-            raise Crash(f"worker died before committing {commit.operation_id}")
-        return await self._inner.commit_runtime_state(commit, **kwargs)
+    async def around(self, name: str, args: tuple[Any, ...], call: Callable[[], Awaitable[T]]) -> T:
+        if name == "commit_runtime_state" and self.suffix:
+            operation_id = args[0].operation_id
+            if operation_id.endswith(self.suffix):
+                self.suffix = ""
+                raise Crash(f"worker died before committing {operation_id}")
+        return await call()
 
 
 async def _nodes(store: CheckpointStore, session_id: str) -> list[dict[str, Any]]:
@@ -121,7 +129,7 @@ async def test_crash_between_journal_and_progress_commit_replays_the_tool_batch(
     script = write_script(tmp_path / "script.json", TWO_PYTHON_ROUNDS)
     log = tmp_path / "calls.jsonl"
     req = request("s", 1, "go")
-    dying = activities(CrashingStore(store, ":progress:0"), script=script, call_log=log)  # type: ignore[arg-type]
+    dying = activities(CrashingStore(store, ":progress:0"), script=script, call_log=log)
     with pytest.raises(Crash):
         await run(dying, req)
     outcome = await run(activities(store, script=script, call_log=log), req)
@@ -159,7 +167,7 @@ async def test_crash_before_the_final_commit_counts_usage_once(
     script = write_script(tmp_path / "script.json", TWO_PYTHON_ROUNDS)
     log = tmp_path / "calls.jsonl"
     req = request("s", 1, "go")
-    dying = activities(CrashingStore(store, ":final"), script=script, call_log=log)  # type: ignore[arg-type]
+    dying = activities(CrashingStore(store, ":final"), script=script, call_log=log)
     with pytest.raises(Crash):
         await run(dying, req)
     outcome = await run(activities(store, script=script, call_log=log), req)

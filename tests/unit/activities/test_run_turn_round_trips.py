@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 
 from checkpoint.errors import HeadRevisionConflict
 from checkpoint.store import CheckpointStore
+from tests.unit.activities._store_doubles import CountingStore
 from tests.unit.activities._turns import activities, request, run, write_script
 
 PLAIN: list[list[dict[str, Any]]] = [[{"text": "one"}], [{"text": "two"}]]
@@ -22,29 +22,10 @@ TOOLS: list[list[dict[str, Any]]] = [
 ]
 
 
-class CountingStore:
-    """Delegates to a store and records the name of every async call."""
-
-    def __init__(self, inner: CheckpointStore) -> None:
-        self._inner = inner
-        self.calls: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if not inspect.iscoroutinefunction(attr):
-            return attr
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls.append(name)
-            return await attr(*args, **kwargs)
-
-        return call
-
-
 async def _second_turn_calls(store: CheckpointStore, script: Path) -> list[str]:
     """The store calls of turn 2, on the worker that ran turn 1 (its session is cached)."""
     counting = CountingStore(store)
-    acts = activities(counting, script=script)  # type: ignore[arg-type]
+    acts = activities(counting, script=script)
     first = await run(acts, request("s", 1, "one"))
     counting.calls.clear()
     await run(acts, request("s", 2, "two", base=first))
@@ -64,7 +45,7 @@ async def test_a_retried_attempt_reads_the_store_before_it_runs(
 ) -> None:
     """Attempt 2 may find a receipt or a journal of attempt 1, so it reads them first."""
     counting = CountingStore(store)
-    acts = activities(counting, script=write_script(tmp_path / "s.json", PLAIN))  # type: ignore[arg-type]
+    acts = activities(counting, script=write_script(tmp_path / "s.json", PLAIN))
     first = await run(acts, request("s", 1, "one"))
     counting.calls.clear()
     await run(acts, request("s", 2, "two", base=first), attempt=2)

@@ -14,8 +14,8 @@ from activities.agent.providers import ProviderRegistry
 from activities.session_head import SessionHeadActivities, SessionHeadRequest, SessionHeadView
 from activities.turn import TurnActivities
 from checkpoint.store import CheckpointStore
+from tests.unit.activities._store_doubles import CountingStore
 from tests.unit.activities._turns import KEY, request, run, write_script
-from tests.unit.activities.test_run_turn_round_trips import CountingStore
 from tests.unit.activities.test_run_turn_usage import FailsAtStep
 
 SCRIPT: list[list[dict[str, Any]]] = [
