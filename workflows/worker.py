@@ -24,10 +24,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from activities.agent.providers import ProviderRegistry
+from activities.agent.providers import ProviderRegistry, default_providers
 from activities.agent.tools import key_from_env
 from activities.turn import TurnActivities
-from activities.worker import default_providers
 from checkpoint.errors import LashError
 from checkpoint.store import CheckpointStore, open_store, redact_url
 from workflows.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect
