@@ -26,11 +26,10 @@ from temporalio.worker import Worker
 
 from activities.agent.providers import ProviderRegistry, default_providers
 from activities.agent.tools import key_from_env
-from activities.turn import TurnActivities
 from checkpoint.errors import LashError
 from checkpoint.store import CheckpointStore, open_store, redact_url
 from workflows.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect
-from workflows.plugin import LashPlugin, client_has_plugin, worker_activities
+from workflows.plugin import LashPlugin, LashWorkerPlugin, client_has_plugin
 
 READY_LINE = "lash-temporal worker ready"
 """Printed (and flushed) once the worker polls, so a parent process knows it can go on."""
@@ -66,20 +65,14 @@ def build_worker(
     ``sticky_timeout`` is how long a workflow task waits for this worker's cache before any
     worker may take it: the delay a dead worker adds.
     """
-    turns = TurnActivities(
-        store,
-        providers=providers or default_providers(),
-        execution_state_key=execution_state_key,
-    )
-    if client_has_plugin(client):
-        # A second LashPlugin would apply the sandbox, interceptor and failure rules twice.
-        plugins, activities = [], worker_activities(turns)
-    else:
-        plugins, activities = [LashPlugin(turns)], []
+    plugins: list[LashPlugin | LashWorkerPlugin] = [
+        LashWorkerPlugin(store, providers=providers, execution_state_key=execution_state_key)
+    ]
+    if not client_has_plugin(client):  # a second LashPlugin would apply its rules twice
+        plugins.insert(0, LashPlugin())
     return Worker(
         client,
         task_queue=task_queue,
-        activities=activities,
         plugins=plugins,
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
