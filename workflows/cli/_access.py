@@ -7,9 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -17,6 +14,7 @@ from checkpoint.store import CheckpointStore, open_store, redact_url
 from workflows.cli._config import Target
 from workflows.cli._errors import CliError, from_rpc, no_worker, unreachable
 from workflows.client import connect, handle
+from workflows.client import has_poller as polled
 
 CONNECT_ATTEMPTS = 3
 """A refused connection fails at once; another transport failure (a timeout on a busy machine)
@@ -49,16 +47,10 @@ def _short(text: str, limit: int = 160) -> str:
 
 async def has_poller(client: Client, target: Target, task_queue: str | None = None) -> bool:
     """Whether any worker has polled the task queue (the target's by default) lately."""
-    request = DescribeTaskQueueRequest(
-        namespace=target.namespace,
-        task_queue=TaskQueue(name=task_queue or target.task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    )
     try:
-        response = await client.workflow_service.describe_task_queue(request)
+        return await polled(client, task_queue or target.task_queue)
     except RPCError as err:
         raise from_rpc(err, address=target.address) from err
-    return bool(response.pollers)
 
 
 async def require_worker(

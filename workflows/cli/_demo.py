@@ -27,8 +27,8 @@ from workflows.cli._config import KEY_FILE, PROJECT_DIR, Target, store_url_for
 from workflows.cli._dev import start_quietly, ui_url
 from workflows.cli._errors import CliError
 from workflows.cli._render import count, one_line, tool_names, usage_table
-from workflows.cli._serve import StopSignal, serving
 from workflows.devserver import DevServerOptions, free_port
+from workflows.worker import StopSignal, serving
 
 DEMO_MESSAGES = (
     "How many words are in 'durable agents on temporal'?",
@@ -40,7 +40,7 @@ DEMO_MESSAGES = (
 """One message per turn of the scripted provider's built-in demo script."""
 TURN_TIMEOUT = timedelta(seconds=60)
 OPENAI_KEY_ENV = "OPENAI_API_KEY"
-"""Where the worker's openai provider reads its key (``activities.worker.default_providers``)."""
+"""Where the worker's openai provider reads its key (``default_providers``' default)."""
 INDENT = " " * 9
 
 
@@ -111,7 +111,8 @@ async def run_demo(target: Target, *, policy: TurnPolicy, keep: bool) -> int:
             ui = ui_url(ui_port)
             try:
                 key = key_from_env_or_file(key_dir / KEY_FILE)
-                async with serving(client, store, target, execution_state_key=key):
+                async with serving(client, store, task_queue=target.task_queue,
+                                   execution_state_key=key):
                     print(f"Temporal {address} · UI {ui} · store {redact_url(store_url)}\n"
                           f"session {session_id} (provider {policy.provider}, model "
                           f"{policy.model})\n", flush=True)
