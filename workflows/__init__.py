@@ -9,7 +9,6 @@ pieces live in their own modules: ``workflows.devserver`` (the bundled dev serve
 """
 
 from workflows._inputs import (
-    MAX_SEND_BYTES,
     CarryStart,
     ChildRelation,
     EmptyStart,
@@ -27,7 +26,6 @@ from workflows.plugin import LashPlugin, LashWorkerPlugin
 from workflows.session import SessionWorkflow
 
 __all__ = [
-    "MAX_SEND_BYTES",
     "CarryStart",
     "ChildRelation",
     "EmptyStart",

@@ -25,7 +25,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
-from activities.contract import TurnOutcome, TurnPolicy
+from activities.contract import TurnOutcome, TurnPolicy, check_user_text
 from checkpoint.model import SessionUsageReport
 from workflows._inputs import (
     SendInput,
@@ -33,7 +33,6 @@ from workflows._inputs import (
     SessionInput,
     SessionSummary,
     TurnTimeouts,
-    check_user_text,
     workflow_id,
 )
 from workflows.plugin import LashPlugin

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.contract import shorten
 from checkpoint.store import CheckpointStore, open_store, redact_url
 from workflows.cli._config import Target
 from workflows.cli._errors import CliError, from_rpc, no_worker, unreachable
@@ -32,17 +33,12 @@ async def connect_to(target: Target) -> Client:
                 raise
             refused = "refused" in text.lower()
             if refused or attempt == CONNECT_ATTEMPTS:
-                reason = "connection refused" if refused else _short(text)
+                reason = "connection refused" if refused else shorten(text, 160, one_line=True)
                 raise unreachable(target.address, reason) from err
             await asyncio.sleep(0.5 * attempt)
         except RPCError as err:
             raise from_rpc(err, address=target.address) from err
     raise AssertionError("unreachable")  # the loop always returns or raises
-
-
-def _short(text: str, limit: int = 160) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 async def has_poller(client: Client, target: Target, task_queue: str | None = None) -> bool:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from temporalio.client import Client
 
 from activities.agent.tools import key_from_env_or_file
-from activities.contract import TurnPolicy
+from activities.contract import TurnPolicy, shorten
 from checkpoint.model import SessionUsageReport
 from checkpoint.store import CheckpointStore, redact_url
 from workflows.cli._access import HistoryFigures, connect_to, history_figures, open_store_at
@@ -26,7 +26,7 @@ from workflows.cli._chat import send_message
 from workflows.cli._config import KEY_FILE, PROJECT_DIR, Target, store_url_for
 from workflows.cli._dev import start_quietly, ui_url
 from workflows.cli._errors import CliError
-from workflows.cli._render import count, one_line, tool_names, usage_table
+from workflows.cli._render import count, tool_names, usage_table
 from workflows.devserver import DevServerOptions, free_port
 from workflows.worker import StopSignal, serving
 
@@ -68,7 +68,7 @@ async def _play(
         tools = await _tools_so_far(store, session_id)
         figures = await history_figures(client, target, session_id)
         print(f"turn {outcome.turn_index} · you: {text}")
-        print(f"{INDENT}agent: {one_line(outcome.answer_excerpt, 200)}")
+        print(f"{INDENT}agent: {shorten(outcome.answer_excerpt, 200, one_line=True)}")
         print(f"{INDENT}tools: {', '.join(tools[seen:]) or 'none'}")
         print(f"{INDENT}history {count(figures.history_length)} events, "
               f"{count(figures.history_size_bytes)} bytes (this turn "

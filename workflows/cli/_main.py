@@ -15,9 +15,8 @@ from datetime import timedelta
 
 from pydantic import ValidationError
 
-from activities.contract import TurnPolicy
+from activities.contract import TurnPolicy, check_user_text
 from checkpoint.errors import LashError
-from workflows._inputs import check_user_text
 from workflows.cli._chat import chat
 from workflows.cli._config import PROG, Target, default_model, resolve_target, split_address
 from workflows.cli._demo import run_demo
