@@ -2,6 +2,7 @@
 
 Workflow code imports only ``activities.contract`` and ``activities.session_head`` (activity
 names and pure models; tests/unit/test_import_rules.py keeps it so); the rest runs on workers.
-``activities.turn.TurnActivities`` is the activity class and ``activities.worker`` builds it from
-the worker's environment. ``spec §N`` in docstrings is section N of docs/spec/lash-domain.md.
+``activities.turn.TurnActivities`` is the activity class; the providers it calls come from the
+worker's environment (``activities.agent.providers.default_providers``). ``spec §N`` in
+docstrings is section N of docs/spec/lash-domain.md.
 """

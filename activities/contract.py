@@ -8,18 +8,22 @@ so workflow code can import it through the sandbox.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from checkpoint.model import CommitReceipt, TokenLedgerEntry, TokenUsage
+from checkpoint.model import CommitReceipt, Message, TokenLedgerEntry, TokenUsage
 
 RUN_TURN_ACTIVITY = "lash.run_turn"
 """Stable activity name; renaming it breaks every recorded history."""
 
 MAX_USER_TEXT_CHARS = 32_000
-"""Largest user message a turn accepts; the workflow's update validator enforces it first."""
+"""Largest user message in characters; ``check_user_text`` enforces it with the byte limit."""
+
+MAX_USER_TEXT_BYTES = 32 * 1024
+"""Largest user message in UTF-8 bytes (what an update or signal payload carries)."""
 
 ANSWER_EXCERPT_CHARS = 400
 """Longest answer excerpt an outcome carries (the full answer lives in the store)."""
@@ -111,7 +115,8 @@ class TurnRequest(_Wire):
     """Minted by the workflow (``workflow.uuid4()``); seeds every id and the operation ids."""
     started_at: datetime
     """``workflow.now()`` when the turn began; seeds deterministic timestamps."""
-    user_text: str = Field(max_length=MAX_USER_TEXT_CHARS)
+    user_text: str
+    """Bounded by ``check_user_text``, the same rule the workflow's update validator applies."""
     policy: TurnPolicy = Field(default_factory=TurnPolicy)
     base: HeadRef | None = None
     """None for a session that has no head yet."""
@@ -131,10 +136,8 @@ class TurnRequest(_Wire):
 
     @field_validator("user_text")
     @classmethod
-    def _has_text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("user_text must not be empty or blank")
-        return value
+    def _bounded(cls, value: str) -> str:
+        return check_user_text(value)
 
 
 class PromptWindow(_Wire):
@@ -166,6 +169,10 @@ class TurnOutcome(_Wire):
     """Receipt of the commit this attempt ended with (final or progress)."""
     turn_index: int
     answer_excerpt: str = Field(default="", max_length=ANSWER_EXCERPT_CHARS)
+    """The turn's answer (``answer_text`` of its last message), cut by ``answer_fields``."""
+    answer_truncated: bool = False
+    """Whether ``answer_excerpt`` is shorter than the answer (the whole answer is in the store).
+    False in outcomes recorded before the field existed."""
     usage_deltas: list[TokenLedgerEntry] = Field(default_factory=list)
     """Ledger deltas committed with this turn (``"turn"`` and ``"subagent"`` sources)."""
     turn_usage: TokenUsage = Field(default_factory=TokenUsage.zero)
@@ -183,17 +190,63 @@ def task_title(task: str) -> str:
     return " ".join(task.split())[:TITLE_CHARS]
 
 
-def excerpt(text: str, limit: int = ANSWER_EXCERPT_CHARS) -> str:
-    """Cut ``text`` to at most ``limit`` characters, marking the cut with an ellipsis."""
+def check_user_text(text: str) -> str:
+    """The one boundary for user text: refuse an empty or oversized message, saying which.
+    The update validator, the CLI, the client and ``TurnRequest`` all call it."""
+    if not text.strip():
+        raise ValueError("message text must not be empty or blank")
+    size = len(text.encode("utf-8"))
+    if size > MAX_USER_TEXT_BYTES or len(text) > MAX_USER_TEXT_CHARS:
+        raise ValueError(
+            f"message text is too large ({size} bytes, {len(text)} chars; at most "
+            f"{MAX_USER_TEXT_BYTES} bytes and {MAX_USER_TEXT_CHARS} chars)"
+        )
+    return text
+
+
+def shorten(text: str, limit: int, *, one_line: bool = False) -> str:
+    """``text`` cut to at most ``limit`` characters, the cut marked with an ellipsis; with
+    ``one_line``, runs of whitespace (newlines too) become single spaces first."""
+    if one_line:
+        text = " ".join(text.split())
     if len(text) <= limit:
         return text
     return text[: limit - 1] + "…"
+
+
+def excerpt(answer: str) -> str:
+    """An answer cut to ``ANSWER_EXCERPT_CHARS``, as outcomes and head views carry it."""
+    return shorten(answer, ANSWER_EXCERPT_CHARS)
+
+
+def answer_fields(answer: str) -> dict[str, Any]:
+    """``TurnOutcome``'s answer fields for a turn's answer: the excerpt and whether it is cut."""
+    cut = excerpt(answer)
+    return {"answer_excerpt": cut, "answer_truncated": cut != answer}
+
+
+def answer_text(message: Message) -> str | None:
+    """A message's answer: the prose of an assistant message that asks for no tools (how a turn
+    ends, and what the agent loop returns as the answer); None for any other message."""
+    if message.role != "Assistant" or any(part.kind == "ToolCall" for part in message.parts):
+        return None
+    return "".join(part.content for part in message.parts if part.kind == "Prose")
+
+
+def last_answer(messages: Sequence[Message]) -> str:
+    """``answer_text`` of the latest message that has one ("" when none does)."""
+    for message in reversed(messages):
+        answer = answer_text(message)
+        if answer is not None:
+            return answer
+    return ""
 
 
 __all__ = [
     "ANSWER_EXCERPT_CHARS",
     "MAX_SUBAGENT_DEPTH",
     "MAX_TASK_CHARS",
+    "MAX_USER_TEXT_BYTES",
     "MAX_USER_TEXT_CHARS",
     "RUN_TURN_ACTIVITY",
     "TITLE_CHARS",
@@ -204,6 +257,11 @@ __all__ = [
     "TurnOutcome",
     "TurnPolicy",
     "TurnRequest",
+    "answer_fields",
+    "answer_text",
+    "check_user_text",
     "excerpt",
+    "last_answer",
+    "shorten",
     "task_title",
 ]

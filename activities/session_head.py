@@ -21,12 +21,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.contract import ANSWER_EXCERPT_CHARS, HeadRef, excerpt
+from activities.contract import (
+    ANSWER_EXCERPT_CHARS,
+    HeadRef,
+    answer_text,
+    excerpt,
+    last_answer,
+)
 from checkpoint.errors import DETERMINISTIC_ERRORS
 from checkpoint.model import (
     ActivePath,
     HydratedSessionCheckpoint,
-    Message,
     TokenLedgerEntry,
 )
 
@@ -72,22 +77,6 @@ class SessionHeadView(_Wire):
 _WALK_LIMIT = 256
 """Nodes a head load without counts reads back from the leaf for the last answer before it
 reads the whole active path instead (a failed turn leaves a few nodes after its last answer)."""
-
-
-def _answer_of(message: Message) -> str | None:
-    """The text of an assistant message that asked for no tools (how turns end), else None."""
-    if message.role != "Assistant" or any(part.kind == "ToolCall" for part in message.parts):
-        return None
-    return "".join(part.content for part in message.parts if part.kind == "Prose")
-
-
-def _last_answer(messages: Sequence[Message]) -> str:
-    """The text of the latest assistant message that asked for no tools, as turns end."""
-    for message in reversed(messages):
-        answer = _answer_of(message)
-        if answer is not None:
-            return answer
-    return ""
 
 
 def _view(
@@ -145,7 +134,7 @@ class SessionHeadActivities:
             ),
             read.checkpoint,
             read.token_ledger,
-            _last_answer(messages),
+            last_answer(messages),
             model_calls=sum(1 for m in messages if m.role == "Assistant"),
             tool_calls=sum(1 for m in messages for part in m.parts if part.kind == "ToolCall"),
         )
@@ -167,7 +156,7 @@ class SessionHeadActivities:
         return _view(ref, head.checkpoint, head.token_ledger, answer)
 
     async def _last_answer_near(self, session_id: str, leaf: str | None) -> str | None:
-        """``_last_answer`` of the active path, reading at most ``_WALK_LIMIT`` nodes back from
+        """``last_answer`` of the active path, reading at most ``_WALK_LIMIT`` nodes back from
         the leaf ("" when the path has no answer; None when the walk gave up)."""
         node_id = leaf
         for _ in range(_WALK_LIMIT):
@@ -178,7 +167,7 @@ class SessionHeadActivities:
                 return ""  # a dangling parent ends the active path
             message = node.message()
             if message is not None and not message.is_transient():
-                answer = _answer_of(message)
+                answer = answer_text(message)
                 if answer is not None:
                     return answer
             node_id = node.parent_node_id

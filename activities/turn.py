@@ -44,7 +44,7 @@ from activities.contract import (
     TurnOutcome,
     TurnPolicy,
     TurnRequest,
-    excerpt,
+    answer_fields,
 )
 from checkpoint.errors import DETERMINISTIC_ERRORS, ContractError, OperationConflictError
 from checkpoint.model import (
@@ -368,7 +368,7 @@ class TurnActivities:
             status="interrupted" if summary.interrupted else "completed",
             receipt=receipt,
             turn_index=request.turn_index,
-            answer_excerpt=excerpt(summary.answer),
+            **answer_fields(summary.answer),
             usage_deltas=summary.usage_deltas,
             turn_usage=summary.turn_usage,
             model_calls=summary.model_calls,

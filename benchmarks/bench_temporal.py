@@ -44,12 +44,11 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.agent.providers import ProviderRegistry, ScriptedProvider
     from activities.contract import HeadRef, TurnOutcome, TurnPolicy, TurnRequest
-    from activities.turn import TurnActivities
     from checkpoint.store import open_store
     from workflows import client as lash
     from workflows._inputs import SendInput
     from workflows.devserver import dev_server
-    from workflows.plugin import LashPlugin
+    from workflows.plugin import LashPlugin, LashWorkerPlugin
 
 BENCH_KEY = b"bench-key"
 BARE = "bare no-op activity"
@@ -207,12 +206,12 @@ async def _bench(args: argparse.Namespace, workdir: Path) -> None:
     })
     async with dev_server() as env:
         client, queue = env.client, f"bench-{uuid.uuid4().hex[:6]}"
-        plugin = LashPlugin(
-            TurnActivities(store, providers=providers, execution_state_key=BENCH_KEY),
-            extra_activities=[noop_turn], extra_workflows=[BareWorkflow],
-        )
-        async with Worker(client, task_queue=queue, plugins=[plugin],
-                          max_concurrent_activities=64):
+        plugins = [
+            LashPlugin(),
+            LashWorkerPlugin(store, providers=providers, execution_state_key=BENCH_KEY),
+        ]
+        async with Worker(client, task_queue=queue, plugins=plugins, activities=[noop_turn],
+                          workflows=[BareWorkflow], max_concurrent_activities=64):
             early: dict[str, list[Sample]] = {}
             for _round in range(max(0, args.early_rounds - 1)):
                 for label, samples in (await _drive(client, await _sessions(client, queue),

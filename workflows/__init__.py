@@ -1,14 +1,15 @@
 """Deterministic orchestration: the session workflow, the Temporal plugin and the CLI.
 
-``SessionWorkflow`` runs one agent session; ``LashPlugin`` wires converter, sandbox and
-registrations into clients, workers and replayers. Runnable pieces live in their own modules:
-``workflows.devserver`` (the bundled dev server), ``workflows.worker`` (``python -m
-workflows.worker``) and ``workflows.client`` (send a message with update-with-start).
+``SessionWorkflow`` runs one agent session. ``LashPlugin`` (client side) transforms the data
+converter and sets the sandbox and failure rules for clients, workers and replayers;
+``LashWorkerPlugin`` (worker side) registers the workflow and activities over a store. Runnable
+pieces live in their own modules: ``workflows.devserver`` (the bundled dev server),
+``workflows.worker`` (the one worker runner: ``python -m workflows.worker`` and
+``lash-temporal worker``) and ``workflows.client`` (send a message with update-with-start).
 ``spec §N`` in docstrings is section N of docs/spec/lash-domain.md.
 """
 
 from workflows._inputs import (
-    MAX_SEND_BYTES,
     CarryStart,
     ChildRelation,
     EmptyStart,
@@ -22,15 +23,15 @@ from workflows._inputs import (
     TurnTimeouts,
     workflow_id,
 )
-from workflows.plugin import LashPlugin
+from workflows.plugin import LashPlugin, LashWorkerPlugin
 from workflows.session import SessionWorkflow
 
 __all__ = [
-    "MAX_SEND_BYTES",
     "CarryStart",
     "ChildRelation",
     "EmptyStart",
     "LashPlugin",
+    "LashWorkerPlugin",
     "RootRelation",
     "SendInput",
     "SessionCarry",

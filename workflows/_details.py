@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from activities.contract import shorten
 from checkpoint.model import TokenLedgerEntry
 from workflows._inputs import SessionSummary
 
@@ -13,10 +14,7 @@ SUMMARY_TEXT_CHARS = 60
 
 def turn_summary(turn_index: int, text: str) -> str:
     """The activity summary the UI lists: ``turn 3 · <start of the message>``."""
-    line = " ".join(text.split())
-    if len(line) > SUMMARY_TEXT_CHARS:
-        line = line[: SUMMARY_TEXT_CHARS - 1] + "…"
-    return f"turn {turn_index} · {line}"
+    return f"turn {turn_index} · {shorten(text, SUMMARY_TEXT_CHARS, one_line=True)}"
 
 
 def describe_failure(err: BaseException) -> str:
@@ -53,8 +51,8 @@ def render_details(summary: SessionSummary, ledger: Sequence[TokenLedgerEntry]) 
     if summary.parent_session_id:
         lines.append(f"**Sub-agent of:** `{summary.parent_session_id}`")
     if summary.last_answer_excerpt:
-        excerpt = " ".join(summary.last_answer_excerpt.split())[:200]
-        lines.append(f"**Last answer:** {excerpt}")
+        answer = shorten(summary.last_answer_excerpt, 200, one_line=True)
+        lines.append(f"**Last answer:** {answer}")
     if summary.last_error:
-        lines.append(f"**Last error:** {summary.last_error[:300]}")
+        lines.append(f"**Last error:** {shorten(summary.last_error, 300)}")
     return "\n".join(lines)

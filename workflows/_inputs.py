@@ -11,11 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from activities.contract import MAX_USER_TEXT_CHARS, HeadRef, TurnPolicy
+from activities.contract import HeadRef, TurnPolicy
+from activities.contract import check_user_text as check_user_text  # the workflow imports it here
 from checkpoint.model import TokenLedgerEntry
-
-MAX_SEND_BYTES = 32 * 1024
-"""Largest user message (UTF-8 bytes) an update or signal accepts; the store holds the rest."""
 
 WORKFLOW_ID_PREFIX = "lash-session/"
 
@@ -35,20 +33,8 @@ class SendInput(_Wire):
     """One user message for a session (the ``send`` update and the ``post`` signal)."""
 
     text: str
-    """Checked by ``check_user_text`` in the update validator, so a refusal names the rule."""
-
-
-def check_user_text(text: str) -> str:
-    """Refuse an empty or oversized message with a message that says which."""
-    if not text.strip():
-        raise ValueError("message text must not be empty or blank")
-    size = len(text.encode("utf-8"))
-    if size > MAX_SEND_BYTES or len(text) > MAX_USER_TEXT_CHARS:
-        raise ValueError(
-            f"message text is too large ({size} bytes, {len(text)} chars; at most "
-            f"{MAX_SEND_BYTES} bytes and {MAX_USER_TEXT_CHARS} chars)"
-        )
-    return text
+    """Checked by ``activities.contract.check_user_text`` in the update validator, so a refusal
+    names the rule (the workflow imports it from here)."""
 
 
 class TurnTimeouts(_Wire):

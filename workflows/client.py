@@ -12,6 +12,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -22,7 +25,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
-from activities.contract import TurnOutcome, TurnPolicy
+from activities.contract import TurnOutcome, TurnPolicy, check_user_text
 from checkpoint.model import SessionUsageReport
 from workflows._inputs import (
     SendInput,
@@ -30,7 +33,6 @@ from workflows._inputs import (
     SessionInput,
     SessionSummary,
     TurnTimeouts,
-    check_user_text,
     workflow_id,
 )
 from workflows.plugin import LashPlugin
@@ -53,6 +55,17 @@ async def connect(target: str = DEFAULT_TARGET, *, namespace: str = "default") -
     """A client with the lash plugin (plain-JSON pydantic payloads); ``build_worker`` takes it
     as it is (the client's plugin then configures the worker)."""
     return await Client.connect(target, namespace=namespace, plugins=[LashPlugin()])
+
+
+async def has_poller(client: Client, task_queue: str) -> bool:
+    """Whether a worker has polled the task queue lately; RPC errors propagate."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    response = await client.workflow_service.describe_task_queue(request)
+    return bool(response.pollers)
 
 
 def session_input(
@@ -203,6 +216,7 @@ __all__ = [
     "connect",
     "describe",
     "handle",
+    "has_poller",
     "interrupt",
     "post",
     "send",

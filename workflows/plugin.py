@@ -1,25 +1,34 @@
-"""The one Temporal plugin for lash-temporal: converter, sandbox, registrations, failure rules.
+"""The Temporal plugins of lash-temporal, split by role as the SDK's own plugins are.
 
-Give it to the client (``Client.connect(..., plugins=[LashPlugin()])``) and to the worker with the
-turn activities (``LashPlugin(turn_activities)``, which also registers the read-only
-``load_session_head`` activity over the same store); the replayer takes it without activities. A
-worker built on a client that has the plugin already needs only the activities
-(``worker_activities``): the client's plugin configures the worker too.
+- ``LashPlugin`` goes on the client (and a client's plugins configure its workers and replayers
+  too). It *transforms* the data converter: pydantic's plain-JSON payload converter replaces the
+  payload converter, while the user's payload codec, failure converter and external storage stay.
+  It also owns the sandbox passthrough list, the errors that fail a workflow instead of retrying
+  its task, and the interceptor that makes deterministic activity errors non-retryable.
+- ``LashWorkerPlugin`` goes on a worker: it registers ``SessionWorkflow`` and the turn and
+  head-load activities over the worker's store, providers and signing key, so credentials stay
+  in worker objects and never travel in inputs or history.
+
+``workflows.worker.build_worker`` combines them; a replayer takes
+``Replayer(workflows=[SessionWorkflow], plugins=[LashPlugin()])``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+import warnings
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultPayloadConverter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.agent.providers import ProviderRegistry, default_providers
 from activities.session_head import SessionHeadActivities
+from activities.turn import TurnActivities
 from checkpoint.errors import LashError
 from workflows._interceptor import FailFastInterceptor
 from workflows.session import SessionWorkflow
@@ -30,7 +39,7 @@ if TYPE_CHECKING:
     from checkpoint.store import SessionStore
 
 PLUGIN_NAME = "lash-temporal"
-T = TypeVar("T")
+WORKER_PLUGIN_NAME = "lash-temporal.worker"
 
 SANDBOX_PASSTHROUGH = (
     # The session model: pure pydantic classes with no I/O. Passing them through keeps one class
@@ -65,30 +74,23 @@ WORKFLOW_FAILURE_TYPES: tuple[type[BaseException], ...] = (
 )
 
 
-class _HasRunTurn(Protocol):
-    """What the plugin needs from ``activities.turn.TurnActivities``."""
-
-    @property
-    def store(self) -> SessionStore: ...
-
-    @property
-    def run_turn(self) -> Callable[..., Any]: ...
-
-
-def worker_activities(turn_activities: _HasRunTurn) -> list[Callable[..., Any]]:
-    """The activities a session worker registers: the turn, and the head load over its store."""
-    return [
-        turn_activities.run_turn,
-        SessionHeadActivities(turn_activities.store).load_session_head,
-    ]
+def _data_converter(existing: DataConverter | None) -> DataConverter:
+    """The client's converter with pydantic's payload converter; codec and the rest kept."""
+    if existing is None:
+        return pydantic_data_converter
+    if issubclass(existing.payload_converter_class, PydanticPayloadConverter):
+        return existing
+    if existing.payload_converter_class is not DefaultPayloadConverter:
+        warnings.warn(
+            f"LashPlugin replaces the payload converter {existing.payload_converter_class.__name__}"
+            " with PydanticPayloadConverter (session payloads are pydantic models as plain JSON);"
+            " subclass PydanticPayloadConverter to keep yours",
+            stacklevel=2,
+        )
+    return dataclasses.replace(existing, payload_converter_class=PydanticPayloadConverter)
 
 
-def client_has_plugin(client: Client) -> bool:
-    """Whether ``client`` carries a LashPlugin, which then configures its workers as well."""
-    return any(isinstance(p, LashPlugin) for p in client.config().get("plugins", []))
-
-
-def _with_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
+def _workflow_runner(runner: WorkflowRunner | None) -> WorkflowRunner:
     """Add our passthrough modules to the sandbox runner the worker would use."""
     runner = runner or SandboxedWorkflowRunner()
     if isinstance(runner, SandboxedWorkflowRunner):
@@ -99,44 +101,57 @@ def _with_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
     return runner
 
 
-def _append_missing(ours: Sequence[T]) -> Callable[[Sequence[T] | None], Sequence[T]]:
-    """Append our registrations unless present: a worker built on a client that already has
-    this plugin applies it twice, and Temporal refuses a workflow registered twice."""
-
-    def resolve(existing: Sequence[T] | None) -> Sequence[T]:
-        current = list(existing or [])
-        return current + [item for item in ours if item not in current]
-
-    return resolve
-
-
 class LashPlugin(SimplePlugin):
-    """Plain-JSON payloads, the session workflow, the turn activity and their failure rules."""
+    """Client-side: plain-JSON payloads (keeping the user's codec), sandbox, failure rules."""
 
-    def __init__(
-        self,
-        turn_activities: _HasRunTurn | None = None,
-        *,
-        extra_activities: Sequence[Callable[..., Any]] = (),
-        extra_workflows: Sequence[type] = (),
-    ) -> None:
-        activities = worker_activities(turn_activities) if turn_activities is not None else []
+    def __init__(self) -> None:
         super().__init__(
             PLUGIN_NAME,
-            data_converter=pydantic_data_converter,
-            activities=_append_missing([*activities, *extra_activities]),
-            workflows=_append_missing([SessionWorkflow, *extra_workflows]),
-            workflow_runner=_with_passthrough,
+            data_converter=_data_converter,
+            workflow_runner=_workflow_runner,
             workflow_failure_exception_types=list(WORKFLOW_FAILURE_TYPES),
             interceptors=[FailFastInterceptor()],
         )
 
 
+class LashWorkerPlugin(SimplePlugin):
+    """Worker-side: the session workflow, and the turn and head-load activities over ``store``.
+
+    ``providers`` defaults to the environment's (``default_providers``); ``execution_state_key``
+    signs code-mode interpreter state, None reads it from LASH_EXECUTION_STATE_KEY (and refuses
+    to build without one).
+    """
+
+    def __init__(
+        self,
+        store: SessionStore,
+        *,
+        providers: ProviderRegistry | None = None,
+        execution_state_key: bytes | None = None,
+    ) -> None:
+        turns = TurnActivities(
+            store,
+            providers=providers or default_providers(),
+            execution_state_key=execution_state_key,
+        )
+        super().__init__(
+            WORKER_PLUGIN_NAME,
+            workflows=[SessionWorkflow],
+            activities=[turns.run_turn, SessionHeadActivities(store).load_session_head],
+        )
+
+
+def client_has_plugin(client: Client) -> bool:
+    """Whether ``client`` carries a LashPlugin, which then configures its workers as well."""
+    return any(isinstance(p, LashPlugin) for p in client.config().get("plugins", []))
+
+
 __all__ = [
     "PLUGIN_NAME",
     "SANDBOX_PASSTHROUGH",
+    "WORKER_PLUGIN_NAME",
     "WORKFLOW_FAILURE_TYPES",
     "LashPlugin",
+    "LashWorkerPlugin",
     "client_has_plugin",
-    "worker_activities",
 ]

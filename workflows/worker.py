@@ -1,11 +1,16 @@
-"""Run a worker that serves session workflows and turn activities.
+"""The one worker runner: ``lash-temporal worker`` and ``python -m workflows.worker`` both use it.
 
 ``python -m workflows.worker --target 127.0.0.1:7233 --task-queue lash-sessions --store
 sqlite:///lash.db``. Provider credentials and knobs come from the environment only (OPENAI_API_KEY,
 OPENAI_BASE_URL, LASH_SCRIPTED_SCRIPT, LASH_SCRIPTED_CALL_LOG, LASH_SCRIPTED_DELAY_S), so they
-never travel in workflow inputs, history or the store. LASH_LOG_LEVEL sets the log level.
-Exit codes: 0 after SIGINT/SIGTERM, 1 with one line on stderr for an expected failure (store or
-Temporal unreachable, unknown namespace), 130 for Ctrl-C before the worker started.
+never travel in workflow inputs, history or the store; LASH_EXECUTION_STATE_KEY must be set, or
+the worker does not start. LASH_LOG_LEVEL sets the log level.
+Exit codes: 0 after SIGINT/SIGTERM, 1 with one line on stderr for an expected failure (no signing
+key, store or Temporal unreachable, unknown namespace), 130 for Ctrl-C before the worker started.
+
+While a ``StopSignal`` is installed, SIGINT and SIGTERM start a clean stop (worker drained, store
+closed) instead of interrupting whatever is running; ``dev`` and ``demo`` use it and ``serving``
+around their own waits.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
@@ -25,19 +31,19 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities._heartbeat import HEARTBEAT_EVERY
-from activities.agent.providers import ProviderRegistry
+from activities.agent.providers import ProviderRegistry, default_providers
 from activities.agent.tools import key_from_env
-from activities.turn import TurnActivities
-from activities.worker import default_providers
 from checkpoint.errors import LashError
 from checkpoint.store import SessionStore, open_store, redact_url
-from workflows.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect
-from workflows.plugin import LashPlugin, client_has_plugin, worker_activities
+from workflows.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect, has_poller
+from workflows.plugin import LashPlugin, LashWorkerPlugin, client_has_plugin
 
-READY_LINE = "lash-temporal worker ready"
-"""Printed (and flushed) once the worker polls, so a parent process knows it can go on."""
-
-_log = logging.getLogger("lash.worker")
+READY_LINE = "lash-temporal worker: serving task queue"
+"""Starts the line printed (and flushed) once a poll reached the server, so a parent process
+knows it can go on; the rest of the line names the queue, address, namespace and store."""
+READY_GRACE_S = 10.0
+"""How long ``serving`` waits for the server to see the worker's first poll."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class TemporalUnavailableError(LashError):
@@ -61,27 +67,20 @@ def build_worker(
 ) -> Worker:
     """A worker for session workflows, the turn and head-load activities over ``store``.
 
-    ``client`` may come from ``workflows.client.connect`` (it has the LashPlugin, which then
-    configures this worker too, so only the activities are added) or be a plain client with the
-    pydantic converter (the worker gets the plugin). ``execution_state_key`` signs code-mode
-    interpreter state; None reads it from the environment (LASH_EXECUTION_STATE_KEY).
-    ``sticky_timeout`` is how long a workflow task waits for this worker's cache before any
-    worker may take it: the delay a dead worker adds.
+    ``client`` may come from ``workflows.client.connect`` (its LashPlugin configures this worker
+    too) or be a plain client with the pydantic converter (the worker then gets the LashPlugin).
+    ``execution_state_key`` signs code-mode interpreter state; None reads it from the environment
+    (LASH_EXECUTION_STATE_KEY). ``sticky_timeout`` is how long a workflow task waits for this
+    worker's cache before any worker may take it: the delay a dead worker adds.
     """
-    turns = TurnActivities(
-        store,
-        providers=providers or default_providers(),
-        execution_state_key=execution_state_key,
-    )
-    if client_has_plugin(client):
-        # A second LashPlugin would apply the sandbox, interceptor and failure rules twice.
-        plugins, activities = [], worker_activities(turns)
-    else:
-        plugins, activities = [LashPlugin(turns)], []
+    plugins: list[LashPlugin | LashWorkerPlugin] = [
+        LashWorkerPlugin(store, providers=providers, execution_state_key=execution_state_key)
+    ]
+    if not client_has_plugin(client):  # a second LashPlugin would apply its rules twice
+        plugins.insert(0, LashPlugin())
     return Worker(
         client,
         task_queue=task_queue,
-        activities=activities,
         plugins=plugins,
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
@@ -91,6 +90,70 @@ def build_worker(
         max_heartbeat_throttle_interval=HEARTBEAT_EVERY,
         default_heartbeat_throttle_interval=HEARTBEAT_EVERY,
     )
+
+
+class StopSignal:
+    """An event set by SIGINT/SIGTERM while installed; the handlers are removed on exit."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.received: str | None = None
+        self._installed: list[signal.Signals] = []
+
+    def __enter__(self) -> StopSignal:
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, non-main
+                loop.add_signal_handler(sig, self._fire(sig))
+                self._installed.append(sig)
+        return self
+
+    def _fire(self, sig: signal.Signals) -> Callable[[], None]:
+        def handler() -> None:
+            self.received = self.received or sig.name
+            self.event.set()
+
+        return handler
+
+    def __exit__(self, *exc: object) -> None:
+        loop = asyncio.get_running_loop()
+        while self._installed:
+            loop.remove_signal_handler(self._installed.pop())
+
+    async def wait(self) -> None:
+        await self.event.wait()
+
+
+async def _polled(client: Client, task_queue: str, grace: float) -> None:
+    """Return once the server has seen a poll on the queue, or after ``grace`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    with contextlib.suppress(RPCError):
+        while not await has_poller(client, task_queue) and loop.time() < deadline:
+            await asyncio.sleep(0.25)
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    client: Client,
+    store: SessionStore,
+    *,
+    task_queue: str,
+    execution_state_key: bytes | None,
+    providers: ProviderRegistry | None = None,
+    max_concurrent_activities: int = 64,
+    sticky_timeout: timedelta = timedelta(seconds=10),
+) -> AsyncIterator[Worker]:
+    """A worker polling ``task_queue`` for the block, drained however the block ends. It yields
+    once the server has seen a poll, so a message sent right after finds the worker."""
+    worker = build_worker(
+        client, store, task_queue=task_queue, providers=providers,
+        max_concurrent_activities=max_concurrent_activities, sticky_timeout=sticky_timeout,
+        execution_state_key=execution_state_key,
+    )
+    async with worker:
+        await _polled(client, task_queue, READY_GRACE_S)
+        yield worker
 
 
 async def _connect(target: str, namespace: str) -> Client:
@@ -121,31 +184,29 @@ async def run_worker(
     providers: ProviderRegistry | None = None,
     max_concurrent_activities: int = 64,
     sticky_timeout: timedelta = timedelta(seconds=10),
-    stop: asyncio.Event | None = None,
-    install_signal_handlers: bool = False,
 ) -> None:
-    """Serve until ``stop`` is set (or SIGINT/SIGTERM when asked), then drain, close the store."""
-    key = key_from_env()  # before anything opens: a worker without its key must not start
+    """Serve until SIGINT/SIGTERM, then drain and close the store; say so on stdout.
+
+    Checks run cheapest first and before anything is announced: the signing key (a worker
+    without it must not start), the store, then Temporal and the namespace.
+    """
+    key = key_from_env()
     store = await open_store(store_url)
-    stop = stop or asyncio.Event()
-    if install_signal_handlers:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):  # Windows
-                loop.add_signal_handler(sig, stop.set)
     try:
         client = await _connect(target, namespace)
-        worker = build_worker(
-            client, store, task_queue=task_queue, providers=providers,
-            max_concurrent_activities=max_concurrent_activities, sticky_timeout=sticky_timeout,
-            execution_state_key=key,
-        )
-        async with worker:
-            print(READY_LINE, flush=True)
-            _log.info("serving task queue %s with store %s", task_queue, redact_url(store_url))
-            await stop.wait()
+        with StopSignal() as stop:
+            async with serving(
+                client, store, task_queue=task_queue, execution_state_key=key,
+                providers=providers, max_concurrent_activities=max_concurrent_activities,
+                sticky_timeout=sticky_timeout,
+            ):
+                print(f"{READY_LINE} {task_queue!r} at {target} (namespace {namespace}), "
+                      f"store {redact_url(store_url)}; Ctrl-C stops", flush=True)
+                await stop.wait()
+                print(f"lash-temporal worker: {stop.received}, stopping", flush=True)
     finally:
         await store.close()
+    print("lash-temporal worker: stopped", flush=True)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -180,7 +241,6 @@ def main(argv: list[str] | None = None) -> int:
                 providers=default_providers(args.openai_key_env),
                 max_concurrent_activities=args.max_concurrent_activities,
                 sticky_timeout=timedelta(seconds=args.sticky_timeout_s),
-                install_signal_handlers=True,
             )
         )
     except LashError as err:

@@ -19,6 +19,7 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from workflows.plugin import LashPlugin
+from workflows.session import SessionWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -40,7 +41,7 @@ def test_the_recorded_histories_are_there() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_a_recorded_history_replays_without_nondeterminism(path: Path) -> None:
     """Today's SessionWorkflow makes exactly the commands the recorded run made."""
-    replayer = Replayer(workflows=[], plugins=[LashPlugin()])
+    replayer = Replayer(workflows=[SessionWorkflow], plugins=[LashPlugin()])
     await replayer.replay_workflow(_load(path))
 
 

@@ -7,16 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.contract import shorten
 from checkpoint.store import SessionStore, open_store, redact_url
 from workflows.cli._config import Target
 from workflows.cli._errors import CliError, from_rpc, no_worker, unreachable
 from workflows.client import connect, handle
+from workflows.client import has_poller as polled
 
 CONNECT_ATTEMPTS = 3
 """A refused connection fails at once; another transport failure (a timeout on a busy machine)
@@ -34,7 +33,7 @@ async def connect_to(target: Target) -> Client:
                 raise
             refused = "refused" in text.lower()
             if refused or attempt == CONNECT_ATTEMPTS:
-                reason = "connection refused" if refused else _short(text)
+                reason = "connection refused" if refused else shorten(text, 160, one_line=True)
                 raise unreachable(target.address, reason) from err
             await asyncio.sleep(0.5 * attempt)
         except RPCError as err:
@@ -42,23 +41,12 @@ async def connect_to(target: Target) -> Client:
     raise AssertionError("unreachable")  # the loop always returns or raises
 
 
-def _short(text: str, limit: int = 160) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 async def has_poller(client: Client, target: Target, task_queue: str | None = None) -> bool:
     """Whether any worker has polled the task queue (the target's by default) lately."""
-    request = DescribeTaskQueueRequest(
-        namespace=target.namespace,
-        task_queue=TaskQueue(name=task_queue or target.task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    )
     try:
-        response = await client.workflow_service.describe_task_queue(request)
+        return await polled(client, task_queue or target.task_queue)
     except RPCError as err:
         raise from_rpc(err, address=target.address) from err
-    return bool(response.pollers)
 
 
 async def require_worker(

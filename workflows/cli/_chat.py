@@ -18,10 +18,15 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from activities.contract import ANSWER_EXCERPT_CHARS, TurnOutcome, TurnPolicy
+from activities.contract import (
+    ANSWER_EXCERPT_CHARS,
+    TurnOutcome,
+    TurnPolicy,
+    check_user_text,
+    last_answer,
+)
 from checkpoint.errors import LashError
 from checkpoint.store import redact_url
-from workflows._inputs import check_user_text
 from workflows.cli._access import connect_to, open_store_at, require_worker, session_queue
 from workflows.cli._config import Target
 from workflows.cli._errors import CliError, from_rpc, from_update, one_line
@@ -62,13 +67,19 @@ async def send_message(
         raise from_rpc(err, address=target.address, session_id=session_id) from err
 
 
-def is_cut(excerpt: str) -> bool:
-    """Whether the outcome's excerpt was shortened (the full answer is only in the store)."""
-    return len(excerpt) >= ANSWER_EXCERPT_CHARS and excerpt.endswith("…")
+def is_cut(outcome: TurnOutcome) -> bool:
+    """Whether the outcome's excerpt is shorter than the answer (the rest is in the store)."""
+    if outcome.answer_truncated:
+        return True
+    # A worker older than ``answer_truncated`` leaves it False; its cut excerpts fill the limit
+    # and end in "…". An uncut answer of that shape costs one store read and changes nothing.
+    text = outcome.answer_excerpt
+    return len(text) == ANSWER_EXCERPT_CHARS and text.endswith("…")
 
 
 async def full_answer(target: Target, session_id: str) -> str | None:
-    """The last agent message of the session's active path, from the store; None if unreadable."""
+    """The session's last answer (``last_answer`` of its active path) from the store; None if
+    the store cannot be read or holds no answer."""
     try:
         store = await open_store_at(target.store_url, must_exist=True)
     except LashError:
@@ -81,11 +92,7 @@ async def full_answer(target: Target, session_id: str) -> str | None:
         await store.close()
     if read is None:
         return None
-    for message in reversed(read.graph.messages()):
-        if message.role == "Assistant":
-            text = "\n".join(p.content for p in message.parts if p.kind in ("Text", "Prose"))
-            return text or None
-    return None
+    return last_answer(read.graph.messages()) or None
 
 
 def turn_note(outcome: TurnOutcome) -> str:
@@ -98,7 +105,7 @@ def _print_outcome(runner: asyncio.Runner, target: Target, session_id: str,
                    outcome: TurnOutcome) -> None:
     answer = outcome.answer_excerpt
     note = turn_note(outcome)
-    if is_cut(answer):
+    if is_cut(outcome):
         full = runner.run(full_answer(target, session_id))
         if full is not None:
             answer = full

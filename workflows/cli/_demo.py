@@ -18,7 +18,7 @@ from urllib.parse import quote
 from temporalio.client import Client
 
 from activities.agent.tools import key_from_env_or_file
-from activities.contract import TurnPolicy
+from activities.contract import TurnPolicy, shorten
 from checkpoint.model import SessionUsageReport
 from checkpoint.store import SessionStore, redact_url
 from workflows.cli._access import HistoryFigures, connect_to, history_figures, open_store_at
@@ -26,9 +26,9 @@ from workflows.cli._chat import send_message
 from workflows.cli._config import KEY_FILE, PROJECT_DIR, Target, store_url_for
 from workflows.cli._dev import start_quietly, ui_url
 from workflows.cli._errors import CliError
-from workflows.cli._render import count, one_line, tool_names, usage_table
-from workflows.cli._serve import StopSignal, serving
+from workflows.cli._render import count, tool_names, usage_table
 from workflows.devserver import DevServerOptions, free_port
+from workflows.worker import StopSignal, serving
 
 DEMO_MESSAGES = (
     "How many words are in 'durable agents on temporal'?",
@@ -40,7 +40,7 @@ DEMO_MESSAGES = (
 """One message per turn of the scripted provider's built-in demo script."""
 TURN_TIMEOUT = timedelta(seconds=60)
 OPENAI_KEY_ENV = "OPENAI_API_KEY"
-"""Where the worker's openai provider reads its key (``activities.worker.default_providers``)."""
+"""Where the worker's openai provider reads its key (``default_providers``' default)."""
 INDENT = " " * 9
 
 
@@ -68,7 +68,7 @@ async def _play(
         tools = await _tools_so_far(store, session_id)
         figures = await history_figures(client, target, session_id)
         print(f"turn {outcome.turn_index} · you: {text}")
-        print(f"{INDENT}agent: {one_line(outcome.answer_excerpt, 200)}")
+        print(f"{INDENT}agent: {shorten(outcome.answer_excerpt, 200, one_line=True)}")
         print(f"{INDENT}tools: {', '.join(tools[seen:]) or 'none'}")
         print(f"{INDENT}history {count(figures.history_length)} events, "
               f"{count(figures.history_size_bytes)} bytes (this turn "
@@ -111,7 +111,8 @@ async def run_demo(target: Target, *, policy: TurnPolicy, keep: bool) -> int:
             ui = ui_url(ui_port)
             try:
                 key = key_from_env_or_file(key_dir / KEY_FILE)
-                async with serving(client, store, target, execution_state_key=key):
+                async with serving(client, store, task_queue=target.task_queue,
+                                   execution_state_key=key):
                     print(f"Temporal {address} · UI {ui} · store {redact_url(store_url)}\n"
                           f"session {session_id} (provider {policy.provider}, model "
                           f"{policy.model})\n", flush=True)

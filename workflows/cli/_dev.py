@@ -21,8 +21,8 @@ from checkpoint.store import redact_url
 from workflows.cli._access import connect_to, open_store_at
 from workflows.cli._config import KEY_FILE, Target, store_url_for
 from workflows.cli._errors import CliError
-from workflows.cli._serve import StopSignal, serving
 from workflows.devserver import HOST, DevServerError, DevServerOptions, start_dev_server
+from workflows.worker import StopSignal, serving
 
 
 def ensure_port_free(port: int, what: str) -> None:
@@ -114,7 +114,8 @@ async def run_dev(target: Target, directory: Path, *, port: int, ui_port: int) -
             store = await open_store_at(store_url)
             try:
                 key = key_from_env_or_file(directory / KEY_FILE)
-                async with serving(client, store, target, execution_state_key=key):
+                async with serving(client, store, task_queue=target.task_queue,
+                                   execution_state_key=key):
                     print(
                         f"lash-temporal dev: ready · Temporal {address} · UI {ui_url(ui_port)} · "
                         f"store {redact_url(store_url)} · task queue {target.task_queue!r}\n"

@@ -15,9 +15,8 @@ from datetime import timedelta
 
 from pydantic import ValidationError
 
-from activities.contract import TurnPolicy
+from activities.contract import TurnPolicy, check_user_text
 from checkpoint.errors import LashError
-from workflows._inputs import check_user_text
 from workflows.cli._chat import chat
 from workflows.cli._config import PROG, Target, default_model, resolve_target, split_address
 from workflows.cli._demo import run_demo
@@ -25,9 +24,9 @@ from workflows.cli._dev import run_dev
 from workflows.cli._errors import one_line
 from workflows.cli._interrupt import interrupt
 from workflows.cli._parser import build_parser
-from workflows.cli._serve import run_worker
 from workflows.cli._show import show
 from workflows.client import session_input
+from workflows.worker import run_worker
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -47,7 +46,9 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
         print(runner.run(interrupt(target, args.session)))
         return EXIT_OK
     if args.command == "worker":
-        return runner.run(run_worker(target))
+        runner.run(run_worker(store_url=target.store_url, target=target.address,
+                              namespace=target.namespace, task_queue=target.task_queue))
+        return EXIT_OK
     if args.command == "dev":
         port = args.port or split_address(target.address)[1] or 7233
         return runner.run(run_dev(target, args.dir, port=port, ui_port=args.ui_port))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from activities.contract import PromptWindow
+from activities.contract import PromptWindow, shorten
 from checkpoint.model import Message, SessionMessageTreeNode, SessionUsageReport, UsageTotals
 from workflows.cli._lineage import Descendant
 
@@ -29,12 +29,6 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def one_line(text: str, limit: int = LINE_CHARS) -> str:
-    """Whitespace folded, cut with an ellipsis past ``limit`` characters."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 def message_text(message: Message) -> str:
     """What a message says: its text, its tool calls by name, its tool results."""
     pieces: list[str] = []
@@ -42,7 +36,8 @@ def message_text(message: Message) -> str:
         if part.kind == "ToolCall":
             pieces.append(f"[calls {part.tool_name or 'tool'}]")
         elif part.kind == "ToolResult":
-            pieces.append(f"[{part.tool_name or 'tool'} result: {one_line(part.content, 40)}]")
+            result = shorten(part.content, 40, one_line=True)
+            pieces.append(f"[{part.tool_name or 'tool'} result: {result}]")
         elif part.kind == "Reasoning":
             continue
         elif part.content.strip():
@@ -94,7 +89,7 @@ def descendant_lines(descendants: list[Descendant]) -> list[str]:
     """One line per descendant, indented by depth: id, status, total tokens, name."""
     return [
         f"{'   ' * (d.depth - 1)}└ {d.meta.session_id} · {d.status} · "
-        f"{count(d.usage.total_tokens)} tokens · {one_line(d.meta.session_name, 60)}"
+        f"{count(d.usage.total_tokens)} tokens · {shorten(d.meta.session_name, 60, one_line=True)}"
         for d in descendants
     ]
 
@@ -106,7 +101,7 @@ def _node_line(node: SessionMessageTreeNode) -> str:
         role = "tool"
     else:
         role = ROLE_LABELS.get(node.message.role, node.message.role.lower())
-    return f"{mark} {role}: {one_line(message_text(node.message), LINE_CHARS - 20)}"
+    return f"{mark} {role}: {shorten(message_text(node.message), LINE_CHARS - 20, one_line=True)}"
 
 
 def tree_lines(roots: list[SessionMessageTreeNode]) -> list[str]:

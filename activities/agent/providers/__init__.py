@@ -15,6 +15,7 @@ from activities.agent.providers._base import (
     ToolCallRequest,
     ToolSpec,
 )
+from activities.agent.providers._env import default_providers
 from activities.agent.providers.openai import OpenAIProvider
 from activities.agent.providers.scripted import ScriptedProvider, load_script
 from checkpoint.errors import ProviderError
@@ -32,5 +33,6 @@ __all__ = [
     "ScriptedProvider",
     "ToolCallRequest",
     "ToolSpec",
+    "default_providers",
     "load_script",
 ]

@@ -17,12 +17,15 @@ from temporalio.worker import Worker
 from workflows import client as lash
 from workflows._inputs import TurnTimeouts
 from workflows.plugin import LashPlugin
-from workflows.session import HEAD_LOAD_ATTEMPTS
+from workflows.session import HEAD_LOAD_ATTEMPTS, SessionWorkflow
 
 
-def _plugin(turn: Callable[..., Any]) -> LashPlugin:
-    """The plugin with a fake turn; fake turns store nothing, so no session has a stored head."""
-    return LashPlugin(extra_activities=[turn, temporal_fakes.no_stored_head])
+def _worker(client: Client, task_queue: str, turn: Callable[..., Any],
+            head: Callable[..., Any] = temporal_fakes.no_stored_head) -> Worker:
+    """The session workflow with the client-side plugin and fake activities (fake turns store
+    nothing, so by default no session has a stored head)."""
+    return Worker(client, task_queue=task_queue, workflows=[SessionWorkflow],
+                  activities=[turn, head], plugins=[LashPlugin()])
 
 
 async def test_an_oversized_turn_result_fails_the_update_without_retrying(
@@ -30,8 +33,7 @@ async def test_an_oversized_turn_result_fails_the_update_without_retrying(
 ) -> None:
     """PayloadsTooLarge is non-retryable: one attempt, then the update fails and says why."""
     temporal_fakes.calls.clear()
-    plugin = _plugin(temporal_fakes.oversized_turn)
-    async with Worker(client, task_queue=task_queue, plugins=[plugin]):
+    async with _worker(client, task_queue, temporal_fakes.oversized_turn):
         sid = f"big-{uuid.uuid4().hex[:8]}"
         with pytest.raises(WorkflowUpdateFailedError) as caught:
             await asyncio.wait_for(
@@ -54,8 +56,7 @@ async def test_a_contract_error_subclass_fails_the_turn_on_the_first_attempt(
 ) -> None:
     """The plugin's interceptor makes any ContractError subclass non-retryable by isinstance."""
     temporal_fakes.calls.clear()
-    plugin = _plugin(temporal_fakes.contract_breaking_turn)
-    async with Worker(client, task_queue=task_queue, plugins=[plugin]):
+    async with _worker(client, task_queue, temporal_fakes.contract_breaking_turn):
         with pytest.raises(WorkflowUpdateFailedError) as caught:
             await asyncio.wait_for(
                 lash.send(client, f"cx-{uuid.uuid4().hex[:8]}", "go", task_queue=task_queue),
@@ -72,9 +73,8 @@ async def test_an_ordinary_error_is_retried_until_the_turn_succeeds(
 ) -> None:
     """Transient failures keep Temporal's retries: the third attempt's outcome is returned."""
     temporal_fakes.calls.clear()
-    plugin = _plugin(temporal_fakes.flaky_turn)
     fast = TurnTimeouts(retry_initial=timedelta(milliseconds=50))
-    async with Worker(client, task_queue=task_queue, plugins=[plugin]):
+    async with _worker(client, task_queue, temporal_fakes.flaky_turn):
         outcome = await asyncio.wait_for(
             lash.send(client, f"fl-{uuid.uuid4().hex[:8]}", "go", task_queue=task_queue,
                       timeouts=fast),
@@ -90,11 +90,9 @@ async def test_a_head_that_cannot_be_loaded_refuses_the_turn_instead_of_guessing
     """No head, no turn: the update fails naming the head, and run_turn is never scheduled."""
     temporal_fakes.calls.clear()
     temporal_fakes.head_calls.clear()
-    plugin = LashPlugin(
-        extra_activities=[temporal_fakes.flaky_turn, temporal_fakes.unreadable_head]
-    )
     sid = f"hd-{uuid.uuid4().hex[:8]}"
-    async with Worker(client, task_queue=task_queue, plugins=[plugin]):
+    async with _worker(client, task_queue, temporal_fakes.flaky_turn,
+                       temporal_fakes.unreadable_head):
         with pytest.raises(WorkflowUpdateFailedError) as caught:
             await asyncio.wait_for(lash.send(client, sid, "go", task_queue=task_queue), 60)
         summary = await lash.summary(client, sid)
@@ -114,12 +112,10 @@ async def test_an_unreachable_store_bounds_the_head_load_and_refuses_the_turn(
     """A retryable head failure is tried HEAD_LOAD_ATTEMPTS times per load, then the turn fails."""
     temporal_fakes.calls.clear()
     temporal_fakes.head_calls.clear()
-    plugin = LashPlugin(
-        extra_activities=[temporal_fakes.flaky_turn, temporal_fakes.unreachable_head]
-    )
     fast = TurnTimeouts(retry_initial=timedelta(milliseconds=20),
                         retry_maximum=timedelta(milliseconds=50))
-    async with Worker(client, task_queue=task_queue, plugins=[plugin]):
+    async with _worker(client, task_queue, temporal_fakes.flaky_turn,
+                       temporal_fakes.unreachable_head):
         with pytest.raises(WorkflowUpdateFailedError) as caught:
             await asyncio.wait_for(
                 lash.send(client, f"hu-{uuid.uuid4().hex[:8]}", "go", task_queue=task_queue,

@@ -12,16 +12,17 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from activities.contract import MAX_USER_TEXT_BYTES
 from checkpoint.store import CheckpointStore
 from workflows import client as lash
-from workflows._inputs import MAX_SEND_BYTES, SendInput
+from workflows._inputs import SendInput
 from workflows.session import SessionWorkflow
 
 BAD_INPUTS: list[tuple[str, Any, str]] = [
     ("empty", {"text": ""}, "must not be empty"),
     ("blank", {"text": " \n\t "}, "must not be empty"),
-    ("oversized", {"text": "x" * (MAX_SEND_BYTES + 1)}, "too large"),
-    ("oversized-utf8", {"text": "é" * (MAX_SEND_BYTES // 2 + 1)}, "too large"),
+    ("oversized", {"text": "x" * (MAX_USER_TEXT_BYTES + 1)}, "too large"),
+    ("oversized-utf8", {"text": "é" * (MAX_USER_TEXT_BYTES // 2 + 1)}, "too large"),
     ("wrong-type", {"text": 42}, "valid string"),
     ("unknown-field", {"text": "hi", "secret_prompt": "x"}, "Extra inputs"),
     ("not-an-object", "just a string", "SendInput"),

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from activities.agent.providers import OpenAIProvider, ScriptedProvider
+from activities.agent.providers import OpenAIProvider, ScriptedProvider, default_providers
 from activities.agent.tools import key_from_env_or_file, load_or_create_key
 from activities.turn import TurnActivities
-from activities.worker import default_providers
 from checkpoint.errors import ConfigError
 from checkpoint.store import open_store
 

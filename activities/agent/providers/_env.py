@@ -1,4 +1,4 @@
-"""Model providers from worker configuration (environment), never from inputs.
+"""The providers a worker builds from its environment, never from inputs.
 
 Environment read by the providers built here:
 
@@ -14,12 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from activities.agent.providers import (
-    OpenAIProvider,
-    ProviderFactory,
-    ProviderRegistry,
-    ScriptedProvider,
-)
+from activities.agent.providers._base import ProviderFactory, ProviderRegistry
+from activities.agent.providers.openai import OpenAIProvider
+from activities.agent.providers.scripted import ScriptedProvider
 
 
 def default_providers(openai_key_env: str = "OPENAI_API_KEY") -> ProviderRegistry:
