@@ -8,21 +8,29 @@ pass: a replay failure means running sessions would break on deploy):
 It starts the bundled dev server, runs a scripted demo session (five turns; turn 4 spawns a
 sub-agent, so a child session history is recorded too), closes it, and records a session that
 continued as new under a low server threshold with queued posts carried across: its first run
-(``session-continued``) and its second, which starts from the carry (``session-carried``). Each
+(``session-continued``) and its second, which starts from the carry (``session-carried``). Then
+the paths that stop or fail: a run that continued as new after slow turns
+(``session-slow-continued``), a session cancelled while its sub-agent worked
+(``session-cancelled``, ``session-cancelled-child``), a turn whose three sub-agents fail, time out
+and answer (``session-failed-children``), and an interrupted turn (``session-interrupted``). Each
 file holds ``WorkflowHistory.to_json()`` of one finished run, and the workflow id it belongs to.
+Pass scenario names (demo, can, slow-can, cancel, children, interrupt) to record only those.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from activities.agent.providers import ProviderRegistry, ScriptedProvider
+from activities.agent.providers import ModelProvider, ProviderRegistry, ScriptedProvider
+from activities.contract import TurnPolicy
 from checkpoint.store import open_store
 from workflows import client as lash
 from workflows._inputs import workflow_id
@@ -31,6 +39,10 @@ from workflows.worker import build_worker
 
 HERE = Path(__file__).resolve().parent / "histories"
 KEY = b"replay-recording-key"
+sys.path.insert(0, str(HERE.parents[1] / "integration" / "temporal"))
+from temporal_fakes import TaskScriptProvider  # noqa: E402
+
+SCRIPTS = HERE.parent / "scripts"
 
 
 async def _save(client: Client, wf_id: str, run_id: str | None, name: str) -> None:
@@ -41,10 +53,26 @@ async def _save(client: Client, wf_id: str, run_id: str | None, name: str) -> No
     print(f"recorded {name}.json ({len(history.events)} events)")
 
 
+def _provider(scenario: str) -> ModelProvider:
+    if scenario == "slow-can":
+        return ScriptedProvider(SCRIPTS / "plain.json", delay_s=1.2)
+    if scenario == "cancel":
+        return ScriptedProvider(SCRIPTS / "slow-child.json", delay_s=0.5)
+    if scenario == "interrupt":
+        return ScriptedProvider(SCRIPTS / "slow-tool.json")
+    if scenario == "children":
+        return TaskScriptProvider(
+            [{"tool_calls": [{"name": "spawn_agent", "args": {"task": t}}
+                             for t in ("fail", "slow", "ok")]}, {"text": "parent done"}],
+            {"fail": [{"fail": True}], "slow": [{"sleep": 60}], "ok": [{"text": "ok done"}]},
+        )
+    return ScriptedProvider(None)
+
+
 async def _record(options: DevServerOptions, scenario: str) -> None:
     async with dev_server(options) as env:
         store = await open_store("memory://")
-        providers = ProviderRegistry.of(ScriptedProvider(None))
+        providers = ProviderRegistry.of(_provider(scenario))
         queue = f"replay-{uuid.uuid4().hex[:8]}"
         worker = build_worker(env.client, store, task_queue=queue, providers=providers,
                               execution_state_key=KEY)
@@ -58,31 +86,76 @@ async def _record(options: DevServerOptions, scenario: str) -> None:
                 await _save(env.client, workflow_id(sid), None, "session-demo")
                 child = next(s for s in await store.list_sessions() if ".child-" in s)
                 await _save(env.client, workflow_id(child), None, "session-child")
-            else:
+            elif scenario == "can":
                 for n in range(1, 9):
                     if n % 3 == 0:
                         await lash.post(env.client, sid, f"posted {n}", task_queue=queue)
                     await lash.send(env.client, sid, f"message {n}", task_queue=queue)
-                runs = [w async for w in env.client.list_workflows(
-                    f"WorkflowId = '{workflow_id(sid)}'")]
-                done = sorted(
-                    (w for w in runs if w.status == WorkflowExecutionStatus.CONTINUED_AS_NEW),
-                    key=lambda w: w.start_time,
-                )
+                done = await _continued_runs(env.client, sid)
                 # The first run starts empty (and loads the head); the second starts from a carry.
-                await _save(env.client, workflow_id(sid), done[0].run_id, "session-continued")
-                await _save(env.client, workflow_id(sid), done[1].run_id, "session-carried")
+                await _save(env.client, workflow_id(sid), done[0], "session-continued")
+                await _save(env.client, workflow_id(sid), done[1], "session-carried")
+            elif scenario == "slow-can":
+                for n in range(1, 5):
+                    await lash.send(env.client, sid, f"message {n}", task_queue=queue)
+                done = await _continued_runs(env.client, sid)
+                await _save(env.client, workflow_id(sid), done[0], "session-slow-continued")
+            elif scenario == "cancel":
+                sending = asyncio.create_task(lash.send(env.client, sid, "go", task_queue=queue))
+                while not [s for s in await store.list_sessions() if ".child-" in s]:
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(0.3)
+                await lash.handle(env.client, sid).cancel()
+                await asyncio.gather(sending, return_exceptions=True)
+                with contextlib.suppress(Exception):
+                    await lash.handle(env.client, sid).result()
+                await _save(env.client, workflow_id(sid), None, "session-cancelled")
+                child = next(s for s in await store.list_sessions() if ".child-" in s)
+                await _save(env.client, workflow_id(child), None, "session-cancelled-child")
+            elif scenario == "children":
+                policy = TurnPolicy(subagent_timeout=timedelta(seconds=3))
+                await lash.send(env.client, sid, "go", task_queue=queue, policy=policy)
+                await lash.close(env.client, sid)
+                await _save(env.client, workflow_id(sid), None, "session-failed-children")
+            else:
+                sending = asyncio.create_task(lash.send(env.client, sid, "go", task_queue=queue))
+                await asyncio.sleep(2.0)
+                await lash.interrupt(env.client, sid)
+                await sending
+                await lash.send(env.client, sid, "again", task_queue=queue)
+                await lash.close(env.client, sid)
+                await _save(env.client, workflow_id(sid), None, "session-interrupted")
         await store.close()
 
 
-async def main() -> int:
-    HERE.mkdir(parents=True, exist_ok=True)
-    await _record(DevServerOptions(), "demo")
-    await _record(
-        DevServerOptions(dynamic_config={"limit.historyCount.suggestContinueAsNew": 30}), "can"
+async def _continued_runs(client: Client, session_id: str) -> list[str]:
+    """Run ids of the session's runs that continued as new, oldest first."""
+    runs = [w async for w in client.list_workflows(f"WorkflowId = '{workflow_id(session_id)}'")]
+    done = sorted(
+        (w for w in runs if w.status == WorkflowExecutionStatus.CONTINUED_AS_NEW),
+        key=lambda w: w.start_time,
     )
+    return [w.run_id for w in done]
+
+
+SCENARIOS = {
+    "demo": DevServerOptions(),
+    "can": DevServerOptions(dynamic_config={"limit.historyCount.suggestContinueAsNew": 30}),
+    "slow-can": DevServerOptions(
+        dynamic_config={"limit.historyCount.suggestContinueAsNew": 20}
+    ),
+    "cancel": DevServerOptions(),
+    "children": DevServerOptions(),
+    "interrupt": DevServerOptions(),
+}
+
+
+async def main(names: list[str]) -> int:
+    HERE.mkdir(parents=True, exist_ok=True)
+    for name in names or list(SCENARIOS):
+        await _record(SCENARIOS[name], name)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(asyncio.run(main(sys.argv[1:])))

@@ -3,7 +3,8 @@
 Re-record with ``PYTHONPATH=. .venv/bin/python tests/replay/record_history.py`` (see there).
 Older recordings stay, so runs that began before a change keep replaying: ``v1-*`` were recorded
 before a new run loaded the session head (patch ``lash.load-session-head``), ``v2-*`` before
-``LashTurnIndex`` upserts were coalesced (patch ``lash.coalesce-turn-index``).
+``LashTurnIndex`` upserts were coalesced (patch ``lash.coalesce-turn-index``), ``v3-*`` before
+sub-agents had a timeout timer (patch ``lash.child-timeout``) and turns could be cancelled.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ def test_the_recorded_histories_are_there() -> None:
     """A missing histories folder must not turn the replay check into zero tests."""
     assert {p.stem for p in HISTORIES} >= {
         "session-demo", "session-child", "session-continued", "session-carried",
+        "session-slow-continued", "session-cancelled", "session-cancelled-child",
+        "session-failed-children", "session-interrupted",
         *(f"v1-session-{name}" for name in ("demo", "child", "continued")),
         *(f"v2-session-{name}" for name in ("demo", "child", "continued", "carried")),
+        *(f"v3-session-{name}" for name in ("demo", "child", "continued", "carried")),
     }
 
 
