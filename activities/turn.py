@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Mapping
 from typing import TypeVar
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -66,8 +67,15 @@ from checkpoint.store import SessionStore, TurnStart, load_persisted_session_sta
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
-_FATAL: tuple[type[Exception], ...] = (*DETERMINISTIC_ERRORS, ValidationError)
-"""Retrying cannot help (checkpoint.errors.DETERMINISTIC_ERRORS, plus input that won't validate)."""
+_FATAL: tuple[type[Exception], ...] = (
+    *DETERMINISTIC_ERRORS,
+    ValidationError,
+    PydanticSerializationError,
+    UnicodeError,
+)
+"""Retrying cannot help: checkpoint.errors.DETERMINISTIC_ERRORS, input that won't validate, and
+state that cannot be written (a value JSON or MessagePack cannot carry fails the same way on
+every attempt; retrying would only call the model again for a final reply it cannot keep)."""
 
 
 def session_policy(policy: TurnPolicy, session_id: str, base: SessionPolicy) -> SessionPolicy:

@@ -26,6 +26,7 @@ from activities.agent._messages import (
     tool_record,
     user_message,
 )
+from activities.agent._poison import screen_output, screen_reply
 from activities.agent._runtime import SessionRuntime
 from activities.agent.providers import ModelProvider, ModelReply, ModelRequest, ToolCallRequest
 from activities.agent.tools import ToolContext, ToolOutput, load_signed
@@ -234,7 +235,7 @@ class AgentLoop:
             tools=prompt.tools,
             subagent_depth=r.policy.subagent_depth,
         )
-        reply = await self.provider.complete(request)
+        reply = screen_reply(await self.provider.complete(request), self.provider.kind)
         if not reply.tool_calls:
             # The turn ends here and only the final commit follows: it journals the reply.
             return self.journal.defer_model_reply(step, reply)
@@ -285,9 +286,13 @@ class AgentLoop:
             started = time.monotonic()
             if tool is None:
                 output = ToolOutput.failed("invalid_request", f"unknown tool {call.name!r}")
+            elif call.refusal is not None:
+                output = ToolOutput.failed("invalid_request", call.refusal)
             else:
                 try:
-                    output = await tool.run(call.args, self._ctx(step, call))
+                    output = screen_output(
+                        call.name, await tool.run(call.args, self._ctx(step, call))
+                    )
                 except Exception as exc:  # a tool bug fails the call, not the turn
                     _log.exception("tool %s failed", call.name)
                     output = ToolOutput.failed("internal", f"{call.name} raised {exc!r}")

@@ -56,6 +56,12 @@ from ._ids import (
     current_id_source,
     use_id_source,
 )
+from ._json_limits import (
+    MAX_DOCUMENT_DEPTH,
+    MAX_JSON_DEPTH,
+    has_lone_surrogate,
+    json_value_problem,
+)
 from ._message import (
     AttachmentRef,
     ConversationRecord,
@@ -208,6 +214,8 @@ from ._usage import (
 
 __all__ = [
     "GRAPH_COMMIT_DELTA",
+    "MAX_DOCUMENT_DEPTH",
+    "MAX_JSON_DEPTH",
     "SESSION_APPEND_NODE",
     "SESSION_EVENT_RECORD",
     "SESSION_READ_SCOPE",
@@ -340,7 +348,9 @@ __all__ = [
     "diff_token_ledger",
     "ensure_prompt_resume_safe",
     "fresh_message_id",
+    "has_lone_surrogate",
     "is_secret_key",
+    "json_value_problem",
     "merge_ledger_entry",
     "merge_usage_delta_entries",
     "messages_are_prompt_resume_safe",

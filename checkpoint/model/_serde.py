@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any, Final, TypeAlias, TypeVar
+from typing import Annotated, Any, Final, Self, TypeAlias, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -24,6 +24,15 @@ from pydantic import (
     PlainValidator,
 )
 from pydantic_core import PydanticCustomError, core_schema
+
+from ._json_limits import (
+    MAX_JSON_DEPTH,
+    depth_error,
+    has_lone_surrogate,
+    int_as_float,
+    refuse_unwritable,
+    surrogate_error,
+)
 
 U64_MAX: Final = 2**64 - 1
 I64_MIN: Final = -(2**63)
@@ -43,9 +52,23 @@ BlobRef: TypeAlias = str
 
 
 class SerdeModel(BaseModel):
-    """Strict like serde: no coercion; unknown keys ignored (serde without deny_unknown_fields)."""
+    """Strict like serde: no coercion; unknown keys ignored (serde without deny_unknown_fields).
+
+    ``model_validate`` refuses Python input holding a lone surrogate in any string or key before
+    validating it (see ``_json_limits``); JSON text cannot carry one, so ``model_validate_json``
+    pays nothing for it. Constructors are not checked: pydantic builds nested models through
+    them while validating, so a check there would walk every subtree again (quadratic); code
+    that builds models from outside values (a provider's reply, a tool's output) checks them
+    where they enter (``activities/agent/_poison.py``)."""
 
     model_config = ConfigDict(strict=True, extra="ignore", validate_default=False)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        """As pydantic's, but Python input that JSON cannot carry back is refused up front."""
+        if not isinstance(obj, cls):
+            refuse_unwritable(cls, obj)
+        return super().model_validate(obj, **kwargs)
 
 
 class ForbidExtraModel(SerdeModel):
@@ -101,51 +124,69 @@ class _NotJson(Exception):
     """Raised by the fast walk; the checked walk then says where and why."""
 
 
-def _canonical_fast(value: Any, sort: bool) -> Any:
+def _canonical_fast(value: Any, sort: bool, depth: int) -> Any:
     kind = type(value)
-    if kind is str or kind is bool or value is None:
+    if kind is str:
+        if not value.isascii() and has_lone_surrogate(value):
+            raise _NotJson
         return value
-    if kind is dict:
+    if kind is bool or value is None:
+        return value
+    if kind is dict or kind is list:
+        if depth >= MAX_JSON_DEPTH:
+            raise _NotJson
+        if kind is list:
+            return [_canonical_fast(item, sort, depth + 1) for item in value]
         out: dict[str, Any] = {}
         for key in sorted(value) if sort else value:
-            if type(key) is not str:
+            if type(key) is not str or (not key.isascii() and has_lone_surrogate(key)):
                 raise _NotJson
-            out[key] = _canonical_fast(value[key], sort)
+            out[key] = _canonical_fast(value[key], sort, depth + 1)
         return out
-    if kind is list:
-        return [_canonical_fast(item, sort) for item in value]
-    if kind is int:
-        return value if I64_MIN <= value <= U64_MAX else float(value)
+    if kind is int and I64_MIN <= value <= U64_MAX:
+        return value
     if kind is float and math.isfinite(value):
         return value
     raise _NotJson
 
 
 def canonical_json(value: Any, *, sort: bool = True) -> Any:
-    """A JSON tree as serde_json holds it: maps with string keys (sorted when ``sort``).
+    """A JSON tree as serde_json holds it: maps with string keys (sorted when ``sort``), no lone
+    surrogates, at most ``MAX_JSON_DEPTH`` deep (see ``_json_limits``).
 
     Walks once without tracking paths (every node and every dump passes here); only a value
-    that is not JSON is walked again, to name where it is."""
+    that is not JSON (or is a rare huge integer) is walked again, to name where and why."""
     try:
-        return _canonical_fast(value, sort)
-    except _NotJson:
-        return _canonical_checked(value, sort, "")
+        return _canonical_fast(value, sort, 0)
+    except (_NotJson, TypeError):  # TypeError: sorting keys of mixed types
+        return _canonical_checked(value, sort, "", 0)
 
 
-def _canonical_checked(value: Any, sort: bool, path: str) -> Any:
+def _canonical_checked(value: Any, sort: bool, path: str, depth: int) -> Any:
     kind = type(value)
-    if kind is dict:
-        keys = sorted(value) if sort else list(value)
+    if kind is dict or kind is list:
+        if depth >= MAX_JSON_DEPTH:
+            raise depth_error(path)
+        if kind is list:
+            return [
+                _canonical_checked(item, sort, f"{path}[{i}]", depth + 1)
+                for i, item in enumerate(value)
+            ]
+        keys = sorted(value, key=str) if sort else list(value)
         out: dict[str, Any] = {}
         for key in keys:
             if type(key) is not str:
                 raise _json_error(f"{path}.{key!r}", key)
-            out[key] = _canonical_checked(value[key], sort, f"{path}.{key}")
+            if has_lone_surrogate(key):
+                raise surrogate_error(f"{path}.{key!r}")
+            out[key] = _canonical_checked(value[key], sort, f"{path}.{key}", depth + 1)
         return out
-    if kind is list:
-        return [_canonical_checked(item, sort, f"{path}[{i}]") for i, item in enumerate(value)]
+    if kind is str:
+        if has_lone_surrogate(value):
+            raise surrogate_error(path)
+        return value
     if kind is int and not I64_MIN <= value <= U64_MAX:
-        return float(value)  # serde_json without arbitrary_precision keeps it as an f64
+        return int_as_float(value, path)  # serde_json without arbitrary_precision: an f64
     if kind in _JSON_SCALARS:
         return value
     if kind is float:

@@ -15,6 +15,13 @@ from typing import Annotated, Any, Final, Literal, TypeAlias
 from pydantic import ConfigDict, Field, PlainSerializer, PlainValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
+from ._json_limits import (
+    MAX_JSON_DEPTH,
+    depth_error,
+    has_lone_surrogate,
+    int_as_float,
+    surrogate_error,
+)
 from ._message import AttachmentRef
 from ._serde import I64_MIN, U32, U64, U64_MAX, JsonValue, SerdeModel, skip_none
 
@@ -33,18 +40,29 @@ class _NotToolValue(Exception):
     """Raised by the fast walk; the checked walk then says where and why."""
 
 
-def _decode_fast(value: Any) -> Any:
+def _decode_fast(value: Any, depth: int) -> Any:
     kind = type(value)
-    if kind is str or kind is bool or value is None:
+    if kind is str:
+        if not value.isascii() and has_lone_surrogate(value):
+            raise _NotToolValue
         return value
-    if kind is dict:
+    if kind is bool or value is None:
+        return value
+    if kind is dict or kind is list:
+        if depth >= MAX_JSON_DEPTH:
+            raise _NotToolValue
+        if kind is list:
+            return [_decode_fast(item, depth + 1) for item in value]
         if TOOL_VALUE_TAG in value:
             raise _NotToolValue  # reserved encodings are rare: the checked walk reads them
-        return {k: _decode_fast(value[k]) for k in sorted(value)}
-    if kind is list:
-        return [_decode_fast(item) for item in value]
-    if kind is int:
-        return value if I64_MIN <= value <= U64_MAX else float(value)
+        out = {}
+        for key in sorted(value):
+            if not key.isascii() and has_lone_surrogate(key):
+                raise _NotToolValue
+            out[key] = _decode_fast(value[key], depth + 1)
+        return out
+    if kind is int and I64_MIN <= value <= U64_MAX:
+        return value
     if kind is float and math.isfinite(value):
         return value
     if isinstance(value, AttachmentRef):
@@ -55,21 +73,36 @@ def _decode_fast(value: Any) -> Any:
 def decode_tool_value(value: Any, path: str = "") -> Any:
     """Read a ToolValue from its JSON form (or accept the Python form unchanged).
 
-    Plain JSON takes one walk without path tracking; reserved encodings and errors take the
-    checked walk, which names the path of a problem."""
+    Plain JSON takes one walk without path tracking; reserved encodings, errors and rare huge
+    integers take the checked walk, which names the path of a problem. Depth counts the wire
+    form (an escaped object is two levels), so what is accepted is what ``_json_limits`` allows
+    to be written."""
     if not path:
         try:
-            return _decode_fast(value)
-        except _NotToolValue:
+            return _decode_fast(value, 0)
+        except (_NotToolValue, TypeError):  # TypeError: sorting keys of mixed types
             pass
-    return _decode_checked(value, path)
+    return _decode_checked(value, path, 0)
 
 
-def _decode_checked(value: Any, path: str) -> Any:
+def _entries(value: dict[Any, Any], path: str, depth: int) -> dict[str, Any]:
+    out = {}
+    for key in sorted(value, key=str):
+        if type(key) is not str:
+            raise _tool_value_error(path, f"key {key!r} is not a string")
+        if has_lone_surrogate(key):
+            raise surrogate_error(f"{path}.{key!r}")
+        out[key] = _decode_checked(value[key], f"{path}.{key}", depth + 1)
+    return out
+
+
+def _decode_checked(value: Any, path: str, depth: int) -> Any:
     kind = type(value)
+    if (kind is dict or kind is list) and depth >= MAX_JSON_DEPTH:
+        raise depth_error(path)
     if kind is dict:
         if TOOL_VALUE_TAG not in value:
-            return {k: _decode_checked(value[k], f"{path}.{k}") for k in sorted(value)}
+            return _entries(value, path, depth)
         tag = value[TOOL_VALUE_TAG]
         if type(tag) is not str:
             raise _tool_value_error(path, "reserved tool value tag must be a string")
@@ -84,14 +117,20 @@ def _decode_checked(value: Any, path: str) -> Any:
             entries = value.get("entries")
             if len(value) != 2 or type(entries) is not dict:
                 raise _tool_value_error(path, "malformed escaped object tool value")
-            return {k: _decode_checked(entries[k], f"{path}.{k}") for k in sorted(entries)}
+            if depth + 1 >= MAX_JSON_DEPTH:
+                raise depth_error(f"{path}.entries")
+            return _entries(entries, path, depth + 1)
         raise _tool_value_error(path, f"unknown reserved tool value tag `{tag}`")
     if kind is list:
-        return [_decode_checked(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    if kind is str or kind is bool or value is None or isinstance(value, AttachmentRef):
+        return [_decode_checked(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+    if kind is str:
+        if has_lone_surrogate(value):
+            raise surrogate_error(path)
+        return value
+    if kind is bool or value is None or isinstance(value, AttachmentRef):
         return value
     if kind is int:
-        return value if I64_MIN <= value <= U64_MAX else float(value)
+        return value if I64_MIN <= value <= U64_MAX else int_as_float(value, path)
     if kind is float and math.isfinite(value):
         return value
     raise _tool_value_error(path, f"{kind.__name__} is not a JSON value")

@@ -20,12 +20,19 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _is_none(value: object) -> bool:
+    return value is None
+
+
 class ToolCallRequest(_Frozen):
     """One tool call as the model asked for it."""
 
     id: str
     name: str
     args: dict[str, Any] = Field(default_factory=dict)
+    refusal: str | None = Field(default=None, exclude_if=_is_none)
+    """Why the loop will not run this call (set by ``agent._poison`` when the model's arguments
+    could not be stored, which are then ``{}``); journaled with the reply, so a replay agrees."""
 
 
 class RawUsage(_Frozen):
