@@ -24,7 +24,7 @@ from activities.contract import (
     shorten,
 )
 
-HISTORY = Path(__file__).parents[2] / "replay" / "histories" / "session-demo.json"
+HISTORY = Path(__file__).parents[2] / "replay" / "histories" / "v3-session-demo.json"
 
 
 @pytest.mark.parametrize(
