@@ -99,6 +99,25 @@ def _view(
     )
 
 
+async def last_answer_near(store: SessionStore, session_id: str, leaf: str | None) -> str | None:
+    """``last_answer`` of the active path, reading at most ``_WALK_LIMIT`` nodes back from
+    the leaf ("" when the path has no answer; None when the walk gave up)."""
+    node_id = leaf
+    for _ in range(_WALK_LIMIT):
+        if node_id is None:
+            return ""
+        node = await store.load_node(session_id, node_id)
+        if node is None:
+            return ""  # a dangling parent ends the active path
+        message = node.message()
+        if message is not None and not message.is_transient():
+            answer = answer_text(message)
+            if answer is not None:
+                return answer
+        node_id = node.parent_node_id
+    return None
+
+
 class SessionHeadActivities:
     """The read-only session activity of one worker, over the worker's store."""
 
@@ -145,7 +164,7 @@ class SessionHeadActivities:
         head = await self.store.load_head(session_id)
         if head is None:
             return SessionHeadView()
-        answer = await self._last_answer_near(session_id, head.leaf_node_id)
+        answer = await last_answer_near(self.store, session_id, head.leaf_node_id)
         if answer is None:
             return None
         ref = HeadRef(
@@ -155,28 +174,11 @@ class SessionHeadActivities:
         )
         return _view(ref, head.checkpoint, head.token_ledger, answer)
 
-    async def _last_answer_near(self, session_id: str, leaf: str | None) -> str | None:
-        """``last_answer`` of the active path, reading at most ``_WALK_LIMIT`` nodes back from
-        the leaf ("" when the path has no answer; None when the walk gave up)."""
-        node_id = leaf
-        for _ in range(_WALK_LIMIT):
-            if node_id is None:
-                return ""
-            node = await self.store.load_node(session_id, node_id)
-            if node is None:
-                return ""  # a dangling parent ends the active path
-            message = node.message()
-            if message is not None and not message.is_transient():
-                answer = answer_text(message)
-                if answer is not None:
-                    return answer
-            node_id = node.parent_node_id
-        return None
-
 
 __all__ = [
     "LOAD_SESSION_HEAD_ACTIVITY",
     "SessionHeadActivities",
     "SessionHeadRequest",
     "SessionHeadView",
+    "last_answer_near",
 ]

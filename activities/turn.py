@@ -24,7 +24,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
@@ -47,6 +47,7 @@ from activities.contract import (
     TurnRequest,
     answer_fields,
 )
+from activities.session_head import last_answer_near
 from checkpoint.errors import DETERMINISTIC_ERRORS, ContractError, OperationConflictError
 from checkpoint.model import (
     Append,
@@ -279,14 +280,22 @@ class TurnActivities:
     async def _children_as_committed(self, request: TurnRequest) -> TurnRequest:
         """Each child's usage as the store holds it: what the child committed, including when
         it failed, timed out or was cancelled and could not report its ledger. The journal
-        keeps the first record per child, so the final commit counts it exactly once."""
+        keeps the first record per child, so the final commit counts it exactly once. An
+        answering child's whole answer comes from the store too (its workflow result carries
+        only an excerpt)."""
         if not request.child_results:
             return request
         results = []
         for child in request.child_results:
             head = await self.store.load_head(child.child_session_id)
-            usage = list(head.token_ledger) if head is not None else []
-            results.append(child.model_copy(update={"usage": usage}))
+            update: dict[str, Any] = {"usage": list(head.token_ledger) if head else []}
+            if head is not None and child.error is None:
+                answer = await last_answer_near(
+                    self.store, child.child_session_id, head.leaf_node_id
+                )
+                if answer:
+                    update["answer"] = answer
+            results.append(child.model_copy(update=update))
         return request.model_copy(update={"child_results": results})
 
     def _trusted_start(self, request: TurnRequest) -> TurnStart | None:

@@ -116,3 +116,24 @@ async def test_child_turn_with_a_missing_snapshot_fails_without_retry(
     with pytest.raises(ApplicationError, match=ref) as info:
         await run(activities(store), request("c", 1, "task", start_snapshot_ref=ref))
     assert info.value.non_retryable and info.value.type == "BlobMissingError"
+
+
+async def test_the_parent_takes_the_childs_whole_answer_and_usage_from_the_store(
+    store: CheckpointStore,
+) -> None:
+    """A child's workflow result carries an excerpt and its own view of the ledger; the parent
+    records what the child committed: its whole last answer and its stored ledger."""
+    acts = activities(store)
+    req, paused = await _to_spawn(acts)
+    result, child_outcome = await _child(acts, paused)
+    cut = result.model_copy(update={"answer": "Sub-agent rep…", "usage": []})
+    await run(acts, req.model_copy(update={"child_results": [cut]}))
+    state = await load_persisted_session_state(store, "p")
+    child_state = await load_persisted_session_state(store, result.child_session_id)
+    assert state is not None and child_state is not None
+    last = state.session_graph.tool_calls()[-1].output.outcome
+    whole = child_state.session_graph.messages()[-1].parts[-1].content
+    assert whole.startswith("Sub-agent report") and whole != cut.answer
+    assert isinstance(last, OutcomeSuccess) and last.payload["answer"] == whole
+    subagent = [e.usage for e in state.token_ledger if e.source == "subagent"]
+    assert subagent == [child_outcome.turn_usage]
