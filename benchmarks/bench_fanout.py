@@ -27,9 +27,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -59,19 +61,30 @@ class _Late(ScriptedProvider):
     kind = "late"
 
 
-async def _history(client: Client, workflow_id: str) -> tuple[str, int]:
+async def _history(client: Client, workflow_id: str) -> tuple[str, int, int]:
+    """Run id, history bytes and event count of the workflow's current run."""
     info = (await client.get_workflow_handle(workflow_id).describe()).raw_description
     execution = info.workflow_execution_info
-    return execution.execution.run_id, execution.history_size_bytes
+    return execution.execution.run_id, execution.history_size_bytes, execution.history_length
 
 
-async def _fanout_bytes(client: Client, sid: str, text: str) -> int:
-    """History bytes the parent's run grew by during one turn (-1 if it continued as new)."""
-    run_before, before = await _history(client, f"lash-session/{sid}")
+async def _fanout_bytes(client: Client, sid: str, text: str) -> tuple[int, Counter[str]]:
+    """History bytes the parent's run grew by during one turn (-1 if it continued as new), and
+    the turn's event bytes by event type."""
+    run_before, before, events_before = await _history(client, f"lash-session/{sid}")
     outcome = await lash.send_to_running(client, sid, text)
     assert outcome.answer_excerpt == "done", outcome
-    run_after, after = await _history(client, f"lash-session/{sid}")
-    return after - before if run_after == run_before else -1
+    run_after, after, _ = await _history(client, f"lash-session/{sid}")
+    if run_after != run_before:
+        return -1, Counter()
+    by_type: Counter[str] = Counter()
+    history = await client.get_workflow_handle(f"lash-session/{sid}").fetch_history()
+    for event in history.events:
+        if event.event_id > events_before:
+            by_type[EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")] += (
+                event.ByteSize()
+            )
+    return after - before, by_type
 
 
 async def _bench(args: argparse.Namespace, workdir: Path) -> None:
@@ -137,8 +150,9 @@ async def _bench(args: argparse.Namespace, workdir: Path) -> None:
             for _ in range(args.big_turns - 1):
                 await lash.send_to_running(client, big_sid, BIG_TEXT)
             big = await _fanout_bytes(client, big_sid, "fan out now")
-            _, bare = await _history(client, last_bare)
-            _print_bytes(args, small, big, bare)
+            _, bare, _ = await _history(client, last_bare)
+            _print_bytes(args, small[0], big[0], bare)
+            _print_breakdown(big[1], args.children)
     await store.close()
 
 
@@ -162,6 +176,14 @@ def _print_bytes(args: argparse.Namespace, small: int, big: int, bare: int) -> N
     for label, grown in rows:
         cell = "continued as new" if grown < 0 else f"{grown / args.children:,.0f} B per child"
         print(f"  {label:<46} {cell}  (in all: {grown:,} B)")
+
+
+def _print_breakdown(by_type: Counter[str], children: int) -> None:
+    """Where the big-snapshot turn's bytes go (events' own sizes, so the sum differs a little
+    from the server's count)."""
+    print("  big-snapshot turn by event type (bytes per child):")
+    for name, size in by_type.most_common(8):
+        print(f"    {name:<44} {size / children:7,.0f}")
 
 
 def main(argv: list[str] | None = None) -> None:
