@@ -54,11 +54,12 @@ async def _next_turn_on_a_fresh_worker(store: CheckpointStore, script: Path, bas
     assert state is not None and state.turn_index == 2
 
 
-async def test_tool_args_nested_too_deep_fail_that_call_and_store_empty_args(
-    tmp_path: Path, store: CheckpointStore
-) -> None:
-    """Args 300 deep: the call fails as invalid_request naming the limit; {} is stored."""
-    script = write_script(tmp_path / "s.json", DEEP_ARGS)
+async def _the_turns_one_failed_call(
+    tmp_path: Path, store: CheckpointStore, turns: list[Any]
+) -> tuple[Any, Any]:
+    """Run turn 1 of ``turns`` (one tool call that must fail, then "done") in two model calls;
+    the next turn completes on a fresh worker. Returns the stored record and its failure."""
+    script = write_script(tmp_path / "s.json", turns)
     log = tmp_path / "calls.jsonl"
     outcome = await run(activities(store, script=script, call_log=log), request("s", 1, "go"))
     assert outcome.status == "completed" and outcome.answer_excerpt == "done"
@@ -66,11 +67,18 @@ async def test_tool_args_nested_too_deep_fail_that_call_and_store_empty_args(
     state = await load_persisted_session_state(store, "s")
     assert state is not None
     (record,) = state.session_graph.tool_calls()
-    assert record.args == {}
     assert isinstance(record.output.outcome, OutcomeFailure)
-    failure = record.output.outcome.payload
-    assert failure.class_ == "invalid_request" and f"at most {MAX_JSON_DEPTH}" in failure.message
     await _next_turn_on_a_fresh_worker(store, script, outcome)
+    return record, record.output.outcome.payload
+
+
+async def test_tool_args_nested_too_deep_fail_that_call_and_store_empty_args(
+    tmp_path: Path, store: CheckpointStore
+) -> None:
+    """Args 300 deep: the call fails as invalid_request naming the limit; {} is stored."""
+    record, failure = await _the_turns_one_failed_call(tmp_path, store, DEEP_ARGS)
+    assert record.args == {}
+    assert failure.class_ == "invalid_request" and f"at most {MAX_JSON_DEPTH}" in failure.message
 
 
 async def test_a_final_answer_with_a_lone_surrogate_fails_the_turn_for_good(
@@ -92,17 +100,8 @@ async def test_a_python_print_of_a_lone_surrogate_fails_that_call_and_the_turn_g
     tmp_path: Path, store: CheckpointStore
 ) -> None:
     """print(chr(0xD800)): the tool call fails naming the problem; the turn completes."""
-    script = write_script(tmp_path / "s.json", SURROGATE_PRINT)
-    log = tmp_path / "calls.jsonl"
-    outcome = await run(activities(store, script=script, call_log=log), request("s", 1, "go"))
-    assert outcome.status == "completed" and outcome.answer_excerpt == "done"
-    assert len(call_log_lines(log)) == 2
-    state = await load_persisted_session_state(store, "s")
-    assert state is not None
-    (record,) = state.session_graph.tool_calls()
-    assert isinstance(record.output.outcome, OutcomeFailure)
-    assert "lone surrogate" in record.output.outcome.payload.message
-    await _next_turn_on_a_fresh_worker(store, script, outcome)
+    _record, failure = await _the_turns_one_failed_call(tmp_path, store, SURROGATE_PRINT)
+    assert "lone surrogate" in failure.message
 
 
 class FailingCommitStore:
