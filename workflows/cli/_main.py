@@ -24,6 +24,7 @@ from workflows.cli._dev import run_dev
 from workflows.cli._errors import one_line
 from workflows.cli._interrupt import interrupt
 from workflows.cli._parser import build_parser
+from workflows.cli._setup import setup
 from workflows.cli._show import show
 from workflows.client import session_input
 from workflows.worker import run_worker
@@ -41,6 +42,9 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
                     timeout=timedelta(seconds=args.timeout))
     if args.command == "show":
         print(runner.run(show(target, args.session, as_json=args.json)))
+        return EXIT_OK
+    if args.command == "setup":
+        print(runner.run(setup(target)))
         return EXIT_OK
     if args.command == "interrupt":
         print(runner.run(interrupt(target, args.session)))

@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "step; it keeps what it completed, and the session goes on")
     interrupt_cmd.add_argument("session", metavar="SESSION", help="session id")
 
+    _command(commands, "setup", "register the Lash* search attributes on --namespace and create "
+             "or migrate the --store schema (idempotent; run once per cluster and store)")
+
     demo = _command(commands, "demo", "run a scripted multi-turn session end to end on a "
                     "throw-away dev server (no key, no running services needed)")
     _add_model_options(demo)
