@@ -26,6 +26,8 @@ PROJECT_DIR = Path(".lash-temporal")
 KEY_FILE = "execution-state.key"
 """Where a local stack keeps its random signing key when LASH_EXECUTION_STATE_KEY is unset."""
 DEFAULT_UI_PORT = 8233
+DEFAULT_LAST_TURNS = 20
+"""Turns of the active path that text ``show`` prints unless told ``--all`` or ``--last N``."""
 
 PROVIDERS = ("scripted", "openai")
 DEFAULT_MODELS = {"scripted": "scripted-demo", "openai": "gpt-4o-mini"}

@@ -41,7 +41,9 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
         return chat(runner, target, args.session, args.message, policy=_policy(args),
                     timeout=timedelta(seconds=args.timeout))
     if args.command == "show":
-        print(runner.run(show(target, args.session, as_json=args.json)))
+        last_turns = None if args.all else args.last
+        runner.run(show(target, args.session, sys.stdout, as_json=args.json,
+                        last_turns=last_turns))
         return EXIT_OK
     if args.command == "interrupt":
         print(runner.run(interrupt(target, args.session)))
@@ -62,6 +64,8 @@ def _check_usage(args: argparse.Namespace) -> None:
             check_user_text(args.message)
         if getattr(args, "timeout", 1) <= 0:
             raise ValueError("--timeout must be positive")
+        if getattr(args, "last", 1) <= 0:
+            raise ValueError("--last must be positive")
         policy = _policy(args) if hasattr(args, "provider") else None
         if hasattr(args, "session"):
             session_input(args.session, policy=policy)  # the workflow's own input rules

@@ -9,6 +9,7 @@ from typing import Any
 from workflows.cli._config import (
     ADDRESS_ENV,
     DEFAULT_ADDRESS,
+    DEFAULT_LAST_TURNS,
     DEFAULT_NAMESPACE,
     DEFAULT_QUEUE,
     DEFAULT_STORE,
@@ -77,7 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     show_cmd = _command(commands, "show", "a session's summary (turns, head, checkpoint, history "
                         "events and bytes), usage report and graph as a tree")
     show_cmd.add_argument("session", metavar="SESSION", help="session id")
-    show_cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    show_cmd.add_argument("--json", action="store_true", help="print one JSON object, every "
+                          "message included (flat: each with its parent id)")
+    shown = show_cmd.add_mutually_exclusive_group()
+    shown.add_argument("--last", type=int, default=DEFAULT_LAST_TURNS, metavar="N",
+                       help=f"print the last N turns of the graph (default {DEFAULT_LAST_TURNS})")
+    shown.add_argument("--all", action="store_true", help="print every message of the graph")
 
     interrupt_cmd = _command(commands, "interrupt", "stop a session's running turn at its next "
                              "step; it keeps what it completed, and the session goes on")
