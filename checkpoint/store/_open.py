@@ -23,7 +23,7 @@ from checkpoint.errors import StoreUnavailableError
 from checkpoint.store._base import CheckpointStore
 from checkpoint.store._memory import MemoryBackend
 from checkpoint.store._sqlite import SqliteBackend
-from checkpoint.store._url import redact_url
+from checkpoint.store._url import redact_url, store_scheme
 
 _SYNCHRONOUS = {"full", "normal", "extra", "off"}
 PROBE_S = 1.0
@@ -51,7 +51,7 @@ async def open_store(
     store = make_store(
         url, retention=retention, auto_gc_every=auto_gc_every, node_cache_size=node_cache_size
     )
-    if urlsplit(url).scheme.lower() in ("postgresql", "postgres"):
+    if store_scheme(url) in ("postgresql", "postgres"):
         await _probe_postgres(url)
     return await store.setup()
 
@@ -62,7 +62,7 @@ def make_store(
 ) -> CheckpointStore:
     """The store for ``url``, not yet connected (it connects on first use)."""
     parts = urlsplit(url)
-    scheme = parts.scheme.lower()
+    scheme = store_scheme(url)
     options = _Options(
         retention=retention, auto_gc_every=auto_gc_every, node_cache_size=node_cache_size
     )
@@ -82,11 +82,7 @@ def make_store(
             SqliteBackend(url, path, synchronous.upper()),
             driver_errors=(sqlite3.Error,), **options,
         )
-    if scheme in ("postgresql", "postgres"):
-        return _postgres(url, options)
-    raise StoreUnavailableError(
-        redact_url(url), "unknown scheme; use memory://, sqlite:///path or postgresql://..."
-    )
+    return _postgres(url, options)
 
 
 def _postgres_conninfo(url: str) -> tuple[str, int, float]:

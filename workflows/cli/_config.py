@@ -7,6 +7,7 @@ so on one machine every command finds the dev stack without a flag.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,18 @@ def default_model(provider: str) -> str:
     if provider == "openai":
         return os.environ.get(OPENAI_MODEL_ENV, "").strip() or DEFAULT_MODELS["openai"]
     return DEFAULT_MODELS.get(provider, DEFAULT_MODELS["scripted"])
+
+
+_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+")
+
+
+def check_address(address: str) -> str:
+    """``host:port`` with a port from 1 to 65535 (IPv6 as ``[::1]:7233``), else ValueError."""
+    host, sep, port = address.rpartition(":")
+    if sep and _HOST.fullmatch(host) and port.isdigit() and 0 < int(port) < 65536:
+        return address
+    problem = "its port must be 1-65535" if sep and _HOST.fullmatch(host) else "not host:port"
+    raise ValueError(f"Temporal address {address!r}: {problem} (for example 127.0.0.1:7233)")
 
 
 def split_address(address: str) -> tuple[str, int | None]:

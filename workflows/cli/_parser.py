@@ -1,10 +1,15 @@
-"""The ``lash-temporal`` argument parser: global connection options, then one subcommand."""
+"""The ``lash-temporal`` argument parser: global connection options, then one subcommand.
+
+The connection options are accepted before or after the subcommand (``lash-temporal show s
+--store ...``); a usage error is one line on stderr, exit 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from workflows.cli._config import (
     ADDRESS_ENV,
@@ -23,10 +28,34 @@ from workflows.cli._config import (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(2)
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, after: bool) -> None:
+    """``--address``, ``--store``, ``--namespace``, ``--task-queue``; ``after``: a subcommand's
+    copy, which leaves the value alone unless given (so either place works)."""
+    default: Any = argparse.SUPPRESS if after else None
+    group = parser.add_argument_group("connection options (before or after COMMAND)")
+    group.add_argument("--address", default=default, help=f"Temporal frontend host:port (env "
+                       f"{ADDRESS_ENV}; default {DEFAULT_ADDRESS})")
+    group.add_argument("--store", default=default, help=f"checkpoint store URL: sqlite:///path, "
+                       f"postgresql://..., memory:// (env {STORE_ENV}; default {DEFAULT_STORE})")
+    group.add_argument("--namespace", default=default, help=f"Temporal namespace (env "
+                       f"{NAMESPACE_ENV}; default {DEFAULT_NAMESPACE})")
+    group.add_argument("--task-queue", default=default, help=f"task queue of the workers (env "
+                       f"{TASK_QUEUE_ENV}; default {DEFAULT_QUEUE})")
+
+
 def _command(commands: Any, name: str, text: str) -> argparse.ArgumentParser:
     """A subcommand whose one-line help is also its description."""
     sub: argparse.ArgumentParser = commands.add_parser(name, help=text, description=text)
     sub.set_defaults(command_parser=sub)
+    _add_global_options(sub, after=True)
     return sub
 
 
@@ -39,20 +68,13 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """``lash-temporal [global options] COMMAND ...``."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Durable lash agent sessions on Temporal.",
         epilog="Start with `lash-temporal demo`; then `lash-temporal dev` in one terminal and "
         "`lash-temporal chat my-session \"hello\"` in another.",
     )
-    parser.add_argument("--address", help=f"Temporal frontend host:port (env {ADDRESS_ENV}; "
-                        f"default {DEFAULT_ADDRESS})")
-    parser.add_argument("--store", help=f"checkpoint store URL: sqlite:///path, postgresql://..., "
-                        f"memory:// (env {STORE_ENV}; default {DEFAULT_STORE})")
-    parser.add_argument("--namespace", help=f"Temporal namespace (env {NAMESPACE_ENV}; default "
-                        f"{DEFAULT_NAMESPACE})")
-    parser.add_argument("--task-queue", help=f"task queue of the workers (env {TASK_QUEUE_ENV}; "
-                        f"default {DEFAULT_QUEUE})")
+    _add_global_options(parser, after=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     dev = _command(commands, "dev", "run a Temporal dev server (UI on), a worker and a SQLite "

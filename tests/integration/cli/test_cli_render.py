@@ -12,8 +12,8 @@ from checkpoint.model import (
     TokenUsage,
     UsageTotals,
 )
-from workflows.cli._lineage import Descendant, relation_text
 from workflows.cli._graph_view import MessageGraph
+from workflows.cli._lineage import Descendant, relation_text
 from workflows.cli._render import descendant_lines, tree_lines, usage_table
 
 
