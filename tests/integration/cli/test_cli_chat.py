@@ -67,9 +67,10 @@ def test_chat_with_no_worker_on_the_queue_fails_instead_of_hanging(
     result = run_cli("--task-queue", queue, "chat", session_id, "hi", cwd=workdir,
                      env=dev_stack.env(), timeout=60)
     assert result.code == 1
-    assert f"no worker is polling task queue {queue!r} at {dev_stack.address}" in (
-        result.error_line()
-    )
+    waiting, error = result.err.splitlines()  # a word while it looks, then the one error line
+    assert waiting == f"lash-temporal: waiting up to 5 s for a worker on task queue {queue!r}…"
+    assert error.startswith("lash-temporal: error: ")
+    assert f"no worker is polling task queue {queue!r} at {dev_stack.address}" in error
     shown = run_cli("show", session_id, cwd=workdir, env=dev_stack.env())
     assert shown.code == 1
     assert f"no session {session_id!r}" in shown.error_line()
@@ -89,7 +90,8 @@ def test_bad_usage_exits_2_before_connecting(args: list[str], workdir: Path) -> 
     """Missing arguments, a blank message, a bad option or session id: usage error, exit 2."""
     result = run_cli(*args, cwd=workdir, env=cli_env(LASH_TEMPORAL_ADDRESS="127.0.0.1:1"))
     assert result.code == 2
-    assert "usage: lash-temporal" in result.err
+    line = result.error_line()
+    assert line.startswith("lash-temporal: error: ") and line.endswith(" --help`)")
     assert "cannot reach" not in result.err
 
 
