@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from activities.agent.providers import (
+    EchoProvider,
     OpenAIProvider,
     ProviderFactory,
     ProviderRegistry,
@@ -26,6 +27,7 @@ def default_providers(openai_key_env: str = "OPENAI_API_KEY") -> ProviderRegistr
     """``scripted`` (from LASH_SCRIPTED_*) and ``openai``; each is built on first use."""
     factories: Mapping[str, ProviderFactory] = {
         "scripted": ScriptedProvider.from_env,
+        "echo": EchoProvider,
         "openai": lambda: OpenAIProvider.from_env(openai_key_env),
     }
     return ProviderRegistry(factories)

@@ -30,8 +30,10 @@ DEFAULT_UI_PORT = 8233
 DEFAULT_LAST_TURNS = 20
 """Turns of the active path that text ``show`` prints unless told ``--all`` or ``--last N``."""
 
-PROVIDERS = ("scripted", "openai")
-DEFAULT_MODELS = {"scripted": "scripted-demo", "openai": "gpt-4o-mini"}
+PROVIDERS = ("echo", "scripted", "openai")
+"""``echo`` answers what it is told (chat's default), ``scripted`` plays the demo script (the
+demo's), ``openai`` is a real model; the first two need no key."""
+DEFAULT_MODELS = {"echo": "echo", "scripted": "scripted-demo", "openai": "gpt-4o-mini"}
 OPENAI_MODEL_ENV = "OPENAI_MODEL"
 
 

@@ -15,6 +15,7 @@ from workflows.cli._config import (
     ADDRESS_ENV,
     DEFAULT_ADDRESS,
     DEFAULT_LAST_TURNS,
+    DEFAULT_MODELS,
     DEFAULT_NAMESPACE,
     DEFAULT_QUEUE,
     DEFAULT_STORE,
@@ -59,11 +60,12 @@ def _command(commands: Any, name: str, text: str) -> argparse.ArgumentParser:
     return sub
 
 
-def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provider", choices=PROVIDERS, default="scripted",
-                        help="model provider of a new session (default: scripted, needs no key)")
-    parser.add_argument("--model", help="model name (default: scripted-demo, or $OPENAI_MODEL "
-                        "/ gpt-4o-mini for openai)")
+def _add_model_options(parser: argparse.ArgumentParser, provider: str, what: str) -> None:
+    parser.add_argument("--provider", choices=PROVIDERS, default=provider,
+                        help=f"model provider of a new session (default: {provider}, {what}; "
+                        "echo and scripted need no key)")
+    parser.add_argument("--model", help=f"model name (default: {DEFAULT_MODELS[provider]}, or "
+                        "$OPENAI_MODEL / gpt-4o-mini for openai)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat_cmd.add_argument("session", metavar="SESSION", help="session id (up to 200 characters)")
     chat_cmd.add_argument("message", metavar="MESSAGE", nargs="?",
                           help="the message; omit it to chat interactively (/exit or Ctrl-D ends)")
-    _add_model_options(chat_cmd)
+    _add_model_options(chat_cmd, "echo", "which answers what you write")
     chat_cmd.add_argument("--timeout", type=float, default=300.0,
                           help="seconds to wait for each answer (default 300)")
 
@@ -113,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = _command(commands, "demo", "run a scripted multi-turn session end to end on a "
                     "throw-away dev server (no key, no running services needed)")
-    _add_model_options(demo)
+    _add_model_options(demo, "scripted", "which plays the demo script")
     demo.add_argument("--keep", action="store_true",
                       help="leave the dev server (and its UI) running until Ctrl-C")
     del worker  # no options of its own: the global ones say where it connects

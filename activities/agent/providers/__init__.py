@@ -15,12 +15,14 @@ from activities.agent.providers._base import (
     ToolCallRequest,
     ToolSpec,
 )
+from activities.agent.providers.echo import EchoProvider
 from activities.agent.providers.openai import OpenAIProvider
 from activities.agent.providers.scripted import ScriptedProvider, load_script
 from checkpoint.errors import ProviderError
 
 __all__ = [
     "ChatMessage",
+    "EchoProvider",
     "ModelProvider",
     "ModelReply",
     "ModelRequest",

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.temporal
 
 def _chat(stack: DevStack, session_id: str, workdir: Path, *messages: str) -> None:
     for text in messages:
-        result = run_cli("chat", session_id, text, cwd=workdir, env=stack.env())
+        result = run_cli("chat", "--provider", "scripted",
+                         session_id, text, cwd=workdir, env=stack.env())
         assert result.code == 0, result.err
 
 
