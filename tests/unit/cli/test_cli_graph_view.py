@@ -26,7 +26,8 @@ def _message(node_id: str, parent: str | None, role: str, text: str, n: int) -> 
 
 def _chain(turns: int) -> SessionGraph:
     """``turns`` user/agent pairs in one chain."""
-    nodes, parent = [], None
+    nodes: list[SessionNodeRecord] = []
+    parent: str | None = None
     for t in range(turns):
         for role in ("User", "Assistant"):
             node_id = f"{role[0]}{t}"
