@@ -49,7 +49,7 @@ from checkpoint.store._open import make_store, open_store
 from checkpoint.store._protocol import SessionStore, StoreMaintenance
 from checkpoint.store._schema import MIGRATIONS, Migration
 from checkpoint.store._session import SessionPersistence
-from checkpoint.store._url import redact_url
+from checkpoint.store._url import redact_url, store_scheme
 
 __all__ = [
     "MIGRATIONS",
@@ -72,4 +72,5 @@ __all__ = [
     "redact_url",
     "refresh_persisted_session_state",
     "state_from_read",
+    "store_scheme",
 ]

@@ -3,11 +3,16 @@
 SQLite paths: ``sqlite:///relative/file.db``, ``sqlite:////absolute/file.db`` and
 ``sqlite:///:memory:``; the query ``?synchronous=normal`` trades power-loss durability for speed.
 PostgreSQL URLs go to psycopg as they are, except ``?pool_max=N`` (pool size, default 10) and
-``?open_timeout=S`` (seconds to wait for the server on first use, default 10).
+``?open_timeout=S`` (seconds to wait for the server on first use, default 10). ``open_store``
+first makes one plain connection: a server that refuses, a host that does not resolve or a
+refused login is reported with that cause after ``PROBE_S``, instead of the pool's "pool
+initialization incomplete" after the whole ``open_timeout``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 import sqlite3
 from datetime import timedelta
 from typing import TypedDict
@@ -18,9 +23,12 @@ from checkpoint.errors import StoreUnavailableError
 from checkpoint.store._base import CheckpointStore
 from checkpoint.store._memory import MemoryBackend
 from checkpoint.store._sqlite import SqliteBackend
-from checkpoint.store._url import redact_url
+from checkpoint.store._url import redact_url, store_scheme
 
 _SYNCHRONOUS = {"full", "normal", "extra", "off"}
+PROBE_S = 1.0
+"""How long ``open_store`` retries a first PostgreSQL connection that fails at once (a server
+restarting refuses for a moment) before it reports the cause."""
 
 
 class _Options(TypedDict):
@@ -43,6 +51,8 @@ async def open_store(
     store = make_store(
         url, retention=retention, auto_gc_every=auto_gc_every, node_cache_size=node_cache_size
     )
+    if store_scheme(url) in ("postgresql", "postgres"):
+        await _probe_postgres(url)
     return await store.setup()
 
 
@@ -52,7 +62,7 @@ def make_store(
 ) -> CheckpointStore:
     """The store for ``url``, not yet connected (it connects on first use)."""
     parts = urlsplit(url)
-    scheme = parts.scheme.lower()
+    scheme = store_scheme(url)
     options = _Options(
         retention=retention, auto_gc_every=auto_gc_every, node_cache_size=node_cache_size
     )
@@ -72,18 +82,11 @@ def make_store(
             SqliteBackend(url, path, synchronous.upper()),
             driver_errors=(sqlite3.Error,), **options,
         )
-    if scheme in ("postgresql", "postgres"):
-        return _postgres(url, options)
-    raise StoreUnavailableError(
-        redact_url(url), "unknown scheme; use memory://, sqlite:///path or postgresql://..."
-    )
+    return _postgres(url, options)
 
 
-def _postgres(url: str, options: _Options) -> CheckpointStore:
-    import psycopg
-
-    from checkpoint.store._postgres import PostgresBackend
-
+def _postgres_conninfo(url: str) -> tuple[str, int, float]:
+    """psycopg's conninfo (our options taken out), the pool size and the open timeout."""
     split = urlsplit(url)
     query = dict(parse_qsl(split.query))
     try:
@@ -93,7 +96,51 @@ def _postgres(url: str, options: _Options) -> CheckpointStore:
         raise StoreUnavailableError(
             redact_url(url), "pool_max and open_timeout must be numbers"
         ) from exc
-    conninfo = urlunsplit(split._replace(query=urlencode(query)))
+    return urlunsplit(split._replace(query=urlencode(query))), pool_max, open_timeout
+
+
+async def _probe_postgres(url: str) -> None:
+    """One plain connection. A quick failure (refused, unknown host, bad password) is tried
+    again for ``PROBE_S``, then reported with the driver's reason; no answer at all is reported
+    after ``open_timeout``, as the pool would."""
+    import psycopg
+
+    conninfo, _, open_timeout = _postgres_conninfo(url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PROBE_S
+    while True:
+        try:
+            async with asyncio.timeout(open_timeout):
+                # libpq counts connect_timeout in whole seconds, and less than 2 means 2.
+                conn = await psycopg.AsyncConnection.connect(
+                    conninfo, connect_timeout=max(2, math.ceil(open_timeout))
+                )
+        except TimeoutError as exc:
+            raise StoreUnavailableError(
+                redact_url(url), f"no answer within {open_timeout:g} s"
+            ) from exc
+        except (psycopg.OperationalError, OSError) as exc:
+            if loop.time() < deadline:
+                await asyncio.sleep(0.2)
+                continue
+            raise StoreUnavailableError(redact_url(url), _cause(exc)) from exc
+        await conn.close()
+        return
+
+
+def _cause(exc: BaseException) -> str:
+    """The driver's reason, one line: ``connection to server at ... failed: Connection refused``."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return redact_url(text.removeprefix("connection failed: "))
+
+
+def _postgres(url: str, options: _Options) -> CheckpointStore:
+    import psycopg
+
+    from checkpoint.store._postgres import PostgresBackend
+
+    conninfo, pool_max, open_timeout = _postgres_conninfo(url)
     return CheckpointStore(
         PostgresBackend(url, conninfo, max_size=pool_max, open_timeout=open_timeout),
         unavailable=(psycopg.OperationalError, psycopg.errors.ConnectionTimeout,

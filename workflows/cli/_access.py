@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,7 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.contract import shorten
 from checkpoint.store import SessionStore, open_store, redact_url
-from workflows.cli._config import Target
+from workflows.cli._config import PROG, Target
 from workflows.cli._errors import CliError, from_rpc, no_worker, unreachable
 from workflows.client import connect, handle
 from workflows.client import has_poller as polled
@@ -50,20 +51,29 @@ async def has_poller(client: Client, target: Target, task_queue: str | None = No
 
 
 async def require_worker(
-    client: Client, target: Target, *, task_queue: str | None = None, grace: float = 5.0
+    client: Client, target: Target, *, task_queue: str | None = None, grace: float = 5.0,
+    announce: bool = False,
 ) -> None:
     """Fail when no worker polls the task queue, instead of waiting forever for an answer.
 
     A worker that has just started may not have sent its first poll yet, so look again for
-    ``grace`` seconds before giving up.
+    ``grace`` seconds before giving up; with ``announce``, say so on stderr while looking (on a
+    terminal the line is wiped again once a worker shows up).
     """
     queue = task_queue or target.task_queue
     loop = asyncio.get_running_loop()
     deadline = loop.time() + grace
+    said = False
     while not await has_poller(client, target, queue):
+        if announce and not said:
+            said = True
+            print(f"{PROG}: waiting up to {grace:g} s for a worker on task queue {queue!r}…",
+                  file=sys.stderr, flush=True)
         if loop.time() >= deadline:
             raise no_worker(queue, target.address)
         await asyncio.sleep(0.25)
+    if said and sys.stderr.isatty():
+        print("\033[F\033[K", end="", file=sys.stderr, flush=True)  # up one line, clear it
 
 
 async def session_queue(client: Client, target: Target, session_id: str) -> str:

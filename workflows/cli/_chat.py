@@ -132,7 +132,7 @@ def chat(
     """
     client = runner.run(connect_to(target))
     queue = runner.run(session_queue(client, target, session_id))
-    runner.run(require_worker(client, target, task_queue=queue))
+    runner.run(require_worker(client, target, task_queue=queue, announce=True))
     if message is not None:
         outcome = runner.run(
             send_message(client, target, session_id, message, policy=policy, timeout=timeout)

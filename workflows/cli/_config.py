@@ -7,6 +7,7 @@ so on one machine every command finds the dev stack without a flag.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +27,13 @@ PROJECT_DIR = Path(".lash-temporal")
 KEY_FILE = "execution-state.key"
 """Where a local stack keeps its random signing key when LASH_EXECUTION_STATE_KEY is unset."""
 DEFAULT_UI_PORT = 8233
+DEFAULT_LAST_TURNS = 20
+"""Turns of the active path that text ``show`` prints unless told ``--all`` or ``--last N``."""
 
-PROVIDERS = ("scripted", "openai")
-DEFAULT_MODELS = {"scripted": "scripted-demo", "openai": "gpt-4o-mini"}
+PROVIDERS = ("echo", "scripted", "openai")
+"""``echo`` answers what it is told (chat's default), ``scripted`` plays the demo script (the
+demo's), ``openai`` is a real model; the first two need no key."""
+DEFAULT_MODELS = {"echo": "echo", "scripted": "scripted-demo", "openai": "gpt-4o-mini"}
 OPENAI_MODEL_ENV = "OPENAI_MODEL"
 
 
@@ -72,6 +77,18 @@ def default_model(provider: str) -> str:
     if provider == "openai":
         return os.environ.get(OPENAI_MODEL_ENV, "").strip() or DEFAULT_MODELS["openai"]
     return DEFAULT_MODELS.get(provider, DEFAULT_MODELS["scripted"])
+
+
+_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+")
+
+
+def check_address(address: str) -> str:
+    """``host:port`` with a port from 1 to 65535 (IPv6 as ``[::1]:7233``), else ValueError."""
+    host, sep, port = address.rpartition(":")
+    if sep and _HOST.fullmatch(host) and port.isdigit() and 0 < int(port) < 65536:
+        return address
+    problem = "its port must be 1-65535" if sep and _HOST.fullmatch(host) else "not host:port"
+    raise ValueError(f"Temporal address {address!r}: {problem} (for example 127.0.0.1:7233)")
 
 
 def split_address(address: str) -> tuple[str, int | None]:

@@ -3,12 +3,15 @@
 The bundled Temporal dev server (UI on, our search attributes registered, state in
 ``<dir>/temporal.db`` so sessions survive a restart), a worker, and the SQLite store
 ``<dir>/store.db``. Stopping is ordered: the worker drains first, then the store, then the server.
+One dev runs per directory (``_dev_lock``); its banner prints the ``export`` lines other
+terminals need.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import socket
 import sys
 from collections.abc import Iterator
@@ -16,10 +19,11 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.agent.tools import key_from_env_or_file
+from activities.agent.tools import KEY_ENV, key_from_env_or_file
 from checkpoint.store import redact_url
 from workflows.cli._access import connect_to, open_store_at
-from workflows.cli._config import KEY_FILE, Target, store_url_for
+from workflows.cli._config import ADDRESS_ENV, KEY_FILE, STORE_ENV, Target, store_url_for
+from workflows.cli._dev_lock import check_free, dev_lock
 from workflows.cli._errors import CliError
 from workflows.devserver import HOST, DevServerError, DevServerOptions, start_dev_server
 from workflows.worker import StopSignal, serving
@@ -89,14 +93,38 @@ def ui_url(ui_port: int) -> str:
     return f"http://{HOST}:{ui_port}"
 
 
+def export_lines(address: str, store_url: str, directory: Path) -> list[str]:
+    """What another terminal runs so that ``chat``, ``show`` and ``worker`` find this stack."""
+    lines = [f"export {ADDRESS_ENV}={shlex.quote(address)} "
+             f"{STORE_ENV}={shlex.quote(redact_url(store_url))}"]
+    if redact_url(store_url) != store_url:
+        lines[0] += "  # password masked: put yours in"
+    if not os.environ.get(KEY_ENV, "").strip():
+        key_file = shlex.quote(str((directory / KEY_FILE).resolve()))
+        lines.append(f"export {KEY_ENV}=$(cat {key_file})  # only for a second worker")
+    return lines
+
+
 async def run_dev(target: Target, directory: Path, *, port: int, ui_port: int) -> int:
-    """Start server, store and worker; serve until SIGINT/SIGTERM; stop them in order."""
+    """Start server, store and worker; serve until SIGINT/SIGTERM; stop them in order.
+
+    SIGINT (Ctrl-C) and SIGTERM are how ``dev`` is meant to end: it stops cleanly and exits 0.
+    """
+    check_free(directory)
     ensure_port_free(port, "Temporal frontend")
     ensure_port_free(ui_port, "Temporal UI")
     directory.mkdir(parents=True, exist_ok=True)
-    store_url = target.store_url if target.store_given else store_url_for(directory)
+    # Absolute, so that the export line works from any directory.
+    store_url = target.store_url if target.store_given else store_url_for(directory.resolve())
     address = f"{HOST}:{port}"
     target = Target(address, target.namespace, target.task_queue, store_url, True)
+    with dev_lock(directory, address=address, ui=ui_url(ui_port), store=redact_url(store_url)):
+        return await _serve_dev(target, directory, ui_port=ui_port)
+
+
+async def _serve_dev(target: Target, directory: Path, *, ui_port: int) -> int:
+    address, store_url = target.address, target.store_url
+    port = int(address.rsplit(":", 1)[1])
     options = DevServerOptions(
         database_file=directory / "temporal.db",
         ui=True,
@@ -116,9 +144,13 @@ async def run_dev(target: Target, directory: Path, *, port: int, ui_port: int) -
                 key = key_from_env_or_file(directory / KEY_FILE)
                 async with serving(client, store, task_queue=target.task_queue,
                                    execution_state_key=key):
+                    exports = "\n".join(
+                        "  " + line for line in export_lines(address, store_url, directory)
+                    )
                     print(
                         f"lash-temporal dev: ready · Temporal {address} · UI {ui_url(ui_port)} · "
                         f"store {redact_url(store_url)} · task queue {target.task_queue!r}\n"
+                        f"lash-temporal dev: in another terminal:\n{exports}\n"
                         "lash-temporal dev: Ctrl-C stops everything",
                         flush=True,
                     )

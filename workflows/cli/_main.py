@@ -1,7 +1,8 @@
 """The argument parser and ``main``: dispatch a subcommand, map outcomes to exit codes.
 
 Exit codes: 0 ok, 1 expected failure (one ``lash-temporal: error: ...`` line on stderr), 2 usage
-error, 130 interrupted by Ctrl-C. A traceback means a bug, never a user's mistake.
+error (one line too), 130 interrupted by Ctrl-C, 141 output pipe closed by its reader (quietly).
+A traceback means a bug, never a user's mistake.
 """
 
 from __future__ import annotations
@@ -17,8 +18,16 @@ from pydantic import ValidationError
 
 from activities.contract import TurnPolicy, check_user_text
 from checkpoint.errors import LashError
+from checkpoint.store import store_scheme
 from workflows.cli._chat import chat
-from workflows.cli._config import PROG, Target, default_model, resolve_target, split_address
+from workflows.cli._config import (
+    PROG,
+    Target,
+    check_address,
+    default_model,
+    resolve_target,
+    split_address,
+)
 from workflows.cli._demo import run_demo
 from workflows.cli._dev import run_dev
 from workflows.cli._errors import one_line
@@ -29,7 +38,7 @@ from workflows.cli._show import show
 from workflows.client import session_input
 from workflows.worker import run_worker
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE = 0, 1, 2, 130, 141
 
 
 def _policy(args: argparse.Namespace) -> TurnPolicy:
@@ -41,7 +50,9 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
         return chat(runner, target, args.session, args.message, policy=_policy(args),
                     timeout=timedelta(seconds=args.timeout))
     if args.command == "show":
-        print(runner.run(show(target, args.session, as_json=args.json)))
+        last_turns = None if args.all else args.last
+        runner.run(show(target, args.session, sys.stdout, as_json=args.json,
+                        last_turns=last_turns))
         return EXIT_OK
     if args.command == "setup":
         print(runner.run(setup(target)))
@@ -59,22 +70,26 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
     return runner.run(run_demo(target, policy=_policy(args), keep=args.keep))
 
 
-def _check_usage(args: argparse.Namespace) -> None:
+def _check_usage(args: argparse.Namespace, target: Target) -> None:
     """Bad input found before anything connects is a usage error (exit 2)."""
     parser: argparse.ArgumentParser = args.command_parser
     try:
+        check_address(target.address)
+        store_scheme(target.store_url)
         if args.command == "chat" and args.message is not None:
             check_user_text(args.message)
         if getattr(args, "timeout", 1) <= 0:
             raise ValueError("--timeout must be positive")
+        if getattr(args, "last", 1) <= 0:
+            raise ValueError("--last must be positive")
         policy = _policy(args) if hasattr(args, "provider") else None
         if hasattr(args, "session"):
             session_input(args.session, policy=policy)  # the workflow's own input rules
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
         parser.error(f"bad session id or model options: {problems}")
-    except ValueError as err:
-        parser.error(str(err))
+    except (ValueError, LashError) as err:
+        parser.error(one_line(err))
 
 
 def main() -> int:
@@ -85,9 +100,21 @@ def main() -> int:
     command has closed everything it opened by now, so flush and skip finalization.
     """
     code = run(sys.argv[1:])
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = closed_pipe()
     os._exit(code)
+
+
+def closed_pipe() -> int:
+    """The reader of our output went away (``show ... | head``): stop quietly, as a Unix tool
+    killed by SIGPIPE would (exit 141), leaving nothing buffered to fail again on exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_CLOSED_PIPE
 
 
 def run(argv: list[str]) -> int:
@@ -95,16 +122,18 @@ def run(argv: list[str]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        _check_usage(args)
+        target = resolve_target(args.address, args.namespace, args.task_queue, args.store)
+        _check_usage(args, target)
     except SystemExit as exit_:  # argparse's own exit: --help (0) or a usage error (2)
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(levelname)s: %(message)s")
     # psycopg's pool logs every failed connection attempt; the store error says it once.
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
-    target = resolve_target(args.address, args.namespace, args.task_queue, args.store)
     try:
         with asyncio.Runner() as runner:
             return _run(args, target, runner)
+    except BrokenPipeError:
+        return closed_pipe()
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from activities.contract import PromptWindow, shorten
-from checkpoint.model import Message, SessionMessageTreeNode, SessionUsageReport, UsageTotals
+from checkpoint.model import Message, SessionUsageReport, UsageTotals
+from workflows.cli._graph_view import MessageGraph, MessageNode, walk_tree
 from workflows.cli._lineage import Descendant
 
-ROLE_LABELS = {"User": "you", "Assistant": "agent", "System": "system"}
 ACTIVE_MARK = "●"
 INACTIVE_MARK = "○"
 LINE_CHARS = 100
@@ -94,41 +94,19 @@ def descendant_lines(descendants: list[Descendant]) -> list[str]:
     ]
 
 
-def _node_line(node: SessionMessageTreeNode) -> str:
-    mark = ACTIVE_MARK if node.active else INACTIVE_MARK
-    parts = node.message.parts
-    if parts and all(p.kind == "ToolResult" for p in parts):
-        role = "tool"
-    else:
-        role = ROLE_LABELS.get(node.message.role, node.message.role.lower())
-    return f"{mark} {role}: {shorten(message_text(node.message), LINE_CHARS - 20, one_line=True)}"
+def _node_line(node: MessageNode, active: bool) -> str:
+    mark = ACTIVE_MARK if active else INACTIVE_MARK
+    text = shorten(message_text(node.message), LINE_CHARS - 20, one_line=True)
+    return f"{mark} {node.label}: {text}"
 
 
-def tree_lines(roots: list[SessionMessageTreeNode]) -> list[str]:
-    """The message forest; chains stay flat, forks get ``├─``/``└─`` branches."""
-    lines: list[str] = []
-    # (node, prefix of its own line, prefix of what follows it in the same chain)
-    stack = [
-        (node, head, rest)
-        for node, (head, rest) in zip(roots, _branch_prefixes(roots, ""), strict=True)
-    ][::-1]
-    while stack:
-        node, head, rest = stack.pop()
-        lines.append(head + _node_line(node))
-        children = node.children
-        if len(children) == 1:
-            stack.append((children[0], rest, rest))
-        elif children:
-            pairs = list(zip(children, _branch_prefixes(children, rest), strict=True))
-            stack.extend((child, h, r) for child, (h, r) in reversed(pairs))
-    return lines
+def tree_lines(graph: MessageGraph, start: str | None = None) -> Iterator[str]:
+    """The message forest (or the subtree from ``start``), one line per message, lazily.
 
-
-def _branch_prefixes(nodes: list[SessionMessageTreeNode], indent: str) -> Iterator[tuple[str, str]]:
-    """Prefixes of sibling branches: the line's own, then its continuation's."""
-    if len(nodes) == 1:
-        yield indent, indent
-        return
-    for i in range(len(nodes)):
-        last = i == len(nodes) - 1
-        yield indent + ("└─ " if last else "├─ "), indent + ("   " if last else "│  ")
+    Chains stay flat, forks get ``├─``/``└─`` branches; nothing recurses, however long the chain.
+    """
+    kids = graph.children()
+    roots = [n for n in graph.nodes if n.node_id == start] if start else kids.get(None, [])
+    active = set(graph.active_path)
+    for node, prefix in walk_tree(kids, roots):
+        yield prefix + _node_line(node, node.node_id in active)

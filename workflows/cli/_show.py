@@ -10,17 +10,18 @@ sessions (each with its workflow status and usage) come from ``_lineage``.
 from __future__ import annotations
 
 import asyncio
-import json
-from dataclasses import dataclass
+import gc
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, TextIO
 
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.contract import PromptWindow
-from checkpoint.model import PersistedSessionRead, SessionMessageTreeNode, SessionUsageReport
-from checkpoint.store import redact_url
+from checkpoint.model import PersistedSessionHead, SessionUsageReport
+from checkpoint.store import SessionStore, redact_url
 from workflows._inputs import SessionSummary
 from workflows.cli._access import (
     HistoryFigures,
@@ -29,21 +30,23 @@ from workflows.cli._access import (
     history_figures,
     open_store_at,
 )
-from workflows.cli._config import Target
+from workflows.cli._config import DEFAULT_LAST_TURNS, Target
+from workflows.cli._graph_view import MessageGraph
 from workflows.cli._last_turn import last_turn_outcome
 from workflows.cli._lineage import Lineage, lineage, relation_text
 from workflows.cli._render import (
     count,
     descendant_lines,
-    message_text,
     plural,
     prompt_text,
     tree_lines,
     usage_table,
 )
+from workflows.cli._show_json import write_json_graph, write_json_head
 from workflows.client import handle
 from workflows.session import SessionWorkflow
 
+KEY = "● active path, ○ other branches"
 QUERY_TIMEOUT = timedelta(seconds=5)
 """A query needs a worker; without one the server holds it, so give up and say so."""
 
@@ -65,20 +68,6 @@ async def _query_summary(
     return summary, ""
 
 
-def _tree_json(nodes: list[SessionMessageTreeNode]) -> list[dict[str, Any]]:
-    return [
-        {
-            "node_id": n.node_id,
-            "role": n.message.role,
-            "text": message_text(n.message),
-            "active": n.active,
-            "timestamp": n.timestamp,
-            "children": _tree_json(n.children),
-        }
-        for n in nodes
-    ]
-
-
 @dataclass(frozen=True)
 class SessionView:
     """What ``show`` knows about one session, from Temporal and from the store."""
@@ -86,32 +75,31 @@ class SessionView:
     session_id: str
     figures: HistoryFigures
     summary: SessionSummary | None
-    read: PersistedSessionRead | None
+    head: PersistedSessionHead | None
+    """Where the session stands in the store, read without a node (None: no turn committed)."""
     notes: list[str]
     store: str
     """The store URL, password masked."""
     lineage: Lineage
     prompt: PromptWindow | None = None
     """What the current run's newest completed turn sent the model (None: no such turn)."""
+    graph: MessageGraph | None = None
+    """The messages, read after the rest (None: not read yet, or no head)."""
 
     @property
     def turn_index(self) -> int:
         if self.summary is not None:
             return self.summary.turn_index
-        checkpoint = self.read.checkpoint if self.read else None
+        checkpoint = self.head.checkpoint if self.head else None
         return checkpoint.turn_state.turn_index if checkpoint else 0
 
     @property
     def report(self) -> SessionUsageReport:
-        return SessionUsageReport.from_entries(list(self.read.token_ledger) if self.read else [])
+        return SessionUsageReport.from_entries(list(self.head.token_ledger) if self.head else [])
 
-    @property
-    def tree(self) -> list[SessionMessageTreeNode]:
-        return self.read.graph.message_tree() if self.read else []
-
-    def to_json(self) -> dict[str, Any]:
-        """One JSON object; the history figures are the ones ``temporal workflow describe`` has."""
-        read, figures = self.read, self.figures
+    def header_json(self) -> dict[str, Any]:
+        """Every field but the graph; the history figures are ``temporal workflow describe``'s."""
+        head, figures = self.head, self.figures
         return {
             "session_id": self.session_id,
             "workflow_id": figures.workflow_id,
@@ -119,8 +107,8 @@ class SessionView:
             "status": figures.status,
             "task_queue": figures.task_queue,
             "turn_index": self.turn_index,
-            "head_revision": read.head_revision if read else None,
-            "checkpoint_ref": read.checkpoint_ref if read else None,
+            "head_revision": head.head_revision if head else None,
+            "checkpoint_ref": head.checkpoint_ref if head else None,
             "history_length": figures.history_length,
             "history_size_bytes": figures.history_size_bytes,
             "summary": self.summary.model_dump(mode="json") if self.summary else None,
@@ -132,46 +120,54 @@ class SessionView:
             "notes": self.notes,
             "store": self.store,
             "usage": self.report.model_dump(mode="json"),
-            "graph": {
-                "leaf_node_id": read.graph.leaf_node_id if read else None,
-                "node_count": len(read.graph.nodes) if read else 0,
-                "tree": _tree_json(self.tree),
-            },
         }
+
+
+async def _head_view(
+    client: Client, target: Target, store: SessionStore, session_id: str
+) -> SessionView:
+    """Everything but the graph: Temporal's figures and summary, the store's head and lineage.
+
+    None of it grows with the session, so ``show`` prints it at once, however long the session.
+    """
+    figures = await history_figures(client, target, session_id)
+    summary, note = await _query_summary(client, target, session_id, figures.task_queue)
+    last = await last_turn_outcome(client, target.namespace, session_id, figures.run_id)
+    head = await store.load_head(session_id)
+    family = await lineage(client, target, store, session_id)
+    notes = [note] if note else []
+    if head is None:
+        notes.append("the store has no head for this session yet (no turn has committed)")
+    return SessionView(
+        session_id, figures, summary, head, notes, redact_url(target.store_url), family,
+        prompt=last.prompt if last else None,
+    )
+
+
+async def _graph(store: SessionStore, view: SessionView) -> MessageGraph | None:
+    read = await store.load_session(view.session_id) if view.head is not None else None
+    # A short-lived process that just loaded every node keeps them all: take them out of the
+    # garbage collector's passes, which otherwise dominate building the view of a long session.
+    gc.freeze()
+    return MessageGraph.of(read.graph) if read is not None else None
 
 
 async def gather(target: Target, session_id: str) -> SessionView:
     """Describe the workflow, ask it for its summary, read the session from the store."""
     client = await connect_to(target)
-    figures = await history_figures(client, target, session_id)
-    summary, note = await _query_summary(client, target, session_id, figures.task_queue)
-    last = await last_turn_outcome(client, target.namespace, session_id, figures.run_id)
     store = await open_store_at(target.store_url, must_exist=True)
     try:
-        read = await store.load_session(session_id)
-        family = await lineage(client, target, store, session_id)
+        view = await _head_view(client, target, store, session_id)
+        return replace(view, graph=await _graph(store, view))
     finally:
         await store.close()
-    notes = [note] if note else []
-    if read is None:
-        notes.append("the store has no head for this session yet (no turn has committed)")
-    return SessionView(
-        session_id,
-        figures,
-        summary,
-        read,
-        notes,
-        redact_url(target.store_url),
-        family,
-        prompt=last.prompt if last else None,
-    )
 
 
-def render_text(view: SessionView) -> str:
-    """The human view: summary lines, the usage table, then the graph tree."""
-    figures, read, summary = view.figures, view.read, view.summary
-    revision = read.head_revision if read else "none"
-    ref = (read.checkpoint_ref if read else None) or "none"
+def header_lines(view: SessionView) -> list[str]:
+    """Summary lines, the usage table and the descendants: all but the graph."""
+    figures, head, summary = view.figures, view.head, view.summary
+    revision = head.head_revision if head else "none"
+    ref = (head.checkpoint_ref if head else None) or "none"
     lines = [
         f"session {view.session_id} · workflow {figures.workflow_id} ({figures.status})",
         f"  relation       {relation_text(view.lineage.meta)}",
@@ -199,15 +195,60 @@ def render_text(view: SessionView) -> str:
     lines += ["  " + line for line in descendant_lines(family.descendants)] or ["  (none)"]
     if family.left_out:
         lines.append(f"  … and {family.left_out} more")
-    node_count = len(read.graph.nodes) if read else 0
-    lines += ["", f"graph ({node_count} nodes; ● active path, ○ other branches)"]
-    lines += ["  " + line for line in tree_lines(view.tree)] or ["  (empty)"]
-    return "\n".join(lines)
+    return lines
 
 
-async def show(target: Target, session_id: str, *, as_json: bool) -> str:
-    """The text ``show`` prints: plain text, or one JSON object."""
-    view = await gather(target, session_id)
+def graph_lines(view: SessionView, last_turns: int | None = DEFAULT_LAST_TURNS) -> Iterator[str]:
+    """The graph's header, then its tree: everything, or the last ``last_turns`` turns.
+
+    The header counts the messages printed, and says how many there are when that is not all.
+    """
+    graph = view.graph
+    yield ""
+    if graph is None or not graph.nodes:
+        yield f"graph (empty; {KEY})"
+        yield "  (empty)"
+        return
+    start = graph.last_turns_root(last_turns) if last_turns else None
+    if start is None:
+        yield f"graph ({plural(len(graph.nodes), 'message')}; {KEY})"
+        yield from ("  " + line for line in tree_lines(graph))
+        return
+    shown = list(tree_lines(graph, start))
+    yield (f"graph (showing {count(len(shown))} of {count(len(graph.nodes))} messages: the last "
+           f"{last_turns} of {count(graph.turn_count())} turns, --all shows every message; {KEY})")
+    yield from ("  " + line for line in shown)
+
+
+def render_text(view: SessionView, last_turns: int | None = DEFAULT_LAST_TURNS) -> str:
+    """The human view: summary lines, the usage table, then the graph tree."""
+    return "\n".join([*header_lines(view), *graph_lines(view, last_turns)])
+
+
+async def show(
+    target: Target, session_id: str, out: TextIO, *, as_json: bool,
+    last_turns: int | None = DEFAULT_LAST_TURNS,
+) -> None:
+    """Write the view to ``out`` as it is read: the head part at once, the graph after it.
+
+    Text shows the last ``last_turns`` turns (None: all); JSON is always complete, one line per
+    message, so its size grows with the session and nothing is held as one string.
+    """
+    client = await connect_to(target)
+    store = await open_store_at(target.store_url, must_exist=True)
+    try:
+        view = await _head_view(client, target, store, session_id)
+        if as_json:
+            write_json_head(view.header_json(), out)
+        else:
+            out.write("\n".join(header_lines(view)) + "\n")
+        out.flush()
+        view = replace(view, graph=await _graph(store, view))
+    finally:
+        await store.close()
     if as_json:
-        return json.dumps(view.to_json(), indent=2, ensure_ascii=False)
-    return render_text(view)
+        write_json_graph(view.graph, out)
+    else:
+        for line in graph_lines(view, last_turns):
+            out.write(line + "\n")
+    out.flush()

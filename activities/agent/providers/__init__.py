@@ -16,12 +16,14 @@ from activities.agent.providers._base import (
     ToolSpec,
 )
 from activities.agent.providers._env import default_providers
+from activities.agent.providers.echo import EchoProvider
 from activities.agent.providers.openai import OpenAIProvider
 from activities.agent.providers.scripted import ScriptedProvider, load_script
 from checkpoint.errors import ProviderError
 
 __all__ = [
     "ChatMessage",
+    "EchoProvider",
     "ModelProvider",
     "ModelReply",
     "ModelRequest",

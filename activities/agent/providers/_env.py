@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from activities.agent.providers._base import ProviderFactory, ProviderRegistry
+from activities.agent.providers.echo import EchoProvider
 from activities.agent.providers.openai import OpenAIProvider
 from activities.agent.providers.scripted import ScriptedProvider
 
@@ -23,6 +24,7 @@ def default_providers(openai_key_env: str = "OPENAI_API_KEY") -> ProviderRegistr
     """``scripted`` (from LASH_SCRIPTED_*) and ``openai``; each is built on first use."""
     factories: Mapping[str, ProviderFactory] = {
         "scripted": ScriptedProvider.from_env,
+        "echo": EchoProvider,
         "openai": lambda: OpenAIProvider.from_env(openai_key_env),
     }
     return ProviderRegistry(factories)

@@ -16,7 +16,8 @@ def test_chat_starts_the_session_and_prints_each_answer(
     dev_stack: DevStack, session_id: str, workdir: Path
 ) -> None:
     """The first message starts the session; the next one is its turn 2."""
-    first = run_cli("chat", session_id, "hello there", cwd=workdir, env=dev_stack.env())
+    first = run_cli("chat", "--provider", "scripted",
+                    session_id, "hello there", cwd=workdir, env=dev_stack.env())
     assert first.code == 0, first.err
     assert first.out.strip() == "Your sentence has 4 words."
     assert "(turn 1 · 2 model calls, 1 tool call)" in first.err
@@ -26,11 +27,26 @@ def test_chat_starts_the_session_and_prints_each_answer(
     assert "(turn 2 ·" in second.err
 
 
+def test_chat_answers_what_it_is_told_by_default(
+    dev_stack: DevStack, session_id: str, workdir: Path
+) -> None:
+    """A new session's default provider is echo: it answers the message, and counts words with
+    the word_count tool when asked to."""
+    hello = run_cli("chat", session_id, "hello", cwd=workdir, env=dev_stack.env())
+    assert hello.code == 0, hello.err
+    assert hello.out == "You said “hello” (1 word).\n"
+    count = run_cli("chat", session_id, "count the words in 'durable agents on temporal'",
+                    cwd=workdir, env=dev_stack.env())
+    assert count.code == 0, count.err
+    assert count.out == "“durable agents on temporal” has 4 words (counted by word_count).\n"
+    assert "(turn 2 · 2 model calls, 1 tool call)" in count.err
+
+
 def test_chat_without_message_answers_each_line_until_eof(
     dev_stack: DevStack, session_id: str, workdir: Path
 ) -> None:
     """Without MESSAGE, every non-empty stdin line is a turn; EOF ends with exit 0."""
-    result = run_cli("chat", session_id, cwd=workdir, env=dev_stack.env(),
+    result = run_cli("chat", "--provider", "scripted", session_id, cwd=workdir, env=dev_stack.env(),
                      stdin="first\n\nsecond\n")
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
@@ -67,9 +83,10 @@ def test_chat_with_no_worker_on_the_queue_fails_instead_of_hanging(
     result = run_cli("--task-queue", queue, "chat", session_id, "hi", cwd=workdir,
                      env=dev_stack.env(), timeout=60)
     assert result.code == 1
-    assert f"no worker is polling task queue {queue!r} at {dev_stack.address}" in (
-        result.error_line()
-    )
+    waiting, error = result.err.splitlines()  # a word while it looks, then the one error line
+    assert waiting == f"lash-temporal: waiting up to 5 s for a worker on task queue {queue!r}…"
+    assert error.startswith("lash-temporal: error: ")
+    assert f"no worker is polling task queue {queue!r} at {dev_stack.address}" in error
     shown = run_cli("show", session_id, cwd=workdir, env=dev_stack.env())
     assert shown.code == 1
     assert f"no session {session_id!r}" in shown.error_line()
@@ -89,7 +106,8 @@ def test_bad_usage_exits_2_before_connecting(args: list[str], workdir: Path) -> 
     """Missing arguments, a blank message, a bad option or session id: usage error, exit 2."""
     result = run_cli(*args, cwd=workdir, env=cli_env(LASH_TEMPORAL_ADDRESS="127.0.0.1:1"))
     assert result.code == 2
-    assert "usage: lash-temporal" in result.err
+    line = result.error_line()
+    assert line.startswith("lash-temporal: error: ") and line.endswith(" --help`)")
     assert "cannot reach" not in result.err
 
 
@@ -98,7 +116,8 @@ def test_chat_loop_reports_a_bad_line_and_goes_on(
 ) -> None:
     """An oversized line is refused with its reason; the next line still runs; exit 1 at EOF."""
     lines = "first\n" + "x" * 40_000 + "\nsecond\n"
-    result = run_cli("chat", session_id, cwd=workdir, env=dev_stack.env(), stdin=lines)
+    result = run_cli("chat", "--provider", "scripted",
+                     session_id, cwd=workdir, env=dev_stack.env(), stdin=lines)
     assert result.code == 1
     assert result.out.splitlines() == [
         "Your sentence has 4 words.",

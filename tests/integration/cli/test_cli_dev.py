@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_harness import TEMPORAL, Background, DevStack, cli_env, run_cli
+from cli_harness import CLI, TEMPORAL, Background, DevStack, cli_env, run_cli
 
 from workflows.devserver import HOST, free_port
 
@@ -81,3 +81,35 @@ def test_dev_refuses_a_port_in_use(dev_stack: DevStack, workdir: Path) -> None:
     assert result.code == 1
     assert f"port {HOST}:{port} is in use" in result.error_line()
     assert not (workdir / "p").exists()
+
+
+def test_a_second_dev_on_the_same_directory_refuses_naming_the_first(
+    dev_stack: DevStack, workdir: Path
+) -> None:
+    """The shared stack's directory is locked: exit 1 at once, one line with its PID and ports."""
+    lock = json.loads((dev_stack.directory / "dev.lock").read_text())
+    result = run_cli("dev", "--dir", str(dev_stack.directory), "--port", str(free_port()),
+                     "--ui-port", str(free_port()), cwd=workdir, env=cli_env(), timeout=60)
+    assert result.code == 1
+    assert result.error_line() == (
+        f"lash-temporal: error: `lash-temporal dev` is already running on "
+        f"{dev_stack.directory} (PID {lock['pid']}: Temporal {dev_stack.address}, UI "
+        f"http://{HOST}:{dev_stack.ui_port}); use that one, or another --dir"
+    )
+
+
+def test_dev_banner_prints_the_exports_other_commands_need(
+    dev_stack: DevStack, workdir: Path
+) -> None:
+    """The export line of the banner, run in a shell, lets `show` find the stack and its store."""
+    banner = (dev_stack.directory.parent / "dev.out").read_text()
+    [export] = [ln.strip() for ln in banner.splitlines() if "LASH_TEMPORAL_ADDRESS=" in ln]
+    assert export == (f"export LASH_TEMPORAL_ADDRESS={dev_stack.address} "
+                      f"LASH_TEMPORAL_STORE={dev_stack.store_url}")
+    script = f"{export}\nexec {' '.join(CLI)} show no-such-session"
+    env = {k: v for k, v in cli_env().items() if not k.startswith("LASH_TEMPORAL_")}
+    shown = subprocess.run(["sh", "-c", script], cwd=workdir, env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode == 1
+    assert f"no session 'no-such-session' (no workflow lash-session/no-such-session at " \
+           f"{dev_stack.address})" in shown.stderr

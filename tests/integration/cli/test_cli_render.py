@@ -12,6 +12,7 @@ from checkpoint.model import (
     TokenUsage,
     UsageTotals,
 )
+from workflows.cli._graph_view import MessageGraph
 from workflows.cli._lineage import Descendant, relation_text
 from workflows.cli._render import descendant_lines, tree_lines, usage_table
 
@@ -33,7 +34,7 @@ def test_tree_marks_the_active_branch_and_shows_the_other() -> None:
     graph.append_message(_text("m3", "User", "are you sure?"))
     graph.branch_to(question)
     graph.append_message(_text("m4", "Assistant", "right"))
-    assert tree_lines(graph.message_tree()) == [
+    assert list(tree_lines(MessageGraph.of(graph))) == [
         "● you: which way?",
         "├─ ○ agent: left",
         "│  ○ you: are you sure?",
@@ -46,7 +47,7 @@ def test_tree_of_a_linear_chain_is_flat() -> None:
     graph = SessionGraph()
     for i in range(30):
         graph.append_message(_text(f"m{i}", "User" if i % 2 == 0 else "Assistant", f"line {i}"))
-    lines = tree_lines(graph.message_tree())
+    lines = list(tree_lines(MessageGraph.of(graph)))
     assert len(lines) == 30 and all(line.startswith("● ") for line in lines)
 
 

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.temporal
 
 def _chat(stack: DevStack, session_id: str, workdir: Path, *messages: str) -> None:
     for text in messages:
-        result = run_cli("chat", session_id, text, cwd=workdir, env=stack.env())
+        result = run_cli("chat", "--provider", "scripted",
+                         session_id, text, cwd=workdir, env=stack.env())
         assert result.code == 0, result.err
 
 
@@ -63,8 +64,10 @@ def test_show_json_reports_the_history_temporal_describe_reports(
     assert shown["head_revision"] == shown["summary"]["head_revision"]
     assert shown["checkpoint_ref"] == shown["summary"]["checkpoint_ref"]
     assert shown["usage"]["by_source"]["turn"]["total_tokens"] > 0
-    roots = shown["graph"]["tree"]
-    assert [n["role"] for n in roots] == ["User"] and roots[0]["active"] is True
+    graph = shown["graph"]
+    roots = [n for n in graph["nodes"] if n["parent_id"] is None]
+    assert [n["role"] for n in roots] == ["User"] and graph["active_path"][0] == roots[0]["node_id"]
+    assert graph["active_path"] == [n["node_id"] for n in graph["nodes"]]  # one linear path
 
 
 def test_show_unknown_session_is_one_line_naming_it(dev_stack: DevStack, workdir: Path) -> None:

@@ -28,7 +28,8 @@ def test_show_lists_the_sub_agent_and_its_relation(
 ) -> None:
     """After the demo's turn 4 the root lists its completed child; the child names its parent."""
     for n in range(1, 5):
-        result = run_cli("chat", session_id, f"turn {n}", cwd=workdir, env=dev_stack.env())
+        result = run_cli("chat", "--provider", "scripted",
+                         session_id, f"turn {n}", cwd=workdir, env=dev_stack.env())
         assert result.code == 0, result.err
     root = _shown(dev_stack, workdir, session_id)
     assert root["relation"] == "root" and root["meta"]["relation"] == {"kind": "root"}

@@ -26,7 +26,8 @@ def test_worker_serves_its_queue_and_stops_cleanly_on_sigint(
     try:
         worker.wait_for("lash-temporal worker: serving task queue")
         assert f"{queue!r} at {dev_stack.address}" in worker.out
-        result = run_cli("--task-queue", queue, "--store", store, "chat", session_id, "hi",
+        result = run_cli("--task-queue", queue, "--store", store, "chat", "--provider", "scripted",
+                         session_id, "hi",
                          cwd=workdir, env=dev_stack.env())
         assert result.code == 0, result.err
         assert result.out.strip() == "Your sentence has 4 words."
@@ -97,7 +98,8 @@ def test_chat_prints_a_long_answer_whole_from_the_store(
                         env=dev_stack.env(LASH_SCRIPTED_SCRIPT=str(script)), name="worker")
     try:
         worker.wait_for("lash-temporal worker: serving task queue")
-        result = run_cli("--task-queue", queue, "--store", store, "chat", session_id, "talk",
+        result = run_cli("--task-queue", queue, "--store", store, "chat", "--provider", "scripted",
+                         session_id, "talk",
                          cwd=workdir, env=dev_stack.env())
         assert result.code == 0, result.err
         assert result.out == answer + "\n"
@@ -131,7 +133,8 @@ def test_chat_gives_up_after_its_timeout_with_one_line(
     dev_stack: DevStack, session_id: str, workdir: Path, slow_worker: str
 ) -> None:
     """A turn slower than --timeout: exit 1 with what to check, not a hang."""
-    result = run_cli("--task-queue", slow_worker, "chat", session_id, "hi", "--timeout", "2",
+    result = run_cli("--task-queue", slow_worker, "chat", "--provider", "scripted",
+                     session_id, "hi", "--timeout", "2",
                      cwd=workdir, env=dev_stack.env(), timeout=60)
     assert result.code == 1
     line = result.error_line()
@@ -143,7 +146,8 @@ def test_ctrl_c_while_chat_waits_exits_130(
     dev_stack: DevStack, session_id: str, workdir: Path, slow_worker: str
 ) -> None:
     """SIGINT while a turn runs: exit 130 with one 'interrupted' line, no traceback."""
-    chat = Background("--task-queue", slow_worker, "chat", session_id, "hi", cwd=workdir,
+    chat = Background("--task-queue", slow_worker, "chat", "--provider", "scripted",
+                      session_id, "hi", cwd=workdir,
                       env=dev_stack.env(), name="chat")
     try:
         for _ in range(60):  # until the turn is in flight (each look is a ~1 s subprocess)
