@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.contract import (
     ANSWER_EXCERPT_CHARS,
@@ -28,7 +27,7 @@ from activities.contract import (
     excerpt,
     last_answer,
 )
-from checkpoint.errors import DETERMINISTIC_ERRORS
+from activities.failures import to_application_error
 from checkpoint.model import (
     ActivePath,
     HydratedSessionCheckpoint,
@@ -40,10 +39,6 @@ if TYPE_CHECKING:
 
 LOAD_SESSION_HEAD_ACTIVITY = "lash.load_session_head"
 """Stable activity name; renaming it breaks every recorded history."""
-
-_FATAL: tuple[type[Exception], ...] = (*DETERMINISTIC_ERRORS, ValidationError)
-"""A missing or damaged blob, or a stored record that does not parse: no retry can fix it."""
-
 
 class _Wire(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -129,12 +124,12 @@ class SessionHeadActivities:
         """Head ref, turn index, ledger, counts and last answer of the stored session."""
         try:
             return await self._load(request.session_id, request.counts)
-        except _FATAL as exc:
-            raise ApplicationError(
-                f"cannot load the head of session {request.session_id!r}: {exc}",
-                type=type(exc).__name__,
-                non_retryable=True,
-            ) from exc
+        except Exception as exc:
+            context = f"cannot load the head of session {request.session_id!r}"
+            failure = to_application_error(exc, context)
+            if failure is None:
+                raise
+            raise failure from exc
 
     async def _load(self, session_id: str, counts: bool) -> SessionHeadView:
         if not counts:

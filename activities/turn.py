@@ -26,10 +26,7 @@ import logging
 from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-from pydantic_core import PydanticSerializationError
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities._heartbeat import Heartbeat
 from activities._session_cache import OpenSession, SessionCache
@@ -37,7 +34,7 @@ from activities._session_meta import child_meta, root_meta
 from activities.agent._journal import TurnJournal, TurnSummary
 from activities.agent._runtime import SessionRuntime
 from activities.agent.loop import AgentLoop, LoopHooks, LoopResult, turn_messages
-from activities.agent.providers import ModelProvider, ProviderError, ProviderRegistry
+from activities.agent.providers import ModelProvider, ProviderRegistry
 from activities.agent.tools import key_from_env
 from activities.contract import (
     RUN_TURN_ACTIVITY,
@@ -47,8 +44,9 @@ from activities.contract import (
     TurnRequest,
     answer_fields,
 )
+from activities.failures import to_application_error
 from activities.session_head import last_answer_near
-from checkpoint.errors import DETERMINISTIC_ERRORS, ContractError, OperationConflictError
+from checkpoint.errors import ContractError, OperationConflictError
 from checkpoint.model import (
     Append,
     CommitReceipt,
@@ -68,17 +66,6 @@ from checkpoint.store import SessionStore, TurnStart, load_persisted_session_sta
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
-_FATAL: tuple[type[Exception], ...] = (
-    *DETERMINISTIC_ERRORS,
-    ValidationError,
-    PydanticSerializationError,
-    UnicodeError,
-)
-"""Retrying cannot help: checkpoint.errors.DETERMINISTIC_ERRORS, input that won't validate, and
-state that cannot be written (a value JSON or MessagePack cannot carry fails the same way on
-every attempt; retrying would only call the model again for a final reply it cannot keep)."""
-
-
 def session_policy(policy: TurnPolicy, session_id: str, base: SessionPolicy) -> SessionPolicy:
     """The host's policy wins over the stored one (spec §14 A); the provider is its kind only."""
     return base.model_copy(
@@ -206,16 +193,12 @@ class TurnActivities:
         heartbeat = Heartbeat().start()
         try:
             return await self._run(request, heartbeat)
-        except _FATAL as exc:
-            raise ApplicationError(
-                f"turn {request.turn_index} of session {request.session_id!r} cannot run: {exc}",
-                type=type(exc).__name__,
-                non_retryable=True,
-            ) from exc
-        except ProviderError as exc:
-            raise ApplicationError(
-                str(exc), type="ProviderError", non_retryable=not exc.retryable
-            ) from exc
+        except Exception as exc:
+            context = f"turn {request.turn_index} of session {request.session_id!r} cannot run"
+            failure = to_application_error(exc, context)
+            if failure is None:
+                raise
+            raise failure from exc
         finally:
             await heartbeat.stop()
 

@@ -59,7 +59,6 @@ SANDBOX_PASSTHROUGH = (
     "workflows._children",
     "workflows._details",
     "workflows._ledger",
-    "workflows._errors",
     "workflows._search",
 )
 """Modules the workflow sandbox imports from the host instead of re-importing per run. pydantic,

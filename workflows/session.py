@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         TurnOutcome,
         TurnRequest,
     )
+    from activities.failures import NON_RETRYABLE_ERROR_TYPES
     from activities.session_head import (
         LOAD_SESSION_HEAD_ACTIVITY,
         SessionHeadRequest,
@@ -52,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
         render_details,
         turn_summary,
     )
-    from workflows._errors import NON_RETRYABLE_ERROR_TYPES
     from workflows._inputs import (
         CarryStart,
         ChildRelation,

@@ -44,6 +44,7 @@ SANDBOX_ENTRY = "workflows.session"
 SANDBOX_PROJECT = frozenset({  # each entry covers its submodules
     # The activities' request/response models and activity names (pure pydantic).
     "activities.contract",
+    "activities.failures",  # the retry rule: names for the RetryPolicy (Temporal exceptions only)
     "activities.session_head",  # the head-load activity's name and models; its store is type-only
     # The session model and the error hierarchy (pure).
     "checkpoint.model",
@@ -52,7 +53,6 @@ SANDBOX_PROJECT = frozenset({  # each entry covers its submodules
     "workflows._inputs",
     "workflows._children",
     "workflows._details",
-    "workflows._errors",
     "workflows._ledger",
     "workflows._search",
     "workflows._turn_index",  # workflow-side helper (workflow.now/sleep only), passed through
