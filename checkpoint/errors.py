@@ -32,9 +32,9 @@ asks, and it also classifies the few foreign errors that come out the same on ev
     ├── ConfigError                 the worker lacks a setting it cannot run safely without
     │
     │   defined beside the commands that raise them, since checkpoint/ cannot import them:
-    ├── DevServerError              workflows.devserver: the bundled dev server won't start
-    ├── TemporalUnavailableError    workflows.worker: the Temporal frontend does not answer
-    └── CliError                    workflows.cli: an expected CLI failure, printed as one line
+    ├── DevServerError              workflows.host.devserver: the bundled dev server won't start
+    ├── TemporalUnavailableError    workflows.host.worker: the Temporal frontend does not answer
+    └── CliError                    workflows.host.cli: an expected CLI failure, printed as one line
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from checkpoint.model import (
     TokenUsage,
     UsageTotals,
 )
-from workflows.cli._lineage import Descendant, relation_text
-from workflows.cli._render import descendant_lines, tree_lines, usage_table
+from workflows.host.cli._lineage import Descendant, relation_text
+from workflows.host.cli._render import descendant_lines, tree_lines, usage_table
 
 
 def _text(message_id: str, role: str, content: str) -> Message:

@@ -1,6 +1,6 @@
-"""The one worker runner: ``lash-temporal worker`` and ``python -m workflows.worker`` both use it.
+"""The one worker runner, used by ``lash-temporal worker`` and ``python -m workflows.host.worker``.
 
-``python -m workflows.worker --target 127.0.0.1:7233 --task-queue lash-sessions --store
+``python -m workflows.host.worker --target 127.0.0.1:7233 --task-queue lash-sessions --store
 sqlite:///lash.db``. Provider credentials and knobs come from the environment only (OPENAI_API_KEY,
 OPENAI_BASE_URL, LASH_SCRIPTED_SCRIPT, LASH_SCRIPTED_CALL_LOG, LASH_SCRIPTED_DELAY_S), so they
 never travel in workflow inputs, history or the store; LASH_EXECUTION_STATE_KEY must be set, or
@@ -35,7 +35,7 @@ from activities.agent.providers import ProviderRegistry, default_providers
 from activities.agent.tools import key_from_env
 from checkpoint.errors import LashError
 from checkpoint.store import SessionStore, open_store, redact_url
-from workflows.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect, has_poller
+from workflows.host.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect, has_poller
 from workflows.plugin import LashPlugin, LashWorkerPlugin, client_has_plugin
 
 READY_LINE = "lash-temporal worker: serving task queue"
@@ -67,8 +67,9 @@ def build_worker(
 ) -> Worker:
     """A worker for session workflows, the turn and head-load activities over ``store``.
 
-    ``client`` may come from ``workflows.client.connect`` (its LashPlugin configures this worker
-    too) or be a plain client with the pydantic converter (the worker then gets the LashPlugin).
+    ``client`` may come from ``workflows.host.client.connect`` (its LashPlugin configures this
+    worker too) or be a plain client with the pydantic converter (the worker then
+    gets the LashPlugin).
     ``execution_state_key`` signs code-mode interpreter state; None reads it from the environment
     (LASH_EXECUTION_STATE_KEY). ``sticky_timeout`` is how long a workflow task waits for this
     worker's cache before any worker may take it: the delay a dead worker adds.
@@ -210,7 +211,7 @@ async def run_worker(
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m workflows.worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m workflows.host.worker", description=__doc__)
     parser.add_argument("--target", default=DEFAULT_TARGET, help="Temporal frontend host:port")
     parser.add_argument("--namespace", default="default")
     parser.add_argument("--task-queue", default=DEFAULT_TASK_QUEUE)

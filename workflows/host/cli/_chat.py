@@ -27,11 +27,11 @@ from activities.contract import (
 )
 from checkpoint.errors import LashError
 from checkpoint.store import redact_url
-from workflows.cli._access import connect_to, open_store_at, require_worker, session_queue
-from workflows.cli._config import Target
-from workflows.cli._errors import CliError, from_rpc, from_update, one_line
-from workflows.cli._render import plural
-from workflows.client import send
+from workflows.host.cli._access import connect_to, open_store_at, require_worker, session_queue
+from workflows.host.cli._config import Target
+from workflows.host.cli._errors import CliError, from_rpc, from_update, one_line
+from workflows.host.cli._render import plural
+from workflows.host.client import send
 
 EXIT_WORDS = frozenset({"/exit", "/quit"})
 

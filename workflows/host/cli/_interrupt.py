@@ -9,10 +9,10 @@ from __future__ import annotations
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from workflows import client as lash
-from workflows.cli._access import connect_to
-from workflows.cli._config import Target
-from workflows.cli._errors import CliError, from_rpc
+from workflows.host import client as lash
+from workflows.host.cli._access import connect_to
+from workflows.host.cli._config import Target
+from workflows.host.cli._errors import CliError, from_rpc
 
 
 async def interrupt(target: Target, session_id: str) -> str:

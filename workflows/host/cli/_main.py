@@ -17,16 +17,16 @@ from pydantic import ValidationError
 
 from activities.contract import TurnPolicy, check_user_text
 from checkpoint.errors import LashError
-from workflows.cli._chat import chat
-from workflows.cli._config import PROG, Target, default_model, resolve_target, split_address
-from workflows.cli._demo import run_demo
-from workflows.cli._dev import run_dev
-from workflows.cli._errors import one_line
-from workflows.cli._interrupt import interrupt
-from workflows.cli._parser import build_parser
-from workflows.cli._show import show
-from workflows.client import session_input
-from workflows.worker import run_worker
+from workflows.host.cli._chat import chat
+from workflows.host.cli._config import PROG, Target, default_model, resolve_target, split_address
+from workflows.host.cli._demo import run_demo
+from workflows.host.cli._dev import run_dev
+from workflows.host.cli._errors import one_line
+from workflows.host.cli._interrupt import interrupt
+from workflows.host.cli._parser import build_parser
+from workflows.host.cli._show import show
+from workflows.host.client import session_input
+from workflows.host.worker import run_worker
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 

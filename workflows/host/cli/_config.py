@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from workflows.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE
+from workflows.host.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE
 
 PROG = "lash-temporal"
 ADDRESS_ENV = "LASH_TEMPORAL_ADDRESS"

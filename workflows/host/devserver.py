@@ -21,7 +21,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from checkpoint.errors import LashError
-from workflows._search import ALL_KEYS
+from workflows.sandbox.search import ALL_KEYS
 
 HOST = "127.0.0.1"
 

@@ -22,9 +22,9 @@ from checkpoint.model import (
     UsageTotals,
 )
 from checkpoint.store import SessionStore
-from workflows.cli._config import Target
-from workflows.cli._errors import from_rpc
-from workflows.client import handle
+from workflows.host.cli._config import Target
+from workflows.host.cli._errors import from_rpc
+from workflows.host.client import handle
 
 MAX_DESCENDANTS = 500
 """``show`` lists at most this many descendants; a larger tree says how many it left out."""

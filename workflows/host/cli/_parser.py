@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from workflows.cli._config import (
+from workflows.host.cli._config import (
     ADDRESS_ENV,
     DEFAULT_ADDRESS,
     DEFAULT_NAMESPACE,

@@ -27,7 +27,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.contract import TurnOutcome, TurnPolicy, check_user_text
 from checkpoint.model import SessionUsageReport
-from workflows._inputs import (
+from workflows.contract import (
     SendInput,
     SessionEnd,
     SessionInput,

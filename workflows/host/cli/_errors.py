@@ -11,7 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from checkpoint.errors import LashError
 from checkpoint.store import redact_url
-from workflows._inputs import workflow_id
+from workflows.contract import workflow_id
 
 
 class CliError(LashError):

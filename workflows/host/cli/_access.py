@@ -12,10 +12,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.contract import shorten
 from checkpoint.store import SessionStore, open_store, redact_url
-from workflows.cli._config import Target
-from workflows.cli._errors import CliError, from_rpc, no_worker, unreachable
-from workflows.client import connect, handle
-from workflows.client import has_poller as polled
+from workflows.host.cli._config import Target
+from workflows.host.cli._errors import CliError, from_rpc, no_worker, unreachable
+from workflows.host.client import connect, handle
+from workflows.host.client import has_poller as polled
 
 CONNECT_ATTEMPTS = 3
 """A refused connection fails at once; another transport failure (a timeout on a busy machine)

@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.contract import TurnOutcome
-from workflows._inputs import workflow_id
+from workflows.contract import workflow_id
 
 PAGE_EVENTS = 100
 """Events read from the end: a turn takes about ten, so this reaches past a turn in flight."""

@@ -6,7 +6,7 @@ Pure functions, so the workflow keeps only the orchestration (start, wait, gathe
 from __future__ import annotations
 
 from activities.contract import ChildRequest, ChildResult, task_title
-from workflows._inputs import ChildRelation, SessionEnd, SessionInput, SnapshotStart
+from workflows.contract import ChildSession, SessionEnd, SessionInput, StartFromSnapshot
 
 
 def child_input(parent: SessionInput, req: ChildRequest) -> SessionInput:
@@ -17,8 +17,8 @@ def child_input(parent: SessionInput, req: ChildRequest) -> SessionInput:
     return SessionInput(
         session_id=req.child_session_id,
         policy=req.policy,
-        start=SnapshotStart(snapshot_ref=req.snapshot_ref),
-        relation=ChildRelation(parent_session_id=parent.session_id, tool_call_id=req.tool_call_id),
+        start=StartFromSnapshot(snapshot_ref=req.snapshot_ref),
+        relation=ChildSession(parent_session_id=parent.session_id, tool_call_id=req.tool_call_id),
         title=task_title(req.task),
         first_message=req.task,
         timeouts=parent.timeouts,

@@ -18,11 +18,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.agent.tools import key_from_env_or_file
 from checkpoint.store import redact_url
-from workflows.cli._access import connect_to, open_store_at
-from workflows.cli._config import KEY_FILE, Target, store_url_for
-from workflows.cli._errors import CliError
-from workflows.devserver import HOST, DevServerError, DevServerOptions, start_dev_server
-from workflows.worker import StopSignal, serving
+from workflows.host.cli._access import connect_to, open_store_at
+from workflows.host.cli._config import KEY_FILE, Target, store_url_for
+from workflows.host.cli._errors import CliError
+from workflows.host.devserver import HOST, DevServerError, DevServerOptions, start_dev_server
+from workflows.host.worker import StopSignal, serving
 
 
 def ensure_port_free(port: int, what: str) -> None:

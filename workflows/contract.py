@@ -49,13 +49,13 @@ class TurnTimeouts(_Wire):
     """0 retries until the turn succeeds; contract errors are non-retryable regardless."""
 
 
-class EmptyStart(_Wire):
+class StartEmpty(_Wire):
     """A brand-new session with no stored head."""
 
     kind: Literal["empty"] = "empty"
 
 
-class SnapshotStart(_Wire):
+class StartFromSnapshot(_Wire):
     """A session that starts from a stored PersistedSessionState blob (a sub-agent)."""
 
     kind: Literal["snapshot"] = "snapshot"
@@ -87,23 +87,25 @@ class SessionCarry(_Wire):
     """The last head load failed: the next run loads the store's head before its next turn."""
 
 
-class CarryStart(_Wire):
+class StartFromCarry(_Wire):
     """A session continuing from the previous run of the same workflow."""
 
     kind: Literal["carry"] = "carry"
     carry: SessionCarry
 
 
-SessionStart = Annotated[EmptyStart | SnapshotStart | CarryStart, Field(discriminator="kind")]
+SessionStart = Annotated[
+    StartEmpty | StartFromSnapshot | StartFromCarry, Field(discriminator="kind")
+]
 
 
-class RootRelation(_Wire):
+class RootSession(_Wire):
     """A session a person talks to; it lives until closed."""
 
     kind: Literal["root"] = "root"
 
 
-class ChildRelation(_Wire):
+class ChildSession(_Wire):
     """A sub-agent session: it answers one task for its parent's tool call, then ends."""
 
     kind: Literal["child"] = "child"
@@ -111,7 +113,7 @@ class ChildRelation(_Wire):
     tool_call_id: str = Field(min_length=1)
 
 
-SessionRelation = Annotated[RootRelation | ChildRelation, Field(discriminator="kind")]
+SessionRole = Annotated[RootSession | ChildSession, Field(discriminator="kind")]
 
 
 class SessionInput(_Wire):
@@ -119,8 +121,8 @@ class SessionInput(_Wire):
 
     session_id: str = Field(min_length=1, max_length=200)
     policy: TurnPolicy = Field(default_factory=TurnPolicy)
-    start: SessionStart = Field(default_factory=EmptyStart)
-    relation: SessionRelation = Field(default_factory=RootRelation)
+    start: SessionStart = Field(default_factory=StartEmpty)
+    relation: SessionRole = Field(default_factory=RootSession)
     title: str = Field(default="", max_length=200)
     first_message: str | None = None
     """A sub-agent's task: run as the first turn without waiting for a message."""

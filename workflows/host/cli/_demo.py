@@ -21,14 +21,14 @@ from activities.agent.tools import key_from_env_or_file
 from activities.contract import TurnPolicy, shorten
 from checkpoint.model import SessionUsageReport
 from checkpoint.store import SessionStore, redact_url
-from workflows.cli._access import HistoryFigures, connect_to, history_figures, open_store_at
-from workflows.cli._chat import send_message
-from workflows.cli._config import KEY_FILE, PROJECT_DIR, Target, store_url_for
-from workflows.cli._dev import start_quietly, ui_url
-from workflows.cli._errors import CliError
-from workflows.cli._render import count, tool_names, usage_table
-from workflows.devserver import DevServerOptions, free_port
-from workflows.worker import StopSignal, serving
+from workflows.host.cli._access import HistoryFigures, connect_to, history_figures, open_store_at
+from workflows.host.cli._chat import send_message
+from workflows.host.cli._config import KEY_FILE, PROJECT_DIR, Target, store_url_for
+from workflows.host.cli._dev import start_quietly, ui_url
+from workflows.host.cli._errors import CliError
+from workflows.host.cli._render import count, tool_names, usage_table
+from workflows.host.devserver import DevServerOptions, free_port
+from workflows.host.worker import StopSignal, serving
 
 DEMO_MESSAGES = (
     "How many words are in 'durable agents on temporal'?",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from activities.contract import shorten
 from checkpoint.model import TokenLedgerEntry
-from workflows._inputs import SessionSummary
+from workflows.contract import SessionSummary
 
 SUMMARY_TEXT_CHARS = 60
 """How much of the user's message an activity summary shows."""

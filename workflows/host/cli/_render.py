@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from activities.contract import PromptWindow, shorten
 from checkpoint.model import Message, SessionMessageTreeNode, SessionUsageReport, UsageTotals
-from workflows.cli._lineage import Descendant
+from workflows.host.cli._lineage import Descendant
 
 ROLE_LABELS = {"User": "you", "Assistant": "agent", "System": "system"}
 ACTIVE_MARK = "●"

@@ -6,7 +6,7 @@ Expected failures (server or store unreachable, unknown session, no worker) end 
 stderr and exit code 1; usage errors exit 2; Ctrl-C exits 130.
 """
 
-from workflows.cli._main import main, run
-from workflows.cli._parser import build_parser
+from workflows.host.cli._main import main, run
+from workflows.host.cli._parser import build_parser
 
 __all__ = ["build_parser", "main", "run"]

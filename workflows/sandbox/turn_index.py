@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 
-from workflows import _search
+from workflows.sandbox import search as _search
 
 TURN_INDEX_REFRESH = timedelta(seconds=1)
 """Longest time ``LashTurnIndex`` trails the session's turn index."""

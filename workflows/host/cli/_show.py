@@ -21,18 +21,18 @@ from temporalio.service import RPCError
 from activities.contract import PromptWindow
 from checkpoint.model import PersistedSessionRead, SessionMessageTreeNode, SessionUsageReport
 from checkpoint.store import redact_url
-from workflows._inputs import SessionSummary
-from workflows.cli._access import (
+from workflows.contract import SessionSummary
+from workflows.host.cli._access import (
     HistoryFigures,
     connect_to,
     has_poller,
     history_figures,
     open_store_at,
 )
-from workflows.cli._config import Target
-from workflows.cli._last_turn import last_turn_outcome
-from workflows.cli._lineage import Lineage, lineage, relation_text
-from workflows.cli._render import (
+from workflows.host.cli._config import Target
+from workflows.host.cli._last_turn import last_turn_outcome
+from workflows.host.cli._lineage import Lineage, lineage, relation_text
+from workflows.host.cli._render import (
     count,
     descendant_lines,
     message_text,
@@ -41,7 +41,7 @@ from workflows.cli._render import (
     tree_lines,
     usage_table,
 )
-from workflows.client import handle
+from workflows.host.client import handle
 from workflows.session import SessionWorkflow
 
 QUERY_TIMEOUT = timedelta(seconds=5)
