@@ -30,9 +30,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from activities._heartbeat import HEARTBEAT_EVERY
 from activities.agent.providers import ProviderRegistry, default_providers
 from activities.agent.tools import key_from_env
+from activities.turn import HEARTBEAT_EVERY
 from checkpoint.errors import LashError
 from checkpoint.store import SessionStore, open_store, redact_url
 from workflows.host.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect, has_poller

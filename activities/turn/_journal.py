@@ -11,7 +11,7 @@ model reply that asks for tools, before the tools run; a tool batch; a child's r
 (``pending``): the turn's last model reply and its outcome, after which nothing runs but the
 final commit, so journaling them separately would add two transactions and no safety (a crash
 before the commit loses the reply either way, and the retry asks again); and which model calls'
-usage a commit put in the ledger (``usage:{step}``), so a later commit, on this attempt or the
+usage a commit put in the ledger (``ids.usage_key``), so a later commit, on this attempt or the
 next, never counts them again.
 """
 
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from activities.agent.providers import ModelReply
 from activities.contract import ChildResult, PromptWindow
+from activities.turn import ids
 from checkpoint.model import PluginSessionSnapshot, TokenLedgerEntry, TokenUsage, ToolCallRecord
 from checkpoint.store import SessionStore, TurnEffects
 
@@ -119,46 +120,46 @@ class TurnJournal:
         return None if raw is None else kind.model_validate(raw)
 
     def model_reply(self, step: int) -> ModelReply | None:
-        return self._get(f"model:{step}", ModelReply)  # type: ignore[no-any-return]
+        return self._get(ids.model_key(step), ModelReply)  # type: ignore[no-any-return]
 
     async def record_model_reply(self, step: int, reply: ModelReply) -> ModelReply:
-        return ModelReply.model_validate(await self._record(f"model:{step}", reply))
+        return ModelReply.model_validate(await self._record(ids.model_key(step), reply))
 
     def defer_model_reply(self, step: int, reply: ModelReply) -> ModelReply:
         """The turn's last reply (no tool calls): journaled by the commit that follows it."""
-        return ModelReply.model_validate(self._defer(f"model:{step}", reply))
+        return ModelReply.model_validate(self._defer(ids.model_key(step), reply))
 
     def tool_batch(self, step: int) -> ToolBatch | None:
-        return self._get(f"tools:{step}", ToolBatch)  # type: ignore[no-any-return]
+        return self._get(ids.tools_key(step), ToolBatch)  # type: ignore[no-any-return]
 
     async def record_tool_batch(self, step: int, batch: ToolBatch) -> ToolBatch:
-        return ToolBatch.model_validate(await self._record(f"tools:{step}", batch))
+        return ToolBatch.model_validate(await self._record(ids.tools_key(step), batch))
 
     def summary(self) -> TurnSummary | None:
-        return self._get("outcome", TurnSummary)  # type: ignore[no-any-return]
+        return self._get(ids.OUTCOME_KEY, TurnSummary)  # type: ignore[no-any-return]
 
     def defer_summary(self, summary: TurnSummary) -> TurnSummary:
         """The outcome, journaled by the final commit (one recorded earlier wins)."""
-        return TurnSummary.model_validate(self._defer("outcome", summary))
+        return TurnSummary.model_validate(self._defer(ids.OUTCOME_KEY, summary))
 
     def usage_counted(self, step: int) -> bool:
         """Whether a commit has already put step ``step``'s model usage in the ledger."""
-        return f"usage:{step}" in self._effects
+        return ids.usage_key(step) in self._effects
 
     def defer_usage_counted(self, step: int, usage: TokenUsage) -> None:
         """Note that the next commit puts step ``step``'s model usage in the ledger."""
-        self._defer(f"usage:{step}", CountedUsage(usage=usage))
+        self._defer(ids.usage_key(step), CountedUsage(usage=usage))
 
     def children(self) -> dict[str, ChildResult]:
         """Every child result this turn has received, by tool call id (all rounds)."""
         return {
-            key.removeprefix("child:"): ChildResult.model_validate(value)
+            key.removeprefix(ids.CHILD_PREFIX): ChildResult.model_validate(value)
             for key, value in self._effects.items()
-            if key.startswith("child:")
+            if key.startswith(ids.CHILD_PREFIX)
         }
 
     async def record_child(self, result: ChildResult) -> ChildResult:
         """Keep a child's answer, so its usage is counted once even across several rounds."""
         return ChildResult.model_validate(
-            await self._record(f"child:{result.tool_call_id}", result)
+            await self._record(ids.child_key(result.tool_call_id), result)
         )

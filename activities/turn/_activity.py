@@ -4,9 +4,9 @@ Everything a retry needs is in the store, keyed by the turn id the workflow mint
 
 - the effect journal holds every completed model call and tool batch (replayed, never re-run);
   the last model reply and the outcome ride the final commit's own transaction;
-- progress commits (``{session}:{turn}:progress:{step}``) hold the conversation after each tool
+- progress commits (``ids.progress_op``) hold the conversation after each tool
   round, so a new attempt resumes at the first step the head does not hold yet;
-- the final commit (``{session}:{turn}:final``) is exactly-once, so usage lands once; a retry
+- the final commit (``ids.final_op``) is exactly-once, so usage lands once; a retry
   that finds its receipt returns the journaled outcome without touching anything.
 
 A plain turn on a warm worker makes one store round trip, the final commit (one write
@@ -21,17 +21,12 @@ their message; store conflicts and unreachable stores or providers stay retryabl
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
 from temporalio import activity
 
-from activities._heartbeat import Heartbeat
-from activities._session_cache import OpenSession, SessionCache
-from activities._session_meta import child_meta, root_meta
-from activities.agent._journal import TurnJournal, TurnSummary
 from activities.agent._runtime import SessionRuntime
 from activities.agent.loop import AgentLoop, LoopHooks, LoopResult, turn_messages
 from activities.agent.providers import ModelProvider, ProviderRegistry
@@ -46,6 +41,12 @@ from activities.contract import (
 )
 from activities.failures import to_application_error
 from activities.session_head import last_answer_near
+from activities.turn import ids
+from activities.turn._cache import OpenSession, SessionCache
+from activities.turn._heartbeat import Heartbeat
+from activities.turn._journal import TurnJournal, TurnSummary
+from activities.turn._metas import child_meta, root_meta
+from activities.turn._usage import child_deltas, merge_into, uncounted_usage
 from checkpoint.errors import ContractError, OperationConflictError
 from checkpoint.model import (
     Append,
@@ -57,7 +58,6 @@ from checkpoint.model import (
     TokenLedgerEntry,
     TokenUsage,
     Unchanged,
-    merge_ledger_entry,
     merge_usage_delta_entries,
     normalize_prompt_usage,
     resume_safety_problem,
@@ -79,17 +79,6 @@ def session_policy(policy: TurnPolicy, session_id: str, base: SessionPolicy) -> 
     )
 
 
-def _final_op(request: TurnRequest) -> str:
-    """The final commit's operation id: once per turn, whatever the attempt."""
-    return f"{request.session_id}:{request.turn_id}:final"
-
-
-def child_session_id(session_id: str, turn_id: str, tool_call_id: str) -> str:
-    """Derived, so a retried turn asks for the same child."""
-    digest = hashlib.sha256(f"{turn_id}:{tool_call_id}".encode()).hexdigest()[:12]
-    return f"{session_id}.child-{digest}"
-
-
 def _beat_on_change(heartbeat: Heartbeat, step: int) -> None:
     """Send a heartbeat only when the step it reports changes: a beat costs about a millisecond
     (it goes through the data converter to the SDK core), a plain turn's only beat would say
@@ -97,36 +86,6 @@ def _beat_on_change(heartbeat: Heartbeat, step: int) -> None:
     activity alive in between."""
     if heartbeat.details != {"step": step}:
         heartbeat.beat(step)
-
-
-def uncounted_usage(
-    journal: TurnJournal, model: str, usage_by_step: Mapping[int, TokenUsage], *, final: bool
-) -> list[TokenLedgerEntry]:
-    """One ``("turn", model)`` delta for the model calls no commit has counted yet. Unless the
-    commit is the turn's final one (exactly-once: nothing counts after it), they are noted in
-    the journal, so the commit that carries the delta also records that it did (its own
-    transaction) and a later commit, on this attempt or a retry, never counts them again."""
-    total = TokenUsage.zero()
-    for step in sorted(usage_by_step):
-        if not journal.usage_counted(step):
-            if not final:
-                journal.defer_usage_counted(step, usage_by_step[step])
-            total.add(usage_by_step[step])
-    return [] if total.is_empty() else [TokenLedgerEntry(source="turn", model=model, usage=total)]
-
-
-def _child_deltas(journal: TurnJournal) -> list[TokenLedgerEntry]:
-    """Every child's ledger under ``"subagent"``: counted by the final commit."""
-    return [
-        TokenLedgerEntry(source="subagent", model=e.model, usage=e.usage)
-        for child in journal.children().values()
-        for e in child.usage
-    ]
-
-
-def _merge_into(state: PersistedSessionState, deltas: list[TokenLedgerEntry]) -> None:
-    for delta in deltas:
-        merge_ledger_entry(state.token_ledger, delta)
 
 
 def _stop_for_good() -> bool:
@@ -215,7 +174,7 @@ class TurnActivities:
                 previous[0] if previous else None,
             )
         start = self._trusted_start(request) or await self.store.load_turn(
-            sid, tid, _final_op(request)
+            sid, tid, ids.final_op(sid, tid)
         )
         journal = TurnJournal(self.store, sid, tid, start.effects)
         if start.receipt is not None:
@@ -302,7 +261,7 @@ class TurnActivities:
     async def _first_outcome(self, request: TurnRequest) -> TurnOutcome:
         """The outcome the first final commit of this turn stored."""
         sid, tid = request.session_id, request.turn_id
-        start = await self.store.load_turn(sid, tid, _final_op(request))
+        start = await self.store.load_turn(sid, tid, ids.final_op(sid, tid))
         if start.receipt is None:
             raise ContractError(f"turn {tid}: the final commit conflicted but none is stored")
         return self._stored_outcome(
@@ -336,7 +295,7 @@ class TurnActivities:
                 result.last_usage,
                 input_usage_excludes_cached_tokens=provider.input_usage_excludes_cached_tokens,
             )
-        children = _child_deltas(journal)
+        children = child_deltas(journal)
         turn_entry = TokenLedgerEntry(
             source="turn", model=request.policy.model, usage=result.turn_usage
         )
@@ -357,7 +316,8 @@ class TurnActivities:
                 *children,
             ]
         )
-        receipt = await self._commit(turn, _final_op(request), deltas)
+        final = ids.final_op(request.session_id, request.turn_id)
+        receipt = await self._commit(turn, final, deltas)
         return self._completed(request, receipt, summary)
 
     @staticmethod
@@ -387,7 +347,7 @@ class TurnActivities:
         parent_policy = turn.entry.state.policy
         requests = []
         for pending in result.pending:
-            child_id = child_session_id(sid, tid, pending.call.id)
+            child_id = ids.child_session_id(sid, tid, pending.call.id)
             child = PersistedSessionState(
                 session_id=child_id, policy=session_policy(policy, child_id, parent_policy)
             )
@@ -402,7 +362,7 @@ class TurnActivities:
                 )
             )
         turn.metas += [child_meta(sid, r) for r in requests]
-        op = f"{sid}:{tid}:progress:{result.step}:await"
+        op = ids.await_op(sid, tid, result.step)
         deltas = uncounted_usage(
             turn.journal, request.policy.model, result.usage_by_step, final=False
         )
@@ -411,7 +371,7 @@ class TurnActivities:
             receipt = await self._commit(turn, op, deltas)
         else:
             # Another attempt landed this commit, the same usage and records included.
-            _merge_into(turn.entry.state, deltas)
+            merge_into(turn.entry.state, deltas)
             turn.journal.committed()
             turn.entry.state.apply_persisted_commit_result(receipt)
         return TurnOutcome(
@@ -475,9 +435,8 @@ class TurnActivities:
             _log.warning("no progress commit at step %s: %s", step, problem)
             return
         deltas = uncounted_usage(turn.journal, request.policy.model, usage, final=False)
-        await self._commit(
-            turn, f"{request.session_id}:{request.turn_id}:progress:{step}", deltas
-        )
+        op = ids.progress_op(request.session_id, request.turn_id, step)
+        await self._commit(turn, op, deltas)
         if turn.cancelled:
             raise asyncio.CancelledError  # the commit landed; now the turn stops
 
@@ -488,7 +447,7 @@ class TurnActivities:
         usage ``deltas`` (into the in-memory ledger too), with the journal's deferred records in
         the same transaction."""
         state, runtime = turn.entry.state, turn.entry.runtime
-        _merge_into(state, deltas)
+        merge_into(state, deltas)
         state.refresh_plugin_snapshots(runtime)
         if runtime.interpreter.dirty:
             blob, _dropped = runtime.interpreter.export_signed(self._exec_key)
