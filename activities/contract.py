@@ -1,4 +1,4 @@
-"""The contract between the session workflow and the ``run_turn`` activity.
+"""The contract between the session workflow and its activities (run_turn, load_session_head).
 
 Everything here travels through workflow history, so it is small (refs and figures, never the
 conversation) and holds no secrets: a policy names a provider kind and a model, while keys stay in
@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from checkpoint.model import CommitReceipt, Message, TokenLedgerEntry, TokenUsage
 
 RUN_TURN_ACTIVITY = "lash.run_turn"
+"""Stable activity name; renaming it breaks every recorded history."""
+
+LOAD_SESSION_HEAD_ACTIVITY = "lash.load_session_head"
 """Stable activity name; renaming it breaks every recorded history."""
 
 MAX_USER_TEXT_CHARS = 32_000
@@ -184,6 +187,33 @@ class TurnOutcome(_Wire):
     this attempt made no model call."""
 
 
+class SessionHeadRequest(_Wire):
+    """Which session to look up."""
+
+    session_id: str = Field(min_length=1)
+    counts: bool = True
+    """Also count the model and tool calls on the active path, which reads the whole path; only
+    a new run of a stored session needs them (after a failed turn the workflow's are right)."""
+
+
+class SessionHeadView(_Wire):
+    """The store's view of a session; ``head`` is None when the store does not hold it."""
+
+    head: HeadRef | None = None
+    turn_index: int = Field(default=0, ge=0)
+    """``turn_index`` of the head's checkpoint: the last turn that committed anything (a failed
+    turn's progress commits included), so the next turn takes this plus one."""
+    ledger: list[TokenLedgerEntry] = Field(default_factory=list)
+    last_answer_excerpt: str = Field(default="", max_length=ANSWER_EXCERPT_CHARS)
+    """The last final answer on the active path (an assistant message without tool calls)."""
+    model_calls: int = Field(default=0, ge=0)
+    """Assistant messages on the active path: the model calls of the turns stored so far."""
+    tool_calls: int = Field(default=0, ge=0)
+    """Tool call parts on the active path."""
+
+
+
+
 def task_title(task: str) -> str:
     """A sub-agent's title: its task on one line, cut at ``TITLE_CHARS``. The workflow names the
     child session with it and the parent's turn records it in the child's ``SessionMeta``."""
@@ -244,6 +274,7 @@ def last_answer(messages: Sequence[Message]) -> str:
 
 __all__ = [
     "ANSWER_EXCERPT_CHARS",
+    "LOAD_SESSION_HEAD_ACTIVITY",
     "MAX_SUBAGENT_DEPTH",
     "MAX_TASK_CHARS",
     "MAX_USER_TEXT_BYTES",
@@ -254,6 +285,8 @@ __all__ = [
     "ChildResult",
     "HeadRef",
     "PromptWindow",
+    "SessionHeadRequest",
+    "SessionHeadView",
     "TurnOutcome",
     "TurnPolicy",
     "TurnRequest",

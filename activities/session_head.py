@@ -8,8 +8,8 @@ store's head. The answer is small whatever the conversation's length: refs, coun
 an excerpt, never messages. So is the read when the call counts are not asked for (after a failed
 turn): the head (``load_head``) and the few nodes back to the last answer.
 
-Importing this module does no I/O and pulls in no store code, so workflow code may import the
-name and the models (the sandbox passes ``activities`` through).
+Its name and its request and view models are in ``activities.contract``, which is all workflow
+code imports.
 """
 
 from __future__ import annotations
@@ -17,18 +17,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.contract import (
-    ANSWER_EXCERPT_CHARS,
+    LOAD_SESSION_HEAD_ACTIVITY,
     HeadRef,
+    SessionHeadRequest,
+    SessionHeadView,
     answer_text,
     excerpt,
     last_answer,
 )
-from checkpoint.errors import DETERMINISTIC_ERRORS
+from activities.failures import to_application_error
 from checkpoint.model import (
     ActivePath,
     HydratedSessionCheckpoint,
@@ -37,42 +37,6 @@ from checkpoint.model import (
 
 if TYPE_CHECKING:
     from checkpoint.store import SessionStore
-
-LOAD_SESSION_HEAD_ACTIVITY = "lash.load_session_head"
-"""Stable activity name; renaming it breaks every recorded history."""
-
-_FATAL: tuple[type[Exception], ...] = (*DETERMINISTIC_ERRORS, ValidationError)
-"""A missing or damaged blob, or a stored record that does not parse: no retry can fix it."""
-
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SessionHeadRequest(_Wire):
-    """Which session to look up."""
-
-    session_id: str = Field(min_length=1)
-    counts: bool = True
-    """Also count the model and tool calls on the active path, which reads the whole path; only
-    a new run of a stored session needs them (after a failed turn the workflow's are right)."""
-
-
-class SessionHeadView(_Wire):
-    """The store's view of a session; ``head`` is None when the store does not hold it."""
-
-    head: HeadRef | None = None
-    turn_index: int = Field(default=0, ge=0)
-    """``turn_index`` of the head's checkpoint: the last turn that committed anything (a failed
-    turn's progress commits included), so the next turn takes this plus one."""
-    ledger: list[TokenLedgerEntry] = Field(default_factory=list)
-    last_answer_excerpt: str = Field(default="", max_length=ANSWER_EXCERPT_CHARS)
-    """The last final answer on the active path (an assistant message without tool calls)."""
-    model_calls: int = Field(default=0, ge=0)
-    """Assistant messages on the active path: the model calls of the turns stored so far."""
-    tool_calls: int = Field(default=0, ge=0)
-    """Tool call parts on the active path."""
-
 
 _WALK_LIMIT = 256
 """Nodes a head load without counts reads back from the leaf for the last answer before it
@@ -129,12 +93,12 @@ class SessionHeadActivities:
         """Head ref, turn index, ledger, counts and last answer of the stored session."""
         try:
             return await self._load(request.session_id, request.counts)
-        except _FATAL as exc:
-            raise ApplicationError(
-                f"cannot load the head of session {request.session_id!r}: {exc}",
-                type=type(exc).__name__,
-                non_retryable=True,
-            ) from exc
+        except Exception as exc:
+            context = f"cannot load the head of session {request.session_id!r}"
+            failure = to_application_error(exc, context)
+            if failure is None:
+                raise
+            raise failure from exc
 
     async def _load(self, session_id: str, counts: bool) -> SessionHeadView:
         if not counts:
@@ -175,10 +139,4 @@ class SessionHeadActivities:
         return _view(ref, head.checkpoint, head.token_ledger, answer)
 
 
-__all__ = [
-    "LOAD_SESSION_HEAD_ACTIVITY",
-    "SessionHeadActivities",
-    "SessionHeadRequest",
-    "SessionHeadView",
-    "last_answer_near",
-]
+__all__ = ["SessionHeadActivities", "last_answer_near"]

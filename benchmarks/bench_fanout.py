@@ -6,7 +6,7 @@ Everything runs in one process on one bundled dev server; the figures are ratios
 
 - wall time of one lash turn whose first model step calls ``spawn_agent`` ``--children`` times
   (scripted; each child answers at once, the parent's second step answers), sent with
-  ``workflows.client.send`` to a fresh session; against a bare parent workflow that starts as
+  ``workflows.host.client.send`` to a fresh session; against a bare parent workflow that starts as
   many bare children in parallel, each running one no-op activity (``benchmarks._bare_fanout``).
   The two are interleaved, alternating which goes first; median over ``--rounds`` after one
   warm-up of each;
@@ -39,9 +39,9 @@ from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from activities.contract import MAX_USER_TEXT_CHARS, TurnPolicy
 from benchmarks._bare_fanout import BareChild, BareParent, noop
 from checkpoint.store import open_store
-from workflows import client as lash
-from workflows.devserver import dev_server
-from workflows.worker import build_worker
+from workflows.host import client as lash
+from workflows.host.devserver import dev_server
+from workflows.host.worker import build_worker
 
 BENCH_KEY = b"bench-key"
 CHILD_TURNS = [[{"text": "child answer"}]]

@@ -9,7 +9,7 @@ the figures are ratios within one run, not absolute claims:
 - history bytes per turn (``history_size_bytes`` as the server counts it, per turn of the
   current run; median of the ten turns up to the mark) at turns 10, 100 and 1,000;
 - wall time per turn, lash and bare, each turn a plain update (update-with-start, which
-  ``workflows.client.send`` uses, costs one more round trip), with the workflows' turns
+  ``workflows.host.client.send`` uses, costs one more round trip), with the workflows' turns
   interleaved so a busy machine slows them alike. At turn 10: the median over ``--early-rounds``
   fresh sets of sessions of their turns 1-10 (one set's ten turns are too few to tell 1.2x from
   1.3x on a shared machine). At turn 1,000: the median of turns 991-1,000 of the long sessions;
@@ -45,9 +45,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.agent.providers import ProviderRegistry, ScriptedProvider
     from activities.contract import HeadRef, TurnOutcome, TurnPolicy, TurnRequest
     from checkpoint.store import open_store
-    from workflows import client as lash
-    from workflows._inputs import SendInput
-    from workflows.devserver import dev_server
+    from workflows.contract import SendInput
+    from workflows.host import client as lash
+    from workflows.host.devserver import dev_server
     from workflows.plugin import LashPlugin, LashWorkerPlugin
 
 BENCH_KEY = b"bench-key"

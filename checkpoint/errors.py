@@ -2,10 +2,13 @@
 
 Each error carries its context (session id, ref, revision) as attributes, so a caller can act on
 it and the CLI can print it as one clear line. Pydantic's ``ValidationError`` stays as it is for
-bad JSON (it already names the path); everything else is below::
+bad JSON (it already names the path); everything else is below. Each error says whether another
+attempt could succeed (``retryable``, a class attribute; ``*`` marks the ones that say no, with
+their subclasses); ``is_retryable`` is the one rule every translator into Temporal's failures
+asks, and it also classifies the few foreign errors that come out the same on every attempt::
 
     LashError
-    ├── ModelError                  a rule of the session model was broken
+    ├── ModelError *                a rule of the session model was broken
     │   ├── LedgerRegressionError   diff_token_ledger saw a component go down
     │   ├── ResumeSafetyError       messages not safe to persist mid-turn (spec §4)
     │   ├── GraphCycleError         parent links loop; a session graph must be a DAG
@@ -14,35 +17,44 @@ bad JSON (it already names the path); everything else is below::
     │   ├── StoreUnavailableError   cannot open or reach the store (bad URL, server down)
     │   ├── SessionNotFoundError    no head for that session id
     │   ├── NodeNotFoundError       no stored node with that id (e.g. a history leaf)
-    │   ├── SessionBindingMismatch  a commit for another session than the one bound
+    │   ├── SessionBindingMismatch * a commit for another session than the one bound
     │   ├── HeadRevisionConflict    optimistic concurrency lost: expected != actual
-    │   ├── OperationConflictError  an operation id reused with a different payload
-    │   ├── NodeConflictError       an appended node id exists with other content
-    │   ├── BlobError               a content-addressed blob cannot be used
+    │   ├── OperationConflictError * an operation id reused with a different payload
+    │   ├── NodeConflictError *     an appended node id exists with other content
+    │   ├── BlobError *             a content-addressed blob cannot be used
     │   │   ├── BlobMissingError    no blob stored under that ref
     │   │   └── BlobCorruptError    bytes do not hash to their ref, or do not decode
     │   └── BackendError            the database driver failed (wrapped, cause kept)
-    ├── ExecutionStateError         pickled interpreter state unsigned or tampered with
-    ├── ProviderError               a model call failed; ``retryable`` says if retrying helps
-    ├── ContractError               a request no retry can fix (fails without retrying)
+    ├── ExecutionStateError *       pickled interpreter state unsigned or tampered with
+    ├── ProviderError               a model call failed; its ``retryable`` is set per instance
+    ├── ContractError *             a request no retry can fix (fails without retrying)
     │   └── PromptTooLargeError     the turn's own messages alone exceed the context window
     ├── ConfigError                 the worker lacks a setting it cannot run safely without
     │
     │   defined beside the commands that raise them, since checkpoint/ cannot import them:
-    ├── DevServerError              workflows.devserver: the bundled dev server won't start
-    ├── TemporalUnavailableError    workflows.worker: the Temporal frontend does not answer
-    └── CliError                    workflows.cli: an expected CLI failure, printed as one line
+    ├── DevServerError              workflows.host.devserver: the bundled dev server won't start
+    ├── TemporalUnavailableError    workflows.host.worker: the Temporal frontend does not answer
+    └── CliError                    workflows.host.cli: an expected CLI failure, printed as one line
 """
 
 from __future__ import annotations
+
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 
 class LashError(Exception):
     """Root of every error lash-temporal raises deliberately."""
 
+    retryable: bool = True
+    """Whether another attempt with the same input could succeed (a server back, a head reloaded).
+    Subclasses whose failure comes out the same on every attempt set it False."""
+
 
 class ModelError(LashError):
     """A rule of the session model (spec §1-§9) was broken by the caller."""
+
+    retryable = False
 
 
 class LedgerRegressionError(ModelError):
@@ -115,6 +127,8 @@ class NodeNotFoundError(StoreError):
 class SessionBindingMismatch(StoreError):
     """A session-bound store was asked to write another session (spec §12.1)."""
 
+    retryable = False
+
     def __init__(self, bound: str, attempted: str) -> None:
         self.bound, self.attempted = bound, attempted
         super().__init__(
@@ -124,7 +138,7 @@ class SessionBindingMismatch(StoreError):
 
 
 class HeadRevisionConflict(StoreError):
-    """Another writer moved the head first; reload and retry on top of it."""
+    """Another writer moved the head first; reload and retry on top of it (so retryable)."""
 
     def __init__(self, session_id: str, expected: int | None, actual: int) -> None:
         self.expected, self.actual = expected, actual
@@ -136,7 +150,10 @@ class HeadRevisionConflict(StoreError):
 
 
 class OperationConflictError(StoreError):
-    """An operation id that already landed came back with a different payload."""
+    """An operation id that already landed came back with a different payload; a retry would
+    send the same payload again."""
+
+    retryable = False
 
     def __init__(self, session_id: str, operation_id: str) -> None:
         self.operation_id = operation_id
@@ -150,6 +167,8 @@ class OperationConflictError(StoreError):
 class NodeConflictError(StoreError):
     """An appended node id is already stored with different content; nodes are immutable."""
 
+    retryable = False
+
     def __init__(self, session_id: str, node_id: str) -> None:
         self.node_id = node_id
         super().__init__(
@@ -159,7 +178,10 @@ class NodeConflictError(StoreError):
 
 
 class BlobError(StoreError):
-    """A content-addressed blob cannot be used; the message names its ref."""
+    """A content-addressed blob cannot be used; the message names its ref. Content addressing
+    makes a missing or damaged blob permanent: no retry brings it back."""
+
+    retryable = False
 
     def __init__(self, ref: str, message: str) -> None:
         self.ref = ref
@@ -188,6 +210,8 @@ class BackendError(StoreError):
 class ExecutionStateError(LashError):
     """Pickled execution state was refused: unsigned, or its signature does not match."""
 
+    retryable = False
+
 
 class ProviderError(LashError):
     """A model provider call failed; ``retryable`` says whether another attempt could succeed."""
@@ -199,6 +223,8 @@ class ProviderError(LashError):
 
 class ContractError(LashError):
     """A request that a workflow or activity cannot accept; retrying would not help."""
+
+    retryable = False
 
 
 class PromptTooLargeError(ContractError):
@@ -220,19 +246,37 @@ class ConfigError(LashError):
     """The worker lacks a setting it cannot run safely without (e.g. its signing key)."""
 
 
-DETERMINISTIC_ERRORS: tuple[type[LashError], ...] = (
-    ContractError,
-    ModelError,
-    ExecutionStateError,
-    # Content addressing makes a missing or damaged blob permanent: no retry brings it back.
-    BlobError,
-    SessionBindingMismatch,
-    # The same operation id with another payload, or a stored node with other content: a retry
-    # would send the same thing again.
-    OperationConflictError,
-    NodeConflictError,
+FOREIGN_DETERMINISTIC: tuple[type[Exception], ...] = (
+    # Input that does not validate never will.
+    ValidationError,
+    # State a value JSON or MessagePack cannot carry fails the same way on every attempt.
+    PydanticSerializationError,
+    UnicodeError,
 )
-"""Errors that come out the same on every attempt, so an activity fails at once instead of
-retrying. ``HeadRevisionConflict`` is not one: a retry reloads the session on top of the moved
-head. pydantic's ``ValidationError`` belongs with these too; callers add it (this module stays
-free of pydantic)."""
+"""Errors not ours that come out the same on every attempt (with their subclasses)."""
+
+
+def is_retryable(err: BaseException) -> bool:
+    """Whether another attempt with the same input could succeed: a ``LashError`` says so
+    itself; a foreign error is retryable unless it is one of ``FOREIGN_DETERMINISTIC``."""
+    if isinstance(err, LashError):
+        return err.retryable
+    return not isinstance(err, FOREIGN_DETERMINISTIC)
+
+
+def _subclasses(root: type[LashError]) -> list[type[LashError]]:
+    return [c for sub in root.__subclasses__() for c in (sub, *_subclasses(sub))]
+
+
+def final_error_types() -> tuple[type[Exception], ...]:
+    """The topmost classes that are never retryable: ours (this module's, whose ``retryable``
+    is False and whose bases' is not) and ``FOREIGN_DETERMINISTIC``. Where only a type name is
+    known (a ``RetryPolicy``), their names back up ``is_retryable``."""
+    ours = [
+        cls
+        for cls in _subclasses(LashError)
+        if cls.__module__ == __name__
+        and not cls.retryable
+        and all(getattr(base, "retryable", True) for base in cls.__bases__)
+    ]
+    return (*ours, *FOREIGN_DETERMINISTIC)

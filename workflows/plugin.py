@@ -9,7 +9,7 @@
   head-load activities over the worker's store, providers and signing key, so credentials stay
   in worker objects and never travel in inputs or history.
 
-``workflows.worker.build_worker`` combines them; a replayer takes
+``workflows.host.worker.build_worker`` combines them; a replayer takes
 ``Replayer(workflows=[SessionWorkflow], plugins=[LashPlugin()])``.
 """
 
@@ -46,21 +46,17 @@ SANDBOX_PASSTHROUGH = (
     # per type (the activity and the workflow see the same TurnOutcome) and avoids rebuilding
     # pydantic schemas in every workflow run's fresh sandbox.
     "checkpoint",
-    # Only activities.contract is imported by workflow code; the package is passed through whole
-    # so its __init__ (which may import the store and providers) never runs inside the sandbox.
+    # Workflow code imports activities.contract (and activities.failures for retry names); the
+    # package is passed through whole so its implementation modules, if anything imports them,
+    # never load inside the sandbox.
     "activities",
     # checkpoint.blobs hashes msgpack encodings; a C extension is loaded once, outside.
     "msgpack",
-    # Our own pure helpers for the workflow (input models, sub-agent shaping, UI text, ledger,
-    # retry rules, search attribute keys). Passed through by name, not only by the
-    # imports_passed_through() block, so that every module that imports workflows._inputs sees
-    # the same classes: a second copy made inside the sandbox fails pydantic's isinstance checks.
-    "workflows._inputs",
-    "workflows._children",
-    "workflows._details",
-    "workflows._ledger",
-    "workflows._errors",
-    "workflows._search",
+    # The workflow's public contract and its pure helpers, passed through whole rather than only
+    # by the imports_passed_through() block, so every module that imports them sees the same
+    # classes: a second copy made inside the sandbox fails pydantic's isinstance checks.
+    "workflows.contract",
+    "workflows.sandbox",
 )
 """Modules the workflow sandbox imports from the host instead of re-importing per run. pydantic,
 pydantic_core and annotated_types are passed through by temporalio's defaults already."""

@@ -31,44 +31,42 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from activities.contract import (
+        LOAD_SESSION_HEAD_ACTIVITY,
         RUN_TURN_ACTIVITY,
         ChildRequest,
         ChildResult,
         HeadRef,
+        SessionHeadRequest,
+        SessionHeadView,
         TurnOutcome,
         TurnRequest,
     )
-    from activities.session_head import (
-        LOAD_SESSION_HEAD_ACTIVITY,
-        SessionHeadRequest,
-        SessionHeadView,
-    )
+    from activities.failures import NON_RETRYABLE_ERROR_TYPES
     from checkpoint.model import SessionUsageReport, TokenLedgerEntry
-    from workflows import _search
-    from workflows._children import child_input, child_result, failed_child
-    from workflows._details import (
-        SUMMARY_TEXT_CHARS,
-        describe_failure,
-        render_details,
-        turn_summary,
-    )
-    from workflows._errors import NON_RETRYABLE_ERROR_TYPES
-    from workflows._inputs import (
-        CarryStart,
-        ChildRelation,
-        EmptyStart,
+    from workflows.contract import (
+        ChildSession,
         QueuedMessage,
         SendInput,
         SessionCarry,
         SessionEnd,
         SessionInput,
         SessionSummary,
-        SnapshotStart,
+        StartEmpty,
+        StartFromCarry,
+        StartFromSnapshot,
         check_user_text,
         workflow_id,
     )
-    from workflows._ledger import merge_ledger, usage_report
-    from workflows._turn_index import TurnIndexPublisher
+    from workflows.sandbox import search as _search
+    from workflows.sandbox.children import child_input, child_result, failed_child
+    from workflows.sandbox.details import (
+        SUMMARY_TEXT_CHARS,
+        describe_failure,
+        render_details,
+        turn_summary,
+    )
+    from workflows.sandbox.ledger import merge_ledger, usage_report
+    from workflows.sandbox.turn_index import TurnIndexPublisher
 
 MAX_CHILD_ROUNDS = 16
 """A turn that keeps asking for sub-agents past this many rounds fails instead of looping."""
@@ -127,7 +125,7 @@ class SessionWorkflow:
     @workflow.init
     def __init__(self, inp: SessionInput) -> None:
         self._input = inp
-        carry = inp.start.carry if isinstance(inp.start, CarryStart) else None
+        carry = inp.start.carry if isinstance(inp.start, StartFromCarry) else None
         self._head: HeadRef | None = carry.head if carry else None
         self._turn_index = carry.turn_index if carry else 0
         self._ledger: list[TokenLedgerEntry] = list(carry.ledger) if carry else []
@@ -137,7 +135,7 @@ class SessionWorkflow:
         self._tool_calls = carry.tool_calls if carry else 0
         if carry:
             self._snapshot_ref = carry.snapshot_ref
-        elif isinstance(inp.start, SnapshotStart):
+        elif isinstance(inp.start, StartFromSnapshot):
             self._snapshot_ref = inp.start.snapshot_ref
         else:
             self._snapshot_ref = None
@@ -155,7 +153,7 @@ class SessionWorkflow:
         # A run that starts empty may belong to a session the store already holds (its previous
         # workflow was closed); after a failed turn the store may be ahead. Either way the
         # workflow's figures are a guess until it has read the store's head.
-        self._needs_head = carry.needs_head if carry else isinstance(inp.start, EmptyStart)
+        self._needs_head = carry.needs_head if carry else isinstance(inp.start, StartEmpty)
         # Call counts come from turn outcomes; a new run of a stored session takes the store's.
         self._counts_known = not self._needs_head or carry is not None
         self._index = TurnIndexPublisher(enabled=inp.search_attributes)
@@ -189,7 +187,7 @@ class SessionWorkflow:
         the turn in flight has stopped and committed what it completed)."""
         if self._needs_head:
             await self._load_head()
-        is_child = isinstance(inp.relation, ChildRelation)
+        is_child = isinstance(inp.relation, ChildSession)
         while True:
             if _cancel_requested():
                 raise asyncio.CancelledError
@@ -306,7 +304,7 @@ class SessionWorkflow:
             session_id=self._input.session_id,
             title=self._input.title,
             parent_session_id=(
-                relation.parent_session_id if isinstance(relation, ChildRelation) else None
+                relation.parent_session_id if isinstance(relation, ChildSession) else None
             ),
             turn_index=self._turn_index,
             head_revision=self._head.head_revision if self._head else None,
@@ -596,7 +594,7 @@ class SessionWorkflow:
             snapshot_ref=self._snapshot_ref if self._head is None else None,
             needs_head=self._needs_head,
         )
-        return self._input.model_copy(update={"start": CarryStart(carry=carry),
+        return self._input.model_copy(update={"start": StartFromCarry(carry=carry),
                                               "first_message": None})
 
     def _upsert_search_attributes(self) -> None:
@@ -608,7 +606,7 @@ class SessionWorkflow:
             _search.SESSION_ID.value_set(self._input.session_id),
             _search.MODEL.value_set(self._input.policy.model),
         ]
-        if isinstance(self._input.relation, ChildRelation):
+        if isinstance(self._input.relation, ChildSession):
             updates.append(
                 _search.PARENT_SESSION_ID.value_set(self._input.relation.parent_session_id)
             )

@@ -7,7 +7,6 @@ retried or resumed turn writes byte-identical messages.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -26,12 +25,6 @@ from checkpoint.model import (
     ToolCallRecord,
     ToolFailure,
 )
-
-
-def message_id(session_id: str, turn_id: str, ordinal: str) -> str:
-    """``"m" + 32 hex`` like lash's ``fresh_message_id``, but derived, not random."""
-    digest = hashlib.sha256(f"{session_id}:{turn_id}:{ordinal}".encode()).hexdigest()
-    return "m" + digest[:32]
 
 
 def _part(mid: str, index: int, kind: Any, content: str, **extra: Any) -> Part:

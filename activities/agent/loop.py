@@ -15,13 +15,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Literal
 
-from activities.agent._journal import ToolBatch, ToolResultEntry, TurnJournal
 from activities.agent._messages import (
     assistant_message,
-    message_id,
     results_message,
     tool_record,
     user_message,
@@ -31,6 +28,8 @@ from activities.agent._runtime import SessionRuntime
 from activities.agent.providers import ModelProvider, ModelReply, ModelRequest, ToolCallRequest
 from activities.agent.tools import ToolContext, ToolOutput, load_signed
 from activities.contract import TurnRequest
+from activities.turn._journal import ToolBatch, ToolResultEntry, TurnJournal
+from activities.turn.ids import id_source, message_id
 from checkpoint.errors import ContractError
 from checkpoint.model import (
     DerivedIds,
@@ -127,8 +126,7 @@ class AgentLoop:
     def _ids(self, ordinal: str, offset: int) -> DerivedIds:
         """Per-step id source: the turn's seed plus the step, times from ``started_at``."""
         r = self.request
-        start: datetime = r.started_at + timedelta(milliseconds=offset)
-        return DerivedIds(seed=f"{r.session_id}:{r.turn_id}:{ordinal}", start=start)
+        return id_source(r.session_id, r.turn_id, ordinal, r.started_at, offset)
 
     # --- the loop ---------------------------------------------------------------------------------
 

@@ -32,10 +32,10 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from activities.agent.providers import ModelProvider, ProviderRegistry, ScriptedProvider
 from activities.contract import TurnPolicy
 from checkpoint.store import open_store
-from workflows import client as lash
-from workflows._inputs import workflow_id
-from workflows.devserver import DevServerOptions, dev_server
-from workflows.worker import build_worker
+from workflows.contract import workflow_id
+from workflows.host import client as lash
+from workflows.host.devserver import DevServerOptions, dev_server
+from workflows.host.worker import build_worker
 
 HERE = Path(__file__).resolve().parent / "histories"
 KEY = b"replay-recording-key"

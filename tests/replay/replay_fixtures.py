@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows._inputs import SessionEnd, SessionInput
+    from workflows.contract import SessionEnd, SessionInput
     from workflows.session import SessionWorkflow
 
 

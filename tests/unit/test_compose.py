@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from workflows.cli._parser import build_parser
+from workflows.host.cli._parser import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = ("checkpoint", "activities", "workflows")

@@ -1,6 +1,8 @@
 """The import rules the layout relies on, checked by walking every module's AST.
 
 - Direction: ``workflows -> activities -> checkpoint``; never the other way.
+- Host code (``workflows.host``: client, worker, dev server, CLI) is imported by nothing else in
+  our packages, so workflow code can never reach it.
 - ``checkpoint.model`` is pure: no I/O or Temporal module, nothing from the store.
 - The sandbox line: ``workflows.session`` (the code Temporal's sandbox runs) imports our modules
   only inside ``workflow.unsafe.imports_passed_through()``, and what it pulls in, transitively,
@@ -44,18 +46,14 @@ SANDBOX_ENTRY = "workflows.session"
 SANDBOX_PROJECT = frozenset({  # each entry covers its submodules
     # The activities' request/response models and activity names (pure pydantic).
     "activities.contract",
-    "activities.session_head",  # the head-load activity's name and models; its store is type-only
+    "activities.failures",  # the retry rule: names for the RetryPolicy (Temporal exceptions only)
     # The session model and the error hierarchy (pure).
     "checkpoint.model",
     "checkpoint.errors",
-    # The workflow's own pure helpers, passed through by name in workflows.plugin.
-    "workflows._inputs",
-    "workflows._children",
-    "workflows._details",
-    "workflows._errors",
-    "workflows._ledger",
-    "workflows._search",
-    "workflows._turn_index",  # workflow-side helper (workflow.now/sleep only), passed through
+    # The workflow's public contract and its pure helpers (a package), both passed through
+    # whole by workflows.plugin.
+    "workflows.contract",
+    "workflows.sandbox",
 })
 """Our modules that code in the sandbox may import, directly or through each other."""
 
@@ -166,6 +164,25 @@ def direction_problems(root: Path) -> list[str]:
     return problems
 
 
+HOST = "workflows.host"
+
+
+def host_problems(root: Path) -> list[str]:
+    """Imports of host code (``workflows.host``) from any module outside it."""
+    known = project_modules(root)
+    problems = []
+    for module, path in known.items():
+        if _within(module, HOST):
+            continue
+        for imp in imports(module, path, known):
+            if _within(imp.target, HOST):
+                problems.append(
+                    f"{path.relative_to(root)}:{imp.line}: {module} imports {imp.target} "
+                    "(host code runs outside workflows; only other host code imports it)"
+                )
+    return problems
+
+
 def model_problems(root: Path) -> list[str]:
     """I/O, Temporal or store imports in ``checkpoint.model``."""
     known = project_modules(root)
@@ -225,6 +242,11 @@ def test_imports_run_workflows_to_activities_to_checkpoint() -> None:
     assert direction_problems(ROOT) == []
 
 
+def test_nothing_but_host_code_imports_host_code() -> None:
+    """workflows.host (client, worker, dev server, CLI) is imported only from within itself."""
+    assert host_problems(ROOT) == []
+
+
 def test_the_model_does_no_io() -> None:
     """checkpoint.model imports no driver, file, process, clock or Temporal module."""
     assert model_problems(ROOT) == []
@@ -280,6 +302,20 @@ def test_an_import_against_the_direction_is_reported(tmp_path: Path) -> None:
     assert any("activities must not import workflows" in p for p in problems)
 
 
+def test_a_host_import_from_outside_host_code_is_reported(tmp_path: Path) -> None:
+    """The workflow or the plugin importing the client or the CLI fails."""
+    root = _tree(tmp_path, {
+        "workflows/session.py": "from workflows.host.client import send\n",
+        "workflows/plugin.py": "from workflows.host import cli\n",
+        "workflows/host/__init__.py": "",
+        "workflows/host/client.py": "from workflows.host import cli\nsend = 1\n",
+        "workflows/host/cli.py": "",
+    })
+    problems = host_problems(root)
+    files = sorted(p.split(":")[0] for p in problems)
+    assert files == ["workflows/plugin.py", "workflows/session.py"]
+
+
 def test_io_in_the_model_is_reported(tmp_path: Path) -> None:
     """sqlite3, os, temporalio or the store imported by the model each fail."""
     root = _tree(tmp_path, {
@@ -297,12 +333,12 @@ def test_a_sandbox_import_past_the_line_is_reported(tmp_path: Path) -> None:
     root = _tree(tmp_path, {
         "workflows/session.py": (
             "from temporalio import workflow\n"
-            "from workflows._inputs import X\n"
+            "from workflows.contract import X\n"
             "with workflow.unsafe.imports_passed_through():\n"
             "    from activities.contract import TurnRequest\n"
             "    from activities.turn import TurnActivities\n"
         ),
-        "workflows/_inputs.py": "X = 1\n",
+        "workflows/contract.py": "X = 1\n",
         "activities/contract.py": (
             "from typing import TYPE_CHECKING\n"
             "import sqlite3\n"
@@ -313,6 +349,6 @@ def test_a_sandbox_import_past_the_line_is_reported(tmp_path: Path) -> None:
     })
     problems = sandbox_problems(root)
     assert len(problems) == 3
-    assert "workflows._inputs outside workflow.unsafe.imports_passed_through()" in problems[0]
+    assert "workflows.contract outside workflow.unsafe.imports_passed_through()" in problems[0]
     assert "imports activities.turn, which is not a contract" in problems[1]
     assert "activities.contract imports sqlite3, which workflow code may not" in problems[2]

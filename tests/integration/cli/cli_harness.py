@@ -1,7 +1,7 @@
 """Run ``lash-temporal`` as a user would: a subprocess in its own directory, with a bounded wait.
 
-``python -m workflows.cli`` is the console script's code path (``workflows.cli:main``); it works
-before the project is installed into the venv, which a fresh checkout's test run relies on.
+``python -m workflows.host.cli`` is the console script's code path (``workflows.host.cli:main``);
+it works before the project is installed into the venv, which a fresh checkout's test run relies on.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from activities.agent.tools import KEY_ENV
-from workflows.cli._config import KEY_FILE
+from workflows.host.cli._config import KEY_FILE
 
 REPO = Path(__file__).resolve().parents[3]
-CLI = (sys.executable, "-m", "workflows.cli")
+CLI = (sys.executable, "-m", "workflows.host.cli")
 TEMPORAL = Path(sys.executable).parent / "temporal"
 RUN_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 60.0

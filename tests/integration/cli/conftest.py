@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cli_harness import Background, DevStack, cli_env, sqlite_url
 
-from workflows.devserver import HOST, free_port
+from workflows.host.devserver import HOST, free_port
 
 READY = "lash-temporal dev: ready"
 

@@ -12,9 +12,9 @@ from checkpoint.model import (
     TokenUsage,
     UsageTotals,
 )
-from workflows.cli._graph_view import MessageGraph
-from workflows.cli._lineage import Descendant, relation_text
-from workflows.cli._render import descendant_lines, tree_lines, usage_table
+from workflows.host.cli._graph_view import MessageGraph
+from workflows.host.cli._lineage import Descendant, relation_text
+from workflows.host.cli._render import descendant_lines, tree_lines, usage_table
 
 
 def _text(message_id: str, role: str, content: str) -> Message:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cli_harness import TEMPORAL, DevStack, run_cli
 
-from workflows.devserver import HOST, free_port
+from workflows.host.devserver import HOST, free_port
 
 pytestmark = pytest.mark.temporal
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cli_harness import Background, DevStack, run_cli, sqlite_url
 
-from workflows.devserver import HOST, free_port
+from workflows.host.devserver import HOST, free_port
 
 pytestmark = pytest.mark.temporal
 

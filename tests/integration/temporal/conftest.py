@@ -14,8 +14,8 @@ from temporalio.worker import Worker
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from checkpoint.store import CheckpointStore, open_store
-from workflows.devserver import dev_server
-from workflows.worker import build_worker
+from workflows.host.devserver import dev_server
+from workflows.host.worker import build_worker
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,11 +10,13 @@ from temporalio.exceptions import ApplicationError
 
 from activities.agent.providers import ModelProvider, ScriptedProvider
 from activities.agent.providers._base import ModelReply, ModelRequest, RawUsage, ToolCallRequest
-from activities.contract import RUN_TURN_ACTIVITY, TurnOutcome, TurnRequest
-from activities.session_head import (
+from activities.contract import (
     LOAD_SESSION_HEAD_ACTIVITY,
+    RUN_TURN_ACTIVITY,
     SessionHeadRequest,
     SessionHeadView,
+    TurnOutcome,
+    TurnRequest,
 )
 from checkpoint.errors import ContractError, ProviderError
 from checkpoint.model import CommitReceipt, TokenLedgerEntry, TokenUsage

@@ -17,8 +17,8 @@ from temporalio.client import Client
 from activities.agent.providers._demo import DEMO_SCRIPT
 from checkpoint.model import TokenLedgerEntry
 from checkpoint.store import CheckpointStore, load_persisted_session_state
-from workflows._inputs import workflow_id
-from workflows.worker import READY_LINE
+from workflows.contract import workflow_id
+from workflows.host.worker import READY_LINE
 
 ROOT = Path(__file__).resolve().parents[3]
 TEST_KEY = b"temporal-suite-key"
@@ -109,14 +109,14 @@ async def event_types(client: Client, session_id: str) -> list[str]:
 
 
 class WorkerProcess:
-    """``python -m workflows.worker`` in a child process, with its output in a log file."""
+    """``python -m workflows.host.worker`` in a child process, with its output in a log file."""
 
     def __init__(
         self, target: str, task_queue: str, store_url: str, log_path: Path,
         env: dict[str, str] | None = None, extra_args: list[str] | None = None,
     ) -> None:
         self.args = [
-            sys.executable, "-m", "workflows.worker", "--target", target,
+            sys.executable, "-m", "workflows.host.worker", "--target", target,
             "--task-queue", task_queue, "--store", store_url, *(extra_args or []),
         ]
         self.env = {

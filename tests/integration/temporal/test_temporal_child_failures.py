@@ -18,8 +18,8 @@ from activities.agent.providers import ProviderRegistry
 from activities.contract import TurnPolicy
 from checkpoint.model import TokenLedgerEntry
 from checkpoint.store import CheckpointStore, load_persisted_session_state
-from workflows import client as lash
-from workflows.worker import build_worker
+from workflows.host import client as lash
+from workflows.host.worker import build_worker
 
 CHILD_TIMEOUT = timedelta(seconds=8)
 

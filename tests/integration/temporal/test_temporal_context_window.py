@@ -25,10 +25,10 @@ from temporalio.worker import Worker
 from activities.agent.providers import OpenAIProvider, ProviderRegistry
 from activities.contract import TurnPolicy
 from checkpoint.store import CheckpointStore, load_persisted_session_state
-from workflows import client as lash
-from workflows.cli._config import Target
-from workflows.cli._show import gather, render_text
-from workflows.worker import build_worker
+from workflows.host import client as lash
+from workflows.host.cli._config import Target
+from workflows.host.cli._show import gather, render_text
+from workflows.host.worker import build_worker
 
 WINDOW = 4_096
 TURNS = 400

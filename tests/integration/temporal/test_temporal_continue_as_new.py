@@ -16,11 +16,11 @@ from temporalio.worker import Worker
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from checkpoint.store import CheckpointStore
-from workflows import client as lash
-from workflows._inputs import SessionInput
-from workflows.devserver import DevServerOptions, dev_server
+from workflows.contract import SessionInput
+from workflows.host import client as lash
+from workflows.host.devserver import DevServerOptions, dev_server
+from workflows.host.worker import build_worker
 from workflows.session import SessionWorkflow
-from workflows.worker import build_worker
 
 SUGGEST_AT = 40
 """History events after which the server suggests continue-as-new (its default is 4,096)."""

@@ -21,9 +21,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from checkpoint.store import open_store
-from workflows import client as lash
-from workflows.devserver import DevServerOptions, dev_server
-from workflows.worker import build_worker
+from workflows.host import client as lash
+from workflows.host.devserver import DevServerOptions, dev_server
+from workflows.host.worker import build_worker
 
 FIRST_THRESHOLD = 18
 THRESHOLDS = range(FIRST_THRESHOLD, FIRST_THRESHOLD + 14)

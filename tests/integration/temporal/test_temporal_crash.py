@@ -13,8 +13,8 @@ from temporal_harness import StoreView, WorkerProcess, call_lines, store_view
 from temporalio.client import Client
 
 from checkpoint.store import CheckpointStore
-from workflows import client as lash
-from workflows._inputs import TurnTimeouts
+from workflows.contract import TurnTimeouts
+from workflows.host import client as lash
 
 SEED = 20261125
 RUNS = 12

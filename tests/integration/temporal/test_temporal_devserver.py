@@ -9,8 +9,8 @@ import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
-from workflows import devserver
-from workflows.devserver import DevServerError, DevServerOptions, dev_server
+from workflows.host import devserver
+from workflows.host.devserver import DevServerError, DevServerOptions, dev_server
 
 
 def test_a_missing_binary_is_a_clear_error_not_a_download(

@@ -30,8 +30,8 @@ from activities.agent.loop import INTERRUPTED_TEXT
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from checkpoint.model import TokenLedgerEntry
 from checkpoint.store import CheckpointStore, load_persisted_session_state
-from workflows import client as lash
-from workflows.worker import build_worker
+from workflows.host import client as lash
+from workflows.host.worker import build_worker
 
 SLOW_TOOL_S = 10
 

@@ -15,9 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from activities.contract import TurnOutcome
 from checkpoint.store import CheckpointStore
-from workflows import client as lash
+from workflows.host import client as lash
+from workflows.host.worker import build_worker
 from workflows.plugin import LashPlugin
-from workflows.worker import build_worker
 
 MARK = "lash-test-mark"
 

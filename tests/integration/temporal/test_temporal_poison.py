@@ -20,8 +20,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from activities.agent.providers import ModelReply, ModelRequest, ProviderRegistry, ToolCallRequest
 from checkpoint.model import OutcomeFailure
 from checkpoint.store import load_persisted_session_state, open_store
-from workflows import client as lash
-from workflows.worker import build_worker
+from workflows.host import client as lash
+from workflows.host.worker import build_worker
 
 
 def _nested(depth: int) -> Any:

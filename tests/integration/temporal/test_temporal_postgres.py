@@ -19,8 +19,8 @@ from temporalio.client import Client
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from checkpoint.store import open_store
-from workflows import client as lash
-from workflows.worker import build_worker
+from workflows.host import client as lash
+from workflows.host.worker import build_worker
 
 pytestmark = pytest.mark.postgres
 

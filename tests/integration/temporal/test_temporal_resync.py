@@ -19,12 +19,12 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from activities.agent.providers import ProviderRegistry
-from activities.contract import TurnOutcome
-from activities.session_head import SessionHeadActivities, SessionHeadRequest, SessionHeadView
+from activities.contract import SessionHeadRequest, SessionHeadView, TurnOutcome
+from activities.session_head import SessionHeadActivities
 from checkpoint.model import SessionUsageReport, TokenLedgerEntry
 from checkpoint.store import CheckpointStore, load_persisted_session_state
-from workflows import client as lash
-from workflows.worker import build_worker
+from workflows.host import client as lash
+from workflows.host.worker import build_worker
 
 
 def _sid() -> str:

@@ -14,8 +14,8 @@ import temporal_fakes
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
-from workflows import client as lash
-from workflows._inputs import TurnTimeouts
+from workflows.contract import TurnTimeouts
+from workflows.host import client as lash
 from workflows.plugin import LashPlugin
 from workflows.session import HEAD_LOAD_ATTEMPTS, SessionWorkflow
 

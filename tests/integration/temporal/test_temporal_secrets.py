@@ -15,8 +15,8 @@ from temporal_harness import WorkerProcess, history_json
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.contract import TurnPolicy
-from workflows import client as lash
-from workflows._inputs import TurnTimeouts
+from workflows.contract import TurnTimeouts
+from workflows.host import client as lash
 
 
 class _ErrorsOnly(BaseHTTPRequestHandler):

@@ -17,8 +17,8 @@ from temporalio.worker import Worker
 
 from activities.contract import TurnOutcome
 from checkpoint.store import CheckpointStore
-from workflows import client as lash
-from workflows._inputs import TurnTimeouts
+from workflows.contract import TurnTimeouts
+from workflows.host import client as lash
 
 
 def _sid() -> str:

@@ -15,10 +15,10 @@ from temporalio.worker import Worker
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from checkpoint.model import ChildRelation, RootRelation
 from checkpoint.store import CheckpointStore, load_persisted_session_state
-from workflows import client as lash
-from workflows.cli._config import Target
-from workflows.cli._lineage import lineage
-from workflows.worker import build_worker
+from workflows.host import client as lash
+from workflows.host.cli._config import Target
+from workflows.host.cli._lineage import lineage
+from workflows.host.worker import build_worker
 
 NESTED = {
     "turns": [[

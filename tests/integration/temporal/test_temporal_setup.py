@@ -14,13 +14,13 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
 
-from workflows._search import ALL_KEYS
+from workflows.sandbox.search import ALL_KEYS
 
 
 def _setup(client: Client, namespace: str, store_url: str) -> subprocess.CompletedProcess[str]:
     target = client.service_client.config.target_host
     return subprocess.run(
-        [sys.executable, "-m", "workflows.cli", "--address", target, "--namespace", namespace,
+        [sys.executable, "-m", "workflows.host.cli", "--address", target, "--namespace", namespace,
          "--store", store_url, "setup"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )

@@ -14,12 +14,11 @@ from temporalio.client import Client
 from temporalio.common import TypedSearchAttributes
 from temporalio.worker import Worker
 
-from activities.contract import RUN_TURN_ACTIVITY
-from activities.session_head import LOAD_SESSION_HEAD_ACTIVITY
+from activities.contract import LOAD_SESSION_HEAD_ACTIVITY, RUN_TURN_ACTIVITY
 from checkpoint.store import CheckpointStore
-from workflows import _search
-from workflows import client as lash
-from workflows._turn_index import TURN_INDEX_REFRESH
+from workflows.host import client as lash
+from workflows.sandbox import search as _search
+from workflows.sandbox.turn_index import TURN_INDEX_REFRESH
 from workflows.session import SessionWorkflow
 
 

@@ -14,8 +14,8 @@ from temporalio.worker import Worker
 
 from activities.contract import MAX_USER_TEXT_BYTES
 from checkpoint.store import CheckpointStore
-from workflows import client as lash
-from workflows._inputs import SendInput
+from workflows.contract import SendInput
+from workflows.host import client as lash
 from workflows.session import SessionWorkflow
 
 BAD_INPUTS: list[tuple[str, Any, str]] = [

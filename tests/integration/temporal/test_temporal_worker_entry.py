@@ -1,4 +1,4 @@
-"""``python -m workflows.worker`` fails with one clear line, never a traceback, and stops with 0."""
+"""``python -m workflows.host.worker`` fails with one clear line, no traceback; stops with 0."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from temporal_harness import ROOT, TEST_KEY, WorkerProcess
 from temporalio.testing import WorkflowEnvironment
 
 from activities.agent.tools import KEY_ENV
-from workflows.devserver import free_port
-from workflows.worker import READY_LINE
+from workflows.host.devserver import free_port
+from workflows.host.worker import READY_LINE
 
 
 def _run(*args: str, key: str = TEST_KEY.decode()) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "workflows.worker", *args],
+        [sys.executable, "-m", "workflows.host.worker", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
         env={**os.environ, KEY_ENV: key},
     )

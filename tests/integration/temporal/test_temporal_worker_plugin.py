@@ -12,11 +12,11 @@ from temporalio.worker import Worker
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from checkpoint.store import CheckpointStore
-from workflows import client as lash
 from workflows._interceptor import FailFastInterceptor
+from workflows.host import client as lash
+from workflows.host.worker import build_worker
 from workflows.plugin import client_has_plugin
 from workflows.session import SessionWorkflow
-from workflows.worker import build_worker
 
 
 def _build(client: Client, store: CheckpointStore, task_queue: str) -> tuple[Worker, list[str]]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from activities.agent._messages import (
     ChatView,
     assistant_message,
-    message_id,
     results_message,
     to_chat,
     user_message,
 )
 from activities.agent.providers import ModelReply, ToolCallRequest
+from activities.turn.ids import message_id
 from checkpoint.model import Message, resume_safety_problem
 
 CALL = ToolCallRequest(id="c1", name="word_count", args={"text": "a b"})

@@ -11,7 +11,8 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import session_head
 from activities.agent.providers import ProviderRegistry
-from activities.session_head import SessionHeadActivities, SessionHeadRequest, SessionHeadView
+from activities.contract import SessionHeadRequest, SessionHeadView
+from activities.session_head import SessionHeadActivities
 from activities.turn import TurnActivities
 from checkpoint.store import CheckpointStore
 from tests.unit.activities._store_doubles import CountingStore

@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from checkpoint.model import SessionGraph, SessionNodeRecord
-from workflows.cli._graph_view import MessageGraph
-from workflows.cli._render import tree_lines
-from workflows.cli._show_json import write_json_graph, write_json_head
+from workflows.host.cli._graph_view import MessageGraph
+from workflows.host.cli._render import tree_lines
+from workflows.host.cli._show_json import write_json_graph, write_json_head
 
 STAMP = "2026-05-19T09:12:03.{:06d}+00:00"
 

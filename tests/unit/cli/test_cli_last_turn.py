@@ -15,8 +15,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from activities.contract import PromptWindow, TurnOutcome, TurnPolicy
 from checkpoint.store import open_store
 from tests.unit.activities._turns import activities, request, run
-from workflows.cli._last_turn import last_turn_outcome
-from workflows.cli._render import prompt_text
+from workflows.host.cli._last_turn import last_turn_outcome
+from workflows.host.cli._render import prompt_text
 
 
 @dataclass

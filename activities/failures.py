@@ -1,0 +1,39 @@
+"""The one translator from an exception to Temporal's retry decision.
+
+Whether an error is worth another attempt is the error's own property
+(``checkpoint.errors.is_retryable``); this module only turns that answer into what Temporal acts
+on. Temporal retries every activity failure unless it is a non-retryable ``ApplicationError`` or
+its type name is listed in the ``RetryPolicy``, and a name list misses subclasses, so activities
+(and the plugin's interceptor, for anything that slips past them) raise ``to_application_error``
+and the workflow's retry policy lists ``NON_RETRYABLE_ERROR_TYPES`` as a backstop. Pure (Temporal's
+exception types only), so workflow code may import it.
+"""
+
+from __future__ import annotations
+
+from temporalio.exceptions import ApplicationError
+
+from checkpoint.errors import final_error_types, is_retryable
+
+PAYLOAD_TOO_LARGE_TYPES = ("PayloadsTooLarge", "PayloadSizeError")
+"""Error types Temporal gives an activity result over the server's blob size limit (core names it
+``PayloadsTooLarge``; older SDKs ``PayloadSizeError``). Temporal itself would retry it forever."""
+
+NON_RETRYABLE_ERROR_TYPES: tuple[str, ...] = (
+    *sorted(cls.__name__ for cls in final_error_types()),
+    *PAYLOAD_TOO_LARGE_TYPES,
+)
+"""Type names for the turn activity's ``RetryPolicy.non_retryable_error_types``: the final error
+types' names, and the payload-size failures that no activity code raises."""
+
+
+def to_application_error(err: BaseException, context: str = "") -> ApplicationError | None:
+    """A non-retryable ``ApplicationError`` keeping ``err``'s type name and message (prefixed by
+    ``context``), or None when another attempt could succeed and ``err`` should stay as it is."""
+    if isinstance(err, ApplicationError) or is_retryable(err):
+        return None
+    message = f"{context}: {err}" if context else str(err)
+    return ApplicationError(message, type=type(err).__name__, non_retryable=True)
+
+
+__all__ = ["NON_RETRYABLE_ERROR_TYPES", "PAYLOAD_TOO_LARGE_TYPES", "to_application_error"]

@@ -1,0 +1,169 @@
+"""What a session workflow takes and answers: small pydantic models that travel through history.
+
+Nothing here holds the conversation or a secret: a session starts from refs (a snapshot blob or a
+continue-as-new carry), and user text is bounded before it is accepted.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from activities.contract import HeadRef, TurnPolicy
+from activities.contract import check_user_text as check_user_text  # the workflow imports it here
+from checkpoint.model import TokenLedgerEntry
+
+WORKFLOW_ID_PREFIX = "lash-session/"
+
+
+def workflow_id(session_id: str) -> str:
+    """The one workflow id of a session, so a client can always find it."""
+    return f"{WORKFLOW_ID_PREFIX}{session_id}"
+
+
+class _Wire(BaseModel):
+    """Frozen and strict-keyed: a malformed payload is refused, never half-read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SendInput(_Wire):
+    """One user message for a session (the ``send`` update and the ``post`` signal)."""
+
+    text: str
+    """Checked by ``activities.contract.check_user_text`` in the update validator, so a refusal
+    names the rule (the workflow imports it from here)."""
+
+
+class TurnTimeouts(_Wire):
+    """How the workflow runs each turn activity; tests shorten them to see retries quickly."""
+
+    start_to_close: timedelta = timedelta(minutes=10)
+    heartbeat: timedelta = timedelta(seconds=30)
+    """A dead worker is noticed after this long; the next attempt resumes from the heartbeat."""
+    retry_initial: timedelta = timedelta(seconds=1)
+    retry_maximum: timedelta = timedelta(seconds=30)
+    max_attempts: int = Field(default=0, ge=0)
+    """0 retries until the turn succeeds; contract errors are non-retryable regardless."""
+
+
+class StartEmpty(_Wire):
+    """A brand-new session with no stored head."""
+
+    kind: Literal["empty"] = "empty"
+
+
+class StartFromSnapshot(_Wire):
+    """A session that starts from a stored PersistedSessionState blob (a sub-agent)."""
+
+    kind: Literal["snapshot"] = "snapshot"
+    snapshot_ref: str = Field(min_length=1)
+
+
+class QueuedMessage(_Wire):
+    """A fire-and-forget message not yet run when the previous run continued as new."""
+
+    text: str
+
+
+class SessionCarry(_Wire):
+    """Everything a run hands to the next one on continue-as-new: refs and figures only."""
+
+    head: HeadRef | None
+    turn_index: int = Field(ge=0)
+    """Turns completed so far; the next turn gets this index."""
+    queued: list[QueuedMessage] = Field(default_factory=list)
+    ledger: list[TokenLedgerEntry] = Field(default_factory=list)
+    last_excerpt: str = ""
+    run_count: int = Field(default=1, ge=1)
+    """Runs so far, this one included."""
+    model_calls: int = 0
+    tool_calls: int = 0
+    snapshot_ref: str | None = None
+    """A sub-agent's starting snapshot, still needed if no turn has committed yet."""
+    needs_head: bool = False
+    """The last head load failed: the next run loads the store's head before its next turn."""
+
+
+class StartFromCarry(_Wire):
+    """A session continuing from the previous run of the same workflow."""
+
+    kind: Literal["carry"] = "carry"
+    carry: SessionCarry
+
+
+SessionStart = Annotated[
+    StartEmpty | StartFromSnapshot | StartFromCarry, Field(discriminator="kind")
+]
+
+
+class RootSession(_Wire):
+    """A session a person talks to; it lives until closed."""
+
+    kind: Literal["root"] = "root"
+
+
+class ChildSession(_Wire):
+    """A sub-agent session: it answers one task for its parent's tool call, then ends."""
+
+    kind: Literal["child"] = "child"
+    parent_session_id: str = Field(min_length=1)
+    tool_call_id: str = Field(min_length=1)
+
+
+SessionRole = Annotated[RootSession | ChildSession, Field(discriminator="kind")]
+
+
+class SessionInput(_Wire):
+    """The workflow's input: small, secret-free, enough to find everything else in the store."""
+
+    session_id: str = Field(min_length=1, max_length=200)
+    policy: TurnPolicy = Field(default_factory=TurnPolicy)
+    start: SessionStart = Field(default_factory=StartEmpty)
+    relation: SessionRole = Field(default_factory=RootSession)
+    title: str = Field(default="", max_length=200)
+    first_message: str | None = None
+    """A sub-agent's task: run as the first turn without waiting for a message."""
+    timeouts: TurnTimeouts = Field(default_factory=TurnTimeouts)
+    search_attributes: bool = True
+    """Upsert the Lash* search attributes (they must be registered on the namespace)."""
+    max_updates_per_run: int = Field(default=1_800, ge=1, le=1_900)
+    """Continue as new before this many updates: the server refuses more than 2,000 per run."""
+
+    @field_validator("first_message")
+    @classmethod
+    def _bounded(cls, value: str | None) -> str | None:
+        return None if value is None else check_user_text(value)
+
+
+class SessionSummary(_Wire):
+    """What the ``summary`` query answers: where the session stands, in figures and refs."""
+
+    session_id: str
+    title: str
+    parent_session_id: str | None
+    turn_index: int
+    """Turns completed so far (the index the next turn gets)."""
+    head_revision: int | None
+    checkpoint_ref: str | None
+    leaf_node_id: str | None
+    last_answer_excerpt: str
+    run_count: int
+    """Workflow runs so far (1 + continue-as-new count)."""
+    queued: int
+    in_flight: bool
+    model_calls: int
+    tool_calls: int
+    last_error: str | None
+
+
+class SessionEnd(_Wire):
+    """The workflow's result when a session closes (a sub-agent's answer to its parent)."""
+
+    session_id: str
+    turn_index: int
+    answer: str
+    ledger: list[TokenLedgerEntry] = Field(default_factory=list)
+    error: str | None = None

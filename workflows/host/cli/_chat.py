@@ -1,0 +1,165 @@
+"""``lash-temporal chat SESSION [MESSAGE]``: one message, or a loop reading lines from stdin.
+
+A message starts the session if it is not running (update-with-start). Before sending, the CLI
+checks that some worker polls the task queue, and the wait for the answer is bounded, so a
+missing worker is an error that says so rather than a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.service import RPCError
+
+from activities.contract import (
+    ANSWER_EXCERPT_CHARS,
+    TurnOutcome,
+    TurnPolicy,
+    check_user_text,
+    last_answer,
+)
+from checkpoint.errors import LashError
+from checkpoint.store import redact_url
+from workflows.host.cli._access import connect_to, open_store_at, require_worker, session_queue
+from workflows.host.cli._config import Target
+from workflows.host.cli._errors import CliError, from_rpc, from_update, one_line
+from workflows.host.cli._render import plural
+from workflows.host.client import send
+
+EXIT_WORDS = frozenset({"/exit", "/quit"})
+
+
+async def send_message(
+    client: Client,
+    target: Target,
+    session_id: str,
+    text: str,
+    *,
+    policy: TurnPolicy,
+    timeout: timedelta,
+) -> TurnOutcome:
+    """Run one turn and return its outcome; every expected failure becomes a CliError."""
+    try:
+        async with asyncio.timeout(timeout.total_seconds()):
+            return await send(client, session_id, text, policy=policy,
+                              task_queue=target.task_queue)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+        # The SDK turns a cancelled wait into its own error type. If our task is still being
+        # cancelled, that was Ctrl-C, not the timeout: let the cancellation through.
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError from err
+        raise CliError(
+            f"session {session_id!r}: no answer within {timeout.total_seconds():g}s; the turn "
+            f"may still be running or retrying (see `lash-temporal show {session_id}`), or no "
+            f"worker serves task queue {target.task_queue!r} at {target.address}"
+        ) from err
+    except WorkflowUpdateFailedError as err:
+        raise from_update(err, session_id) from err
+    except RPCError as err:
+        raise from_rpc(err, address=target.address, session_id=session_id) from err
+
+
+def is_cut(outcome: TurnOutcome) -> bool:
+    """Whether the outcome's excerpt is shorter than the answer (the rest is in the store)."""
+    if outcome.answer_truncated:
+        return True
+    # A worker older than ``answer_truncated`` leaves it False; its cut excerpts fill the limit
+    # and end in "…". An uncut answer of that shape costs one store read and changes nothing.
+    text = outcome.answer_excerpt
+    return len(text) == ANSWER_EXCERPT_CHARS and text.endswith("…")
+
+
+async def full_answer(target: Target, session_id: str) -> str | None:
+    """The session's last answer (``last_answer`` of its active path) from the store; None if
+    the store cannot be read or holds no answer."""
+    try:
+        store = await open_store_at(target.store_url, must_exist=True)
+    except LashError:
+        return None
+    try:
+        read = await store.load_session(session_id)
+    except LashError:
+        return None
+    finally:
+        await store.close()
+    if read is None:
+        return None
+    return last_answer(read.graph.messages()) or None
+
+
+def turn_note(outcome: TurnOutcome) -> str:
+    """``(turn 3 · 2 model calls, 1 tool call)``."""
+    return (f"(turn {outcome.turn_index} · {plural(outcome.model_calls, 'model call')}, "
+            f"{plural(outcome.tool_calls, 'tool call')})")
+
+
+def _print_outcome(runner: asyncio.Runner, target: Target, session_id: str,
+                   outcome: TurnOutcome) -> None:
+    answer = outcome.answer_excerpt
+    note = turn_note(outcome)
+    if is_cut(outcome):
+        full = runner.run(full_answer(target, session_id))
+        if full is not None:
+            answer = full
+        else:
+            note += f" (answer cut to {ANSWER_EXCERPT_CHARS} characters: the store "
+            note += f"{redact_url(target.store_url)} cannot be read for the rest)"
+    print(answer or "(no answer text)", flush=True)
+    print(note, file=sys.stderr, flush=True)
+
+
+def chat(
+    runner: asyncio.Runner,
+    target: Target,
+    session_id: str,
+    message: str | None,
+    *,
+    policy: TurnPolicy,
+    timeout: timedelta,
+) -> int:
+    """Send ``message``, or each line of stdin until EOF or /exit; print every answer.
+
+    In the loop a failed message is reported and the next line is read; the exit code is 1 if
+    any message failed.
+    """
+    client = runner.run(connect_to(target))
+    queue = runner.run(session_queue(client, target, session_id))
+    runner.run(require_worker(client, target, task_queue=queue, announce=True))
+    if message is not None:
+        outcome = runner.run(
+            send_message(client, target, session_id, message, policy=policy, timeout=timeout)
+        )
+        _print_outcome(runner, target, session_id, outcome)
+        return 0
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"session {session_id} · an empty line does nothing, /exit or Ctrl-D ends",
+              file=sys.stderr)
+    failed = 0
+    while True:
+        if interactive:
+            print("you> ", end="", file=sys.stderr, flush=True)
+        line = sys.stdin.readline()
+        if not line or line.strip() in EXIT_WORDS:
+            return 1 if failed else 0
+        if not line.strip():
+            continue
+        # One bad message or failed turn is reported and the conversation goes on.
+        try:
+            text = check_user_text(line.rstrip("\n"))
+            outcome = runner.run(
+                send_message(client, target, session_id, text, policy=policy, timeout=timeout)
+            )
+        except (CliError, ValueError) as err:
+            failed += 1
+            print(f"lash-temporal: error: {one_line(err)}", file=sys.stderr, flush=True)
+            continue
+        _print_outcome(runner, target, session_id, outcome)
