@@ -25,6 +25,8 @@ from workflows.cli._errors import one_line
 from workflows.cli._interrupt import interrupt
 from workflows.cli._parser import build_parser
 from workflows.cli._show import show
+from workflows.cli._time_travel import COMMANDS as TIME_TRAVEL
+from workflows.cli._time_travel import run_command as run_time_travel
 from workflows.client import session_input
 from workflows.worker import run_worker
 
@@ -36,6 +38,8 @@ def _policy(args: argparse.Namespace) -> TurnPolicy:
 
 
 def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> int:
+    if args.command in TIME_TRAVEL:
+        return run_time_travel(args, target, runner)
     if args.command == "chat":
         return chat(runner, target, args.session, args.message, policy=_policy(args),
                     timeout=timedelta(seconds=args.timeout))

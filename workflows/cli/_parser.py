@@ -20,6 +20,7 @@ from workflows.cli._config import (
     STORE_ENV,
     TASK_QUEUE_ENV,
 )
+from workflows.cli._time_travel import add_commands as add_time_travel_commands
 
 
 def _command(commands: Any, name: str, text: str) -> argparse.ArgumentParser:
@@ -88,5 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(demo)
     demo.add_argument("--keep", action="store_true",
                       help="leave the dev server (and its UI) running until Ctrl-C")
+    add_time_travel_commands(commands, _command)
     del worker  # no options of its own: the global ones say where it connects
     return parser
