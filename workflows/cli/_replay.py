@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHistory
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
 from temporalio.worker import Replayer
 
@@ -28,6 +29,20 @@ from workflows.plugin import LashPlugin
 from workflows.session import SessionWorkflow
 
 _EVENT = re.compile(r"HistoryEvent\(id: (\d+), (\w+)")
+_CORE_MESSAGE = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
+
+_QUIET: Runtime | None = None
+
+
+def _quiet_runtime() -> Runtime:
+    """A runtime whose core logs only errors: a replay failure is reported once, by us, not
+    also as the core's warning about the workflow task it failed."""
+    global _QUIET
+    if _QUIET is None:
+        _QUIET = Runtime(telemetry=TelemetryConfig(
+            logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+        ))
+    return _QUIET
 
 
 @dataclass(frozen=True)
@@ -41,7 +56,8 @@ class ReplayProblem:
     def line(self) -> str:
         found = _EVENT.search(self.message)
         where = f"event {found[1]} ({found[2]})" if found else "an event"
-        reason = " ".join(self.message.split())[:240]
+        inner = _CORE_MESSAGE.search(self.message)
+        reason = " ".join((inner[1] if inner else self.message).split())[:240]
         return f"{self.name}: {self.workflow_id} does not replay at {where}: {reason}"
 
 
@@ -93,7 +109,9 @@ async def replay(
     histories: Sequence[tuple[str, WorkflowHistory]], workflows: Sequence[type] = (SessionWorkflow,)
 ) -> list[ReplayProblem]:
     """Replay each history with ``workflows`` (today's code by default); the ones that fail."""
-    replayer = Replayer(workflows=list(workflows), plugins=[LashPlugin()])
+    replayer = Replayer(
+        workflows=list(workflows), plugins=[LashPlugin()], runtime=_quiet_runtime()
+    )
     problems = []
     for name, history in histories:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
