@@ -28,21 +28,18 @@ import binascii
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from checkpoint.errors import LashError
 from checkpoint.model import (
-    CommitReceipt,
     PersistedSessionConfig,
     PersistedSessionRead,
     PersistedSessionState,
     SessionGraph,
     SessionPolicy,
     TokenLedgerEntry,
-    merge_ledger_entry,
 )
 from checkpoint.store import SessionStore, load_persisted_session_state, state_from_read
 
@@ -108,30 +105,50 @@ class _SessionInput(_Read):
     start: _Start = Field(default_factory=_Start)
 
 
-class _TurnRequest(_Read):
-    turn_index: int
-    started_at: datetime | None = None
-    user_text: str = ""
-    policy: _Policy = Field(default_factory=_Policy)
+Usage = tuple[tuple[str, str, int, int, int, int], ...]
+"""Ledger rows as (source, model, input, output, cached input, reasoning) tokens: summing plain
+tuples keeps reading a thousand turns fast; ``TurnRecord`` turns them into ledger entries."""
 
 
-class _TurnOutcome(_Read):
-    status: str
-    receipt: CommitReceipt
-    turn_index: int
-    usage_deltas: list[TokenLedgerEntry] = Field(default_factory=list)
+def _rows(entries: Any, where: str) -> Usage:
+    try:
+        return tuple(
+            (str(e["source"]), str(e["model"]), int(e["usage"]["input_tokens"]),
+             int(e["usage"]["output_tokens"]), int(e["usage"]["cached_input_tokens"]),
+             int(e["usage"].get("reasoning_tokens", 0)))
+            for e in entries or ()
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise HistoryError(f"{where}: a usage entry does not parse ({err!r})") from err
 
 
-class _HeadView(_Read):
-    head: _Head | None = None
-    turn_index: int = 0
-    ledger: list[TokenLedgerEntry] = Field(default_factory=list)
+def _merge_rows(ledger: Usage, deltas: Usage) -> Usage:
+    """``merge_ledger_entry`` on rows: add by (source, model) in first-seen order; a delta with
+    no total and no cached tokens neither adds nor places its row."""
+    merged = {(r[0], r[1]): list(r[2:]) for r in ledger}
+    for source, model, *usage in deltas:
+        if usage[0] + usage[1] + usage[3] == 0 and usage[2] == 0:
+            continue
+        row = merged.setdefault((source, model), [0, 0, 0, 0])
+        for i, value in enumerate(usage):
+            row[i] += value
+    return tuple((s, m, *u) for (s, m), u in merged.items())  # type: ignore[misc]
+
+
+def _entries(rows: Usage) -> list[TokenLedgerEntry]:
+    return [
+        TokenLedgerEntry.model_validate({"source": s, "model": m, "usage": {
+            "input_tokens": i, "output_tokens": o, "cached_input_tokens": c,
+            "reasoning_tokens": r}})
+        for s, m, i, o, c, r in rows
+    ]
 
 
 # --- what a history says ----------------------------------------------------------------------
 
 
-class TurnRecord(_Read):
+@dataclass(frozen=True)
+class TurnRecord:
     """One turn as history recorded it: where its commit left the session, and what it cost."""
 
     turn_index: int
@@ -145,16 +162,27 @@ class TurnRecord(_Read):
     head_revision: int
     checkpoint_ref: str | None
     leaf_node_id: str | None
-    receipt: CommitReceipt | None = None
-    usage_deltas: list[TokenLedgerEntry] = Field(default_factory=list)
-    ledger: list[TokenLedgerEntry] = Field(default_factory=list)
-    """The session's ledger right after this turn."""
     provider: str
     model: str
     max_context_tokens: int | None = None
-    started_at: datetime | None = None
+    operation_id: str | None = None
+    """The receipt's operation id (None for a loaded head)."""
+    started_at: str | None = None
+    """``TurnRequest.started_at``: ``workflow.now()`` when the turn began."""
     user_text: str = ""
     """The start of the user's message (``USER_TEXT_EXCERPT`` characters)."""
+    usage_rows: Usage = ()
+    ledger_rows: Usage = ()
+
+    @property
+    def usage_deltas(self) -> list[TokenLedgerEntry]:
+        """The usage this turn's outcome recorded."""
+        return _entries(self.usage_rows)
+
+    @property
+    def ledger(self) -> list[TokenLedgerEntry]:
+        """The session's ledger right after this turn."""
+        return _entries(self.ledger_rows)
 
 
 @dataclass(frozen=True)
@@ -327,25 +355,25 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= USER_TEXT_EXCERPT else text[: USER_TEXT_EXCERPT - 1] + "…"
 
 
-def _merged(
-    ledger: list[TokenLedgerEntry], deltas: list[TokenLedgerEntry]
-) -> list[TokenLedgerEntry]:
-    merged = [entry.model_copy(deep=True) for entry in ledger]
-    for delta in deltas:
-        merge_ledger_entry(merged, delta)
-    return merged
+def _policy(value: Any) -> _Policy:
+    return _Policy.model_validate(value) if isinstance(value, dict) else _Policy()
+
+
+def _head_of(value: Any) -> tuple[int, str | None, str | None]:
+    return (int(value["head_revision"]), value.get("checkpoint_ref"), value.get("leaf_node_id"))
 
 
 class _Reader:
-    """Walks the runs' events in order, keeping the ledger as the workflow kept it."""
+    """Walks the runs' events in order, keeping the ledger as the workflow kept it. Payloads
+    are read as plain JSON (validating a model per turn would dominate a long session)."""
 
     def __init__(self) -> None:
-        self.ledger: list[TokenLedgerEntry] = []
+        self.ledger: Usage = ()
         self.records: dict[int, TurnRecord] = {}
 
     def run(self, run: _Run) -> None:
         carry = run.session.start.carry
-        self.ledger = list(carry.ledger) if carry is not None else []
+        self.ledger = _rows([e.model_dump() for e in carry.ledger], "carry") if carry else ()
         policy = run.session.policy
         for event in run.events:
             kind = _event_type(event)
@@ -356,9 +384,7 @@ class _Reader:
             if kind == "ActivityTaskScheduled":
                 name = (_get(attrs, "activityType") or {}).get("name", "")
                 if name in (RUN_TURN, LOAD_SESSION_HEAD):
-                    value = _payload(attrs, "input", where)
-                    request = _parse(_TurnRequest, value, where) if name == RUN_TURN else None
-                    run.scheduled[event_id] = (name, request)
+                    run.scheduled[event_id] = (name, _payload(attrs, "input", where))
             elif kind == "ActivityTaskCompleted":
                 scheduled = run.scheduled.get(str(_get(attrs, "scheduledEventId")))
                 if scheduled is None:
@@ -367,40 +393,50 @@ class _Reader:
                 result = _payload(attrs, "result", where)
                 base = dict(run_id=run.run_id, event_id=int(event_id),
                             event_time=str(event.get("eventTime", "")))
-                if name == RUN_TURN:
-                    policy = request.policy
-                    self._outcome(_parse(_TurnOutcome, result, where), request, base)
-                else:
-                    self._head(_parse(_HeadView, result, where), policy, base)
+                try:
+                    if name == RUN_TURN:
+                        policy = _policy(request.get("policy"))
+                        self._outcome(result, request, policy, base, where)
+                    else:
+                        self._head(result, policy, base, where)
+                except (KeyError, TypeError, ValueError, AttributeError) as err:
+                    raise HistoryError(f"{where}: the {name} payload does not parse "
+                                       f"({err!r})") from err
             else:
                 run.continued_to = _get(attrs, "newExecutionRunId")
 
-    def _outcome(self, outcome: _TurnOutcome, request: _TurnRequest, base: dict[str, Any]) -> None:
-        self.ledger = _merged(self.ledger, outcome.usage_deltas)
-        if outcome.status not in ("completed", "interrupted"):
+    def _outcome(
+        self, outcome: Any, request: Any, policy: _Policy, base: dict[str, Any], where: str
+    ) -> None:
+        deltas = _rows(outcome.get("usage_deltas"), where)
+        self.ledger = _merge_rows(self.ledger, deltas)
+        status = outcome["status"]
+        if status not in ("completed", "interrupted"):
             return  # awaiting children: the same turn goes on
-        receipt, policy = outcome.receipt, request.policy
-        self.records[outcome.turn_index] = TurnRecord(
-            turn_index=outcome.turn_index, status=outcome.status,
-            head_revision=receipt.head_revision, checkpoint_ref=receipt.checkpoint_ref,
-            leaf_node_id=receipt.leaf_node_id, receipt=receipt,
-            usage_deltas=outcome.usage_deltas, ledger=self.ledger,
+        receipt = outcome["receipt"]
+        revision, ref, leaf = _head_of(receipt)
+        index = int(outcome["turn_index"])
+        self.records[index] = TurnRecord(
+            turn_index=index, status=status, head_revision=revision, checkpoint_ref=ref,
+            leaf_node_id=leaf, operation_id=receipt.get("operation_id"),
+            usage_rows=deltas, ledger_rows=self.ledger,
             provider=policy.provider, model=policy.model,
-            max_context_tokens=policy.max_context_tokens, started_at=request.started_at,
-            user_text=_excerpt(request.user_text), **base,
+            max_context_tokens=policy.max_context_tokens, started_at=request.get("started_at"),
+            user_text=_excerpt(str(request.get("user_text", ""))), **base,
         )
 
-    def _head(self, view: _HeadView, policy: _Policy, base: dict[str, Any]) -> None:
-        self.ledger = list(view.ledger)
-        if view.head is None:
+    def _head(self, view: Any, policy: _Policy, base: dict[str, Any], where: str) -> None:
+        self.ledger = _rows(view.get("ledger"), where)
+        if view.get("head") is None:
             return
-        known = self.records.get(view.turn_index)
-        if known is not None and known.head_revision == view.head.head_revision:
+        revision, ref, leaf = _head_of(view["head"])
+        index = int(view.get("turn_index", 0))
+        known = self.records.get(index)
+        if known is not None and known.head_revision == revision:
             return
-        self.records[view.turn_index] = TurnRecord(
-            turn_index=view.turn_index, status="loaded",
-            head_revision=view.head.head_revision, checkpoint_ref=view.head.checkpoint_ref,
-            leaf_node_id=view.head.leaf_node_id, ledger=self.ledger,
+        self.records[index] = TurnRecord(
+            turn_index=index, status="loaded", head_revision=revision, checkpoint_ref=ref,
+            leaf_node_id=leaf, ledger_rows=self.ledger,
             provider=known.provider if known else policy.provider,
             model=known.model if known else policy.model,
             max_context_tokens=known.max_context_tokens if known else policy.max_context_tokens,
@@ -489,7 +525,7 @@ async def rebuild_state(
         session_id=sid, head_revision=record.head_revision,
         config=config_of(record, await _base_policy(store, history)), graph=graph,
         checkpoint_ref=record.checkpoint_ref, checkpoint=checkpoint,
-        token_ledger=[e.model_copy(deep=True) for e in record.ledger],
+        token_ledger=record.ledger,
     )
     return state_from_read(read)
 
