@@ -21,8 +21,8 @@ from temporal_harness import (
 from temporalio.client import Client
 
 from checkpoint.store import open_store
-from workflows.host import client as lash
 from workflows.contract import TurnTimeouts
+from workflows.host import client as lash
 
 pytestmark = pytest.mark.postgres
 

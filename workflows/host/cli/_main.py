@@ -35,6 +35,8 @@ from workflows.host.cli._interrupt import interrupt
 from workflows.host.cli._parser import build_parser
 from workflows.host.cli._setup import setup
 from workflows.host.cli._show import show
+from workflows.host.cli._time_travel import COMMANDS as TIME_TRAVEL
+from workflows.host.cli._time_travel import run_command as run_time_travel
 from workflows.host.client import session_input
 from workflows.host.worker import run_worker
 
@@ -46,6 +48,8 @@ def _policy(args: argparse.Namespace) -> TurnPolicy:
 
 
 def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> int:
+    if args.command in TIME_TRAVEL:
+        return run_time_travel(args, target, runner)
     if args.command == "chat":
         return chat(runner, target, args.session, args.message, policy=_policy(args),
                     timeout=timedelta(seconds=args.timeout))

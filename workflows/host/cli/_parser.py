@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from workflows.cli._time_travel import add_commands as add_time_travel_commands
 from workflows.host.cli._config import (
     ADDRESS_ENV,
     DEFAULT_ADDRESS,
@@ -121,5 +122,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(demo, "scripted", "which plays the demo script")
     demo.add_argument("--keep", action="store_true",
                       help="leave the dev server (and its UI) running until Ctrl-C")
+    add_time_travel_commands(commands, _command)
     del worker  # no options of its own: the global ones say where it connects
     return parser

@@ -15,10 +15,10 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.service import RPCError
 
 from checkpoint.store import redact_url
-from workflows.sandbox.search import ALL_KEYS
 from workflows.host.cli._access import connect_to, open_store_at
 from workflows.host.cli._config import Target
 from workflows.host.cli._errors import from_rpc
+from workflows.sandbox.search import ALL_KEYS
 
 
 async def setup(target: Target) -> str:

@@ -1,0 +1,581 @@
+"""Time travel, read-only: a session's workflow histories as turns, and the state at any turn.
+
+The one module in ``checkpoint`` that reads Temporal's history format. It takes each run's
+history as proto3 JSON (what ``WorkflowHistory.to_json()``, ``temporal workflow show --output
+json`` and the Web UI's *Download* write: ``{"events": [...]}``, camelCase attributes, the event
+type as ``EVENT_TYPE_ACTIVITY_TASK_COMPLETED`` or ``ActivityTaskCompleted``, payload ``data`` in
+base64), or a recorded ``{"workflow_id", "history"}`` file, for one run or the whole
+continue-as-new chain. Fetching from a live server is host code (``workflows.host.cli``).
+
+- ``read_history`` finds every turn: a ``lash.run_turn`` result that completed (or was
+  interrupted) names its commit receipt; its request names the policy and the message. A
+  ``lash.load_session_head`` result (a failed turn, a new run) is where the workflow's view was
+  reset, and replaces the ledger, as it did in the workflow.
+- ``rebuild_state`` assembles the ``PersistedSessionState`` the store held right after turn N
+  from the immutable nodes and blobs the receipt names, and the ledger summed from the usage
+  history recorded per turn. It never reads the session's mutable head row, so it still works
+  after the head moved on.
+- ``verify_state`` compares the rebuilt latest state with the store's head state.
+
+The payload models here are the few fields this reader needs (it may not import ``activities``
+or ``workflows``); extra fields are ignored, so newer payloads still read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from checkpoint.errors import LashError
+from checkpoint.model import (
+    PersistedSessionConfig,
+    PersistedSessionRead,
+    PersistedSessionState,
+    SessionGraph,
+    SessionPolicy,
+    TokenLedgerEntry,
+)
+from checkpoint.store import SessionStore, load_persisted_session_state, state_from_read
+
+SESSION_WORKFLOW_TYPE = "lash.session"
+RUN_TURN = "lash.run_turn"
+LOAD_SESSION_HEAD = "lash.load_session_head"
+"""Stable names (``workflows.session``, ``activities.contract``, ``activities.session_head``);
+tests/unit/test_history.py checks they agree."""
+
+USER_TEXT_EXCERPT = 200
+"""Characters of the user's message a ``TurnRecord`` keeps."""
+
+_WANTED = frozenset({
+    "WorkflowExecutionStarted", "ActivityTaskScheduled", "ActivityTaskCompleted",
+    "WorkflowExecutionContinuedAsNew",
+})
+WANTED_EVENT_TYPES = frozenset(
+    "EVENT_TYPE_" + "".join("_" + c if c.isupper() else c.upper() for c in t)[1:]
+    for t in _WANTED
+)
+"""The proto enum names of the only events the reader looks at (a fetcher may keep just these)."""
+
+
+class HistoryError(LashError):
+    """A history that cannot be read as a lash session's: another workflow type, a truncated
+    or corrupted file, an unreadable payload, or a turn it does not hold."""
+
+
+# --- the payload fields read ------------------------------------------------------------------
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class _Policy(_Read):
+    provider: str = "scripted"
+    model: str = "scripted-demo"
+    max_context_tokens: int | None = None
+
+
+class _Head(_Read):
+    head_revision: int
+    checkpoint_ref: str | None = None
+    leaf_node_id: str | None = None
+
+
+class _Carry(_Read):
+    head: _Head | None = None
+    turn_index: int = 0
+    ledger: list[TokenLedgerEntry] = Field(default_factory=list)
+
+
+class _Start(_Read):
+    kind: str = "empty"
+    snapshot_ref: str | None = None
+    carry: _Carry | None = None
+
+
+class _SessionInput(_Read):
+    session_id: str
+    policy: _Policy = Field(default_factory=_Policy)
+    start: _Start = Field(default_factory=_Start)
+
+
+Usage = tuple[tuple[str, str, int, int, int, int], ...]
+"""Ledger rows as (source, model, input, output, cached input, reasoning) tokens: summing plain
+tuples keeps reading a thousand turns fast; ``TurnRecord`` turns them into ledger entries."""
+
+
+def _rows(entries: Any, where: str) -> Usage:
+    try:
+        return tuple(
+            (str(e["source"]), str(e["model"]), int(e["usage"]["input_tokens"]),
+             int(e["usage"]["output_tokens"]), int(e["usage"]["cached_input_tokens"]),
+             int(e["usage"].get("reasoning_tokens", 0)))
+            for e in entries or ()
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise HistoryError(f"{where}: a usage entry does not parse ({err!r})") from err
+
+
+def _merge_rows(ledger: Usage, deltas: Usage) -> Usage:
+    """``merge_ledger_entry`` on rows: add by (source, model) in first-seen order; a delta with
+    no total and no cached tokens neither adds nor places its row."""
+    merged = {(r[0], r[1]): list(r[2:]) for r in ledger}
+    for source, model, *usage in deltas:
+        if usage[0] + usage[1] + usage[3] == 0 and usage[2] == 0:
+            continue
+        row = merged.setdefault((source, model), [0, 0, 0, 0])
+        for i, value in enumerate(usage):
+            row[i] += value
+    return tuple((s, m, *u) for (s, m), u in merged.items())  # type: ignore[misc]
+
+
+def _entries(rows: Usage) -> list[TokenLedgerEntry]:
+    return [
+        TokenLedgerEntry.model_validate({"source": s, "model": m, "usage": {
+            "input_tokens": i, "output_tokens": o, "cached_input_tokens": c,
+            "reasoning_tokens": r}})
+        for s, m, i, o, c, r in rows
+    ]
+
+
+# --- what a history says ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One turn as history recorded it: where its commit left the session, and what it cost."""
+
+    turn_index: int
+    status: Literal["completed", "interrupted", "loaded"]
+    """``loaded``: not a turn's outcome but a head the workflow loaded from the store (after a
+    failed turn whose progress commits used the index, or at the start of a new run)."""
+    run_id: str
+    event_id: int
+    event_time: str
+    """When the result was recorded (RFC 3339, as history wrote it)."""
+    head_revision: int
+    checkpoint_ref: str | None
+    leaf_node_id: str | None
+    provider: str
+    model: str
+    max_context_tokens: int | None = None
+    operation_id: str | None = None
+    """The receipt's operation id (None for a loaded head)."""
+    started_at: str | None = None
+    """``TurnRequest.started_at``: ``workflow.now()`` when the turn began."""
+    user_text: str = ""
+    """The start of the user's message (``USER_TEXT_EXCERPT`` characters)."""
+    usage_rows: Usage = ()
+    ledger_rows: Usage = ()
+
+    @property
+    def usage_deltas(self) -> list[TokenLedgerEntry]:
+        """The usage this turn's outcome recorded."""
+        return _entries(self.usage_rows)
+
+    @property
+    def ledger(self) -> list[TokenLedgerEntry]:
+        """The session's ledger right after this turn."""
+        return _entries(self.ledger_rows)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run of the session's workflow."""
+
+    run_id: str
+    start_time: str
+    events: int
+    continued_to: str | None
+
+
+@dataclass
+class SessionHistory:
+    """A session's turns across the runs read, in turn order."""
+
+    workflow_id: str
+    session_id: str
+    runs: list[RunInfo]
+    turns: list[TurnRecord]
+    snapshot_ref: str | None = None
+    """A sub-agent's starting state (its policy is the base of every config it commits)."""
+
+    def turn(self, index: int | None = None) -> TurnRecord:
+        """Turn ``index`` (the latest when None); a turn not in the history is a HistoryError."""
+        if not self.turns:
+            raise HistoryError(f"the history of session {self.session_id!r} holds no turn")
+        if index is None:
+            return self.turns[-1]
+        for record in self.turns:
+            if record.turn_index == index:
+                return record
+        first, last = self.turns[0].turn_index, self.turns[-1].turn_index
+        raise HistoryError(
+            f"session {self.session_id!r} has no turn {index} in the history read "
+            f"(turns {first} to {last})"
+        )
+
+
+# --- reading events ---------------------------------------------------------------------------
+
+
+def _event_type(event: Mapping[str, Any]) -> str:
+    raw = str(event.get("eventType") or event.get("event_type") or "")
+    if raw.startswith("EVENT_TYPE_"):
+        return "".join(word.capitalize() for word in raw[len("EVENT_TYPE_"):].split("_"))
+    return raw
+
+
+def _attributes(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    for key, value in event.items():
+        if key.endswith(("EventAttributes", "_event_attributes")) and isinstance(value, dict):
+            return value
+    raise HistoryError(f"event {event.get('eventId')} ({_event_type(event)}) has no attributes")
+
+
+def _get(attrs: Mapping[str, Any], name: str) -> Any:
+    """A camelCase field, or its snake_case spelling."""
+    if name in attrs:
+        return attrs[name]
+    return attrs.get("".join("_" + c.lower() if c.isupper() else c for c in name))
+
+
+def _payload(attrs: Mapping[str, Any], name: str, where: str) -> Any:
+    """The first payload of ``attrs[name]``, decoded from plain JSON."""
+    payloads = (_get(attrs, name) or {}).get("payloads") or []
+    if not payloads:
+        raise HistoryError(f"{where} has no {name} payload")
+    payload = payloads[0]
+    data = payload.get("data")
+    if not isinstance(data, str):
+        return data  # already decoded (a UI export through a codec server)
+    encoding = (payload.get("metadata") or {}).get("encoding", "")
+    try:
+        encoding = base64.b64decode(encoding).decode()
+        if encoding != "json/plain":
+            raise HistoryError(
+                f"{where}: payload encoding {encoding!r} is not plain JSON (export the history "
+                "decoded, through the codec)"
+            )
+        return json.loads(base64.b64decode(data))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as err:
+        raise HistoryError(f"{where}: the payload is not base64 JSON ({err})") from err
+
+
+def _parse(model: type[_Read], value: Any, where: str) -> Any:
+    try:
+        return model.model_validate(value)
+    except ValidationError as err:
+        raise HistoryError(f"{where}: {model.__name__.lstrip('_')} does not parse: "
+                           f"{err.errors()[0]['msg']}") from err
+
+
+def _events(history: Any) -> tuple[str | None, list[Mapping[str, Any]]]:
+    """(workflow id if the file names it, events) of any accepted shape."""
+    workflow_id = None
+    if isinstance(history, dict) and "history" in history:
+        workflow_id = history.get("workflow_id") or history.get("workflowId")
+        history = history["history"]
+    events = history.get("events") if isinstance(history, dict) else history
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise HistoryError("not a workflow history: expected {\"events\": [...]}")
+    return workflow_id, events
+
+
+def _check_complete(events: list[Mapping[str, Any]], where: str) -> None:
+    """Event ids run 1, 2, 3, ... with no gap: a cut history is refused, not half-read."""
+    for position, event in enumerate(events, start=1):
+        if str(event.get("eventId")) != str(position):
+            raise HistoryError(
+                f"{where} is truncated: event {position} is missing "
+                f"(found event {event.get('eventId')} in its place)"
+            )
+
+
+@dataclass
+class _Run:
+    workflow_id: str
+    run_id: str
+    start_time: str
+    session: _SessionInput
+    events: list[Mapping[str, Any]]
+    continued_to: str | None = None
+    scheduled: dict[str, tuple[str, Any]] = field(default_factory=dict)
+
+
+def _run(history: Any, name: str, complete: bool) -> _Run:
+    workflow_id, events = _events(history)
+    if not events:
+        raise HistoryError(f"{name} holds no events")
+    if complete:
+        _check_complete(events, name)
+    first = events[0]
+    if _event_type(first) != "WorkflowExecutionStarted":
+        raise HistoryError(f"{name} is truncated: it does not begin with the workflow's start")
+    attrs = _attributes(first)
+    kind = (_get(attrs, "workflowType") or {}).get("name")
+    workflow_id = _get(attrs, "workflowId") or workflow_id or "?"
+    if kind != SESSION_WORKFLOW_TYPE:
+        raise HistoryError(
+            f"{name} is a history of workflow type {kind!r} ({workflow_id}), "
+            f"not a lash session ({SESSION_WORKFLOW_TYPE!r})"
+        )
+    where = f"{name}, event 1"
+    session = _parse(_SessionInput, _payload(attrs, "input", where), where)
+    run_id = str(_get(attrs, "originalExecutionRunId") or name)
+    return _Run(workflow_id, run_id, str(first.get("eventTime", "")), session, events)
+
+
+def _order(runs: list[_Run]) -> list[_Run]:
+    """Runs in chain order: by start time, which continue-as-new makes strictly increasing."""
+    unique = {r.run_id: r for r in runs}
+    ids = {r.workflow_id for r in unique.values()}
+    if len(ids) > 1:
+        raise HistoryError(f"the histories belong to different workflows: {sorted(ids)}")
+    return sorted(unique.values(), key=lambda r: _sortable_time(r.start_time))
+
+
+def _sortable_time(text: str) -> str:
+    """RFC 3339 with the fraction padded to nine digits, so that text order is time order."""
+    if "." not in text:
+        return text.replace("Z", ".000000000Z")
+    head, tail = text.split(".", 1)
+    digits = "".join(c for c in tail if c.isdigit())
+    return f"{head}.{digits.ljust(9, '0')}{tail[len(digits):]}"
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= USER_TEXT_EXCERPT else text[: USER_TEXT_EXCERPT - 1] + "…"
+
+
+def _policy(value: Any) -> _Policy:
+    return _Policy.model_validate(value) if isinstance(value, dict) else _Policy()
+
+
+def _head_of(value: Any) -> tuple[int, str | None, str | None]:
+    return (int(value["head_revision"]), value.get("checkpoint_ref"), value.get("leaf_node_id"))
+
+
+class _Reader:
+    """Walks the runs' events in order, keeping the ledger as the workflow kept it. Payloads
+    are read as plain JSON (validating a model per turn would dominate a long session)."""
+
+    def __init__(self) -> None:
+        self.ledger: Usage = ()
+        self.records: dict[int, TurnRecord] = {}
+
+    def run(self, run: _Run) -> None:
+        carry = run.session.start.carry
+        self.ledger = _rows([e.model_dump() for e in carry.ledger], "carry") if carry else ()
+        policy = run.session.policy
+        for event in run.events:
+            kind = _event_type(event)
+            if kind not in _WANTED or kind == "WorkflowExecutionStarted":
+                continue
+            attrs, event_id = _attributes(event), str(event.get("eventId"))
+            where = f"run {run.run_id}, event {event_id}"
+            if kind == "ActivityTaskScheduled":
+                name = (_get(attrs, "activityType") or {}).get("name", "")
+                if name in (RUN_TURN, LOAD_SESSION_HEAD):
+                    run.scheduled[event_id] = (name, _payload(attrs, "input", where))
+            elif kind == "ActivityTaskCompleted":
+                scheduled = run.scheduled.get(str(_get(attrs, "scheduledEventId")))
+                if scheduled is None:
+                    continue
+                name, request = scheduled
+                result = _payload(attrs, "result", where)
+                base = dict(run_id=run.run_id, event_id=int(event_id),
+                            event_time=str(event.get("eventTime", "")))
+                try:
+                    if name == RUN_TURN:
+                        policy = _policy(request.get("policy"))
+                        self._outcome(result, request, policy, base, where)
+                    else:
+                        self._head(result, policy, base, where)
+                except (KeyError, TypeError, ValueError, AttributeError) as err:
+                    raise HistoryError(f"{where}: the {name} payload does not parse "
+                                       f"({err!r})") from err
+            else:
+                run.continued_to = _get(attrs, "newExecutionRunId")
+
+    def _outcome(
+        self, outcome: Any, request: Any, policy: _Policy, base: dict[str, Any], where: str
+    ) -> None:
+        deltas = _rows(outcome.get("usage_deltas"), where)
+        self.ledger = _merge_rows(self.ledger, deltas)
+        status = outcome["status"]
+        if status not in ("completed", "interrupted"):
+            return  # awaiting children: the same turn goes on
+        receipt = outcome["receipt"]
+        revision, ref, leaf = _head_of(receipt)
+        index = int(outcome["turn_index"])
+        self.records[index] = TurnRecord(
+            turn_index=index, status=status, head_revision=revision, checkpoint_ref=ref,
+            leaf_node_id=leaf, operation_id=receipt.get("operation_id"),
+            usage_rows=deltas, ledger_rows=self.ledger,
+            provider=policy.provider, model=policy.model,
+            max_context_tokens=policy.max_context_tokens, started_at=request.get("started_at"),
+            user_text=_excerpt(str(request.get("user_text", ""))), **base,
+        )
+
+    def _head(self, view: Any, policy: _Policy, base: dict[str, Any], where: str) -> None:
+        self.ledger = _rows(view.get("ledger"), where)
+        if view.get("head") is None:
+            return
+        revision, ref, leaf = _head_of(view["head"])
+        index = int(view.get("turn_index", 0))
+        known = self.records.get(index)
+        if known is not None and known.head_revision == revision:
+            return
+        self.records[index] = TurnRecord(
+            turn_index=index, status="loaded", head_revision=revision, checkpoint_ref=ref,
+            leaf_node_id=leaf, ledger_rows=self.ledger,
+            provider=known.provider if known else policy.provider,
+            model=known.model if known else policy.model,
+            max_context_tokens=known.max_context_tokens if known else policy.max_context_tokens,
+            **base,
+        )
+
+
+def read_history(
+    histories: Iterable[Any], *, names: Iterable[str] | None = None, complete: bool = True
+) -> SessionHistory:
+    """A session's turns from the histories of some or all of its runs (any order).
+
+    Each history is a decoded JSON value in one of the accepted shapes; ``names`` label them in
+    errors (file names). ``complete`` refuses a history whose event ids have gaps; a fetcher
+    that keeps only ``WANTED_EVENT_TYPES`` passes False."""
+    values = list(histories)
+    labels = list(names) if names is not None else [f"history {i + 1}" for i in range(len(values))]
+    runs = _order([_run(v, label, complete) for v, label in zip(values, labels, strict=True)])
+    if not runs:
+        raise HistoryError("no history to read")
+    reader = _Reader()
+    for run in runs:
+        reader.run(run)
+    first = runs[0].session
+    return SessionHistory(
+        workflow_id=runs[0].workflow_id,
+        session_id=first.session_id,
+        runs=[RunInfo(r.run_id, r.start_time, len(r.events), r.continued_to) for r in runs],
+        turns=[reader.records[i] for i in sorted(reader.records)],
+        snapshot_ref=first.start.snapshot_ref if first.start.kind == "snapshot" else None,
+    )
+
+
+def parse_history_json(text: str | bytes, name: str) -> Any:
+    """A history file's JSON; a file cut short and one that is not JSON get different errors."""
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        stripped = (text.decode(errors="replace") if isinstance(text, bytes) else text).rstrip()
+        pos, msg = getattr(err, "pos", -1), getattr(err, "msg", "")
+        at_end = pos >= len(stripped) - 1 or msg.startswith("Unterminated string")
+        if stripped[:1] in ("{", "[") and at_end:
+            raise HistoryError(f"{name} is truncated: its JSON ends early") from err
+        raise HistoryError(f"{name} is not a JSON workflow history ({err})") from err
+
+
+# --- rebuilding -------------------------------------------------------------------------------
+
+
+async def _base_policy(store: SessionStore, history: SessionHistory) -> SessionPolicy:
+    """The policy the session's first commit started from: a sub-agent's snapshot's, else the
+    default of a new state."""
+    if history.snapshot_ref is None:
+        return SessionPolicy.default()
+    snapshot = PersistedSessionState.model_validate(await store.get_blob(history.snapshot_ref))
+    return snapshot.policy
+
+
+def config_of(record: TurnRecord, base: SessionPolicy) -> PersistedSessionConfig:
+    """The config the turn's commit wrote: the host's policy over the stored one (the turn
+    activity's ``session_policy``), then ``PersistedSessionConfig.from_policy``."""
+    policy = base.model_copy(update={
+        "model": record.model,
+        "provider": {"type": record.provider},
+        "max_context_tokens": record.max_context_tokens,
+    })
+    return PersistedSessionConfig.from_policy(policy)
+
+
+async def rebuild_state(
+    store: SessionStore, history: SessionHistory, turn: int | None = None
+) -> PersistedSessionState:
+    """The state the store held right after ``turn`` (the latest when None), from immutable
+    nodes and blobs only."""
+    record = history.turn(turn)
+    sid = history.session_id
+    graph = (
+        await store.load_graph_at(sid, record.leaf_node_id)
+        if record.leaf_node_id is not None else SessionGraph()
+    )
+    checkpoint = (
+        await store.load_checkpoint(record.checkpoint_ref)
+        if record.checkpoint_ref is not None else None
+    )
+    read = PersistedSessionRead(
+        session_id=sid, head_revision=record.head_revision,
+        config=config_of(record, await _base_policy(store, history)), graph=graph,
+        checkpoint_ref=record.checkpoint_ref, checkpoint=checkpoint,
+        token_ledger=record.ledger,
+    )
+    return state_from_read(read)
+
+
+def json_differences(a: Any, b: Any, path: str = "$") -> list[str]:
+    """Every JSON path where ``a`` and ``b`` differ, with both values when they are short."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        found = []
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                found.append(f"{path}.{key}: only in {'rebuilt' if key in a else 'store'}")
+            else:
+                found += json_differences(a[key], b[key], f"{path}.{key}")
+        return found
+    if isinstance(a, list) and isinstance(b, list):
+        found = []
+        if len(a) != len(b):
+            found.append(f"{path}: {len(a)} items rebuilt, {len(b)} in the store")
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            found += json_differences(x, y, f"{path}[{i}]")
+        return found
+    if a == b:
+        return []
+    shown = f"{json.dumps(a)[:60]} rebuilt, {json.dumps(b)[:60]} in the store"
+    return [f"{path}: {shown}"]
+
+
+async def verify_state(store: SessionStore, history: SessionHistory) -> list[str]:
+    """Where the rebuilt latest state differs from the store's head state (empty: equal)."""
+    rebuilt = await rebuild_state(store, history)
+    stored = await load_persisted_session_state(store, history.session_id)
+    if stored is None:
+        return [f"$: the store holds no session {history.session_id!r}"]
+    return json_differences(rebuilt.model_dump(mode="json"), stored.model_dump(mode="json"))
+
+
+__all__ = [
+    "LOAD_SESSION_HEAD",
+    "RUN_TURN",
+    "SESSION_WORKFLOW_TYPE",
+    "USER_TEXT_EXCERPT",
+    "WANTED_EVENT_TYPES",
+    "HistoryError",
+    "RunInfo",
+    "SessionHistory",
+    "TurnRecord",
+    "config_of",
+    "json_differences",
+    "parse_history_json",
+    "read_history",
+    "rebuild_state",
+    "verify_state",
+]

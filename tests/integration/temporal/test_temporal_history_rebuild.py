@@ -1,0 +1,144 @@
+"""Rebuilding a session at every turn from its workflow histories gives exactly the state the
+store held right after that turn: live from the server and from exported files, across
+continue-as-new runs, with tool calls, code-mode state and a sub-agent."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporal_harness import ROOT, TEST_KEY
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.agent.providers import ProviderRegistry, ScriptedProvider
+from checkpoint.history import SessionHistory, read_history, rebuild_state, verify_state
+from checkpoint.store import CheckpointStore, load_persisted_session_state
+from workflows.host import client as lash
+from workflows.host.cli._history import fetch_runs, read_files
+from workflows.host.devserver import DevServerOptions, dev_server
+from workflows.host.worker import build_worker
+
+SUGGEST_AT = 40
+"""History events after which the server suggests continue-as-new: a run every few turns."""
+TURNS = 12
+"""The demo script's five turn shapes (a tool, python, python again, a sub-agent, plain text)
+more than twice over, which at ``SUGGEST_AT`` spans at least three runs."""
+
+
+@pytest.fixture(scope="module")
+async def low_threshold_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server of its own that suggests continue-as-new after a few turns."""
+    options = DevServerOptions(
+        dynamic_config={"limit.historyCount.suggestContinueAsNew": SUGGEST_AT}
+    )
+    async with dev_server(options) as env:
+        yield env
+
+
+async def _export_runs(client: Client, session_id: str, folder: Path) -> list[Path]:
+    """Each run's ``fetch_history().to_json()`` in a file of its own, oldest run last."""
+    paths: list[Path] = []
+    run_id: str | None = None
+    while True:
+        history = await client.get_workflow_handle(
+            f"lash-session/{session_id}", run_id=run_id).fetch_history()
+        path = folder / f"run-{len(paths)}.json"
+        path.write_text(history.to_json())
+        paths.append(path)
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id or None
+        if run_id is None:
+            return paths
+
+
+def _cli(env: WorkflowEnvironment, store_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    address = env.client.service_client.config.target_host
+    return subprocess.run(
+        [sys.executable, "-m", "workflows.host.cli", "--address", address, "--store", store_url,
+         *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+async def _assert_every_turn(
+    store: CheckpointStore, history: SessionHistory, expected: dict[int, dict[str, Any]]
+) -> None:
+    assert [t.turn_index for t in history.turns] == sorted(expected)
+    for n, want in expected.items():
+        rebuilt = await rebuild_state(store, history, n)
+        assert rebuilt.model_dump(mode="json") == want, f"turn {n}"
+
+
+async def test_every_turn_rebuilds_to_the_stored_state_live_and_from_files(
+    low_threshold_env: WorkflowEnvironment, store: CheckpointStore, store_url: str,
+    task_queue: str, tmp_path: Path,
+) -> None:
+    """At every turn N, live and from exported files, the rebuild is JSON-equal to what
+    ``load_persisted_session_state`` returned right after N; verify finds no difference."""
+    client = low_threshold_env.client
+    sid = f"rebuild-{uuid.uuid4().hex[:8]}"
+    providers = ProviderRegistry.of(ScriptedProvider(None))
+    expected: dict[int, dict[str, Any]] = {}
+    worker = build_worker(client, store, task_queue=task_queue, providers=providers,
+                          execution_state_key=TEST_KEY)
+    async with worker:
+        for n in range(1, TURNS + 1):
+            outcome = await lash.send(client, sid, f"message {n}", task_queue=task_queue)
+            assert outcome.turn_index == n
+            state = await load_persisted_session_state(store, sid)
+            assert state is not None
+            expected[n] = state.model_dump(mode="json")
+        assert expected[TURNS]["execution_state_ref"], "the python tool left interpreter state"
+
+        live = read_history(await fetch_runs(client, sid), complete=False)
+        assert len(live.runs) >= 3, "the low threshold should force at least three runs"
+        await _assert_every_turn(store, live, expected)
+        assert await verify_state(store, live) == []
+
+        paths = await _export_runs(client, sid, tmp_path)
+        from_files = read_history(read_files(paths), names=[str(p) for p in paths])
+        await _assert_every_turn(store, from_files, expected)
+
+        children = await store.list_child_sessions(sid)
+        assert children, "turn 4 spawned a sub-agent"
+        child = read_history(await fetch_runs(client, children[0].session_id), complete=False)
+        assert await verify_state(store, child) == []
+
+        files = [a for p in paths for a in ("--history-file", str(p))]
+        done = _cli(low_threshold_env, store_url, "rebuild", sid, "--at-turn", "7", "--json",
+                    *files)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == expected[7]
+        verified = _cli(low_threshold_env, store_url, "rebuild", sid, "--verify")
+        assert verified.returncode == 0, verified.stderr
+        listed = _cli(low_threshold_env, store_url, "history", sid)
+        assert listed.returncode == 0, listed.stderr
+        lines = listed.stdout.strip().splitlines()
+        assert len(lines) == 1 + TURNS and '"message 12"' in lines[-1]
+
+
+async def test_verify_lists_the_paths_where_the_store_moved_on(
+    client: Client, store: CheckpointStore, worker: object, task_queue: str
+) -> None:
+    """A history that stops before the store's head is rebuilt as it was; verify names what
+    differs from the head (graph, turn, ledger...), and rebuilding still works."""
+    sid = f"moved-{uuid.uuid4().hex[:8]}"
+    await lash.send(client, sid, "first", task_queue=task_queue)
+    before = read_history(await fetch_runs(client, sid), complete=False)
+    stored = await load_persisted_session_state(store, sid)
+    assert stored is not None
+    at_one = stored.model_dump(mode="json")
+    await lash.send(client, sid, "second", task_queue=task_queue)
+    problems = await verify_state(store, before)
+    assert "$.session_graph.nodes: 5 items rebuilt, 10 in the store" in problems
+    assert any(p.startswith("$.turn_index:") for p in problems)
+    assert (await rebuild_state(store, before)).model_dump(mode="json") == at_one

@@ -1,0 +1,136 @@
+"""checkpoint.history reads recorded session histories in every accepted shape, and refuses
+another workflow's history, a cut one and a corrupted one with one clear error each."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from activities.contract import RUN_TURN_ACTIVITY
+from activities.session_head import LOAD_SESSION_HEAD_ACTIVITY
+from checkpoint.history import (
+    LOAD_SESSION_HEAD,
+    RUN_TURN,
+    SESSION_WORKFLOW_TYPE,
+    HistoryError,
+    json_differences,
+    parse_history_json,
+    read_history,
+)
+
+HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
+
+
+def _recorded(stem: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((HISTORIES / f"{stem}.json").read_text())
+    return data
+
+
+def _ui_download(history: dict[str, Any]) -> dict[str, Any]:
+    """The Web UI's older export: ``ActivityTaskCompleted`` event types, ints for ids."""
+    events = copy.deepcopy(history["events"])
+    for event in events:
+        kind = event["eventType"].removeprefix("EVENT_TYPE_")
+        event["eventType"] = "".join(w.capitalize() for w in kind.split("_"))
+        event["eventId"] = int(event["eventId"])
+    return {"events": events}
+
+
+def test_the_names_agree_with_the_workflow_and_activities() -> None:
+    """The reader's activity and workflow names are the ones the workers register."""
+    from workflows.session import SessionWorkflow
+
+    assert RUN_TURN == RUN_TURN_ACTIVITY
+    assert LOAD_SESSION_HEAD == LOAD_SESSION_HEAD_ACTIVITY
+    definition = SessionWorkflow.__temporal_workflow_definition  # type: ignore[attr-defined]
+    assert definition.name == SESSION_WORKFLOW_TYPE
+
+
+def test_a_recorded_demo_reads_as_five_turns() -> None:
+    """Every completed run_turn is one turn, with its receipt, message and summed ledger."""
+    history = read_history([_recorded("session-demo")])
+    assert [t.turn_index for t in history.turns] == [1, 2, 3, 4, 5, 6]
+    assert history.session_id == "replay-demo"
+    ledger = {(e.source, e.model) for e in history.turns[-1].ledger}
+    assert ("subagent", "scripted-demo") in ledger
+    assert all(t.operation_id and t.checkpoint_ref for t in history.turns)
+    revisions = [t.head_revision for t in history.turns]
+    assert revisions == sorted(revisions)
+
+
+def test_a_continue_as_new_chain_reads_in_order_whatever_the_file_order() -> None:
+    """Runs are ordered by their start; the carried run continues the turn numbers."""
+    first, second = _recorded("session-continued"), _recorded("session-carried")
+    history = read_history([second, first])
+    assert len(history.runs) == 2
+    assert history.runs[0].continued_to == history.runs[1].run_id
+    assert [t.turn_index for t in history.turns] == [1, 2, 3, 4]
+    assert history.turns[2].ledger != history.turns[1].ledger
+
+
+def test_a_ui_download_reads_like_the_sdk_export() -> None:
+    """``ActivityTaskCompleted`` event types and integer ids read the same."""
+    recorded = _recorded("session-demo")
+    a = read_history([recorded])
+    b = read_history([_ui_download(recorded["history"])])
+    assert a.turns == b.turns
+
+
+def test_another_workflow_type_is_refused() -> None:
+    """A history of another workflow names its type."""
+    history = copy.deepcopy(_recorded("session-demo"))
+    attrs = history["history"]["events"][0]["workflowExecutionStartedEventAttributes"]
+    attrs["workflowType"]["name"] = "billing.invoice"
+    with pytest.raises(HistoryError, match=r"workflow type 'billing\.invoice'"):
+        read_history([history], names=["x.json"])
+
+
+def test_a_history_with_missing_events_is_truncated() -> None:
+    """A gap in the event ids is refused, naming the first missing event."""
+    history = copy.deepcopy(_recorded("session-demo"))
+    del history["history"]["events"][10:20]
+    with pytest.raises(HistoryError, match=r"x\.json is truncated: event 11 is missing"):
+        read_history([history], names=["x.json"])
+
+
+def test_a_cut_file_and_a_corrupted_file_get_different_errors() -> None:
+    """JSON that ends early is truncated; text that is not JSON is not a history."""
+    text = (HISTORIES / "session-demo.json").read_text()
+    with pytest.raises(HistoryError, match="truncated"):
+        parse_history_json(text[: len(text) // 2], "cut.json")
+    with pytest.raises(HistoryError, match="not a JSON workflow history"):
+        parse_history_json("\x00\x01garbage", "bad.json")
+
+
+def test_an_encoded_payload_is_refused_clearly() -> None:
+    """A payload a codec encrypted cannot be read; the error says to export it decoded."""
+    history = copy.deepcopy(_recorded("session-demo"))
+    payload = history["history"]["events"][0]["workflowExecutionStartedEventAttributes"][
+        "input"]["payloads"][0]
+    payload["metadata"]["encoding"] = base64.b64encode(b"binary/encrypted").decode()
+    with pytest.raises(HistoryError, match="not plain JSON"):
+        read_history([history])
+
+
+def test_a_turn_out_of_range_names_the_range() -> None:
+    """Asking for a turn the history does not hold names the turns it does."""
+    history = read_history([_recorded("session-demo")])
+    with pytest.raises(HistoryError, match=r"no turn 9 .*turns 1 to 6"):
+        history.turn(9)
+    assert history.turn(None).turn_index == 6
+
+
+def test_json_differences_name_each_path() -> None:
+    """Differences are listed by JSON path, missing keys and list lengths included."""
+    a = {"x": 1, "y": [1, 2], "z": {"k": "a"}}
+    b = {"x": 2, "y": [1], "z": {"k": "a", "m": 0}}
+    assert json_differences(a, b) == [
+        "$.x: 1 rebuilt, 2 in the store",
+        "$.y: 2 items rebuilt, 1 in the store",
+        "$.z.m: only in store",
+    ]

@@ -1,0 +1,195 @@
+"""``lash-temporal history`` and ``rebuild``: a session's turns from its workflow histories, and
+the state at any turn rebuilt from the store's immutable nodes and blobs.
+
+``checkpoint.history`` reads the histories; this module gets them, from exported files or from
+the server (every run of the continue-as-new chain, followed back from the newest run through
+each start's ``continuedExecutionRunId``, so no visibility query can miss a run just started).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from checkpoint.history import (
+    WANTED_EVENT_TYPES,
+    HistoryError,
+    SessionHistory,
+    TurnRecord,
+    parse_history_json,
+    read_history,
+    rebuild_state,
+    verify_state,
+)
+from workflows.contract import workflow_id
+from workflows.host.cli._access import connect_to, open_store_at
+from workflows.host.cli._config import Target
+from workflows.host.cli._errors import CliError, from_rpc
+
+_WANTED = frozenset(EventType.Value(name) for name in WANTED_EVENT_TYPES)
+
+
+def _payloads(payloads: Any) -> dict[str, Any]:
+    """Payloads as the reader takes them; plain JSON is decoded here (no base64 round trip)."""
+    out = []
+    for p in payloads.payloads:
+        if p.metadata.get("encoding") == b"json/plain":
+            out.append({"data": json.loads(p.data)})
+        else:  # left encoded: the reader names the encoding it cannot read
+            out.append({"metadata": {k: base64.b64encode(v).decode()
+                                     for k, v in p.metadata.items()},
+                        "data": base64.b64encode(p.data).decode()})
+    return {"payloads": out}
+
+
+def event_json(event: HistoryEvent) -> dict[str, Any]:
+    """The fields of one wanted event that ``checkpoint.history`` reads, in its proto3 JSON
+    shape; ``MessageToDict`` of the whole event costs about a millisecond, this a few µs."""
+    kind = EventType.Name(event.event_type)
+    attrs: dict[str, Any]
+    if event.HasField("workflow_execution_started_event_attributes"):
+        a = event.workflow_execution_started_event_attributes
+        attrs = {"workflowType": {"name": a.workflow_type.name}, "workflowId": a.workflow_id,
+                 "originalExecutionRunId": a.original_execution_run_id,
+                 "continuedExecutionRunId": a.continued_execution_run_id,
+                 "input": _payloads(a.input)}
+    elif event.HasField("activity_task_scheduled_event_attributes"):
+        s = event.activity_task_scheduled_event_attributes
+        attrs = {"activityType": {"name": s.activity_type.name}, "input": _payloads(s.input)}
+    elif event.HasField("activity_task_completed_event_attributes"):
+        c = event.activity_task_completed_event_attributes
+        attrs = {"scheduledEventId": str(c.scheduled_event_id), "result": _payloads(c.result)}
+    else:
+        n = event.workflow_execution_continued_as_new_event_attributes
+        attrs = {"newExecutionRunId": n.new_execution_run_id}
+    return {"eventId": str(event.event_id), "eventTime": event.event_time.ToJsonString(),
+            "eventType": kind, "readEventAttributes": attrs}
+
+
+async def fetch_runs(client: Client, session_id: str) -> list[dict[str, Any]]:
+    """Every run's history of the session, keeping only the events the reader uses (the rest
+    are most of a history and cost time to convert), newest run first."""
+    histories: list[dict[str, Any]] = []
+    run_id: str | None = None
+    while True:
+        handle = client.get_workflow_handle(workflow_id(session_id), run_id=run_id)
+        history = await handle.fetch_history()
+        events = [event_json(e) for e in history.events if e.event_type in _WANTED]
+        histories.append({"events": events})
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id or None
+        if run_id is None:
+            return histories
+
+
+def read_files(paths: Sequence[Path]) -> list[Any]:
+    """Each file's JSON; an unreadable, cut or corrupted file is a HistoryError naming it."""
+    values = []
+    for path in paths:
+        try:
+            text = path.read_bytes()
+        except OSError as err:
+            raise HistoryError(f"cannot read {path}: {err.strerror or err}") from err
+        values.append(parse_history_json(text, str(path)))
+    return values
+
+
+async def load_session_history(
+    target: Target, session_id: str, files: Sequence[Path] = ()
+) -> SessionHistory:
+    """The session's history, from ``files`` when given, else from the server."""
+    if files:
+        history = read_history(read_files(files), names=[str(p) for p in files])
+        if history.session_id != session_id:
+            raise HistoryError(
+                f"the history files hold session {history.session_id!r}, not {session_id!r}"
+            )
+        return history
+    client = await connect_to(target)
+    try:
+        runs = await fetch_runs(client, session_id)
+    except RPCError as err:
+        raise from_rpc(err, address=target.address, session_id=session_id) from err
+    return read_history(runs, complete=False)
+
+
+def _short(ref: str | None, n: int = 12) -> str:
+    if not ref:
+        return "-"
+    return ref.split(":", 1)[-1][:n]
+
+
+def turn_line(record: TurnRecord) -> str:
+    """One turn: index, time, run, the start of the message, usage, checkpoint."""
+    when = (record.started_at or record.event_time)[:19].replace("T", " ") or "-"
+    usage_in = sum(e.usage.input_tokens for e in record.usage_deltas)
+    usage_out = sum(e.usage.output_tokens for e in record.usage_deltas)
+    text = record.user_text if record.status != "loaded" else "(head loaded from the store)"
+    mark = {"interrupted": " [interrupted]", "loaded": " [loaded]"}.get(record.status, "")
+    message = json.dumps(text[:48] + ("…" if len(text) > 48 else ""), ensure_ascii=False)
+    return (
+        f"{record.turn_index:>5}  {when}  run {record.run_id[:8]}  {message:<52}  "
+        f"in {usage_in:>6} out {usage_out:>6}  ckpt {_short(record.checkpoint_ref)}{mark}"
+    )
+
+
+async def history_text(target: Target, session_id: str, files: Sequence[Path] = ()) -> str:
+    """What ``history`` prints: a header and one line per turn across all runs."""
+    history = await load_session_history(target, session_id, files)
+    runs = len(history.runs)
+    head = (f"session {session_id}: {len(history.turns)} turns in {runs} "
+            f"run{'s' if runs != 1 else ''}")
+    return "\n".join([head, *(turn_line(t) for t in history.turns)])
+
+
+async def rebuild_text(
+    target: Target,
+    session_id: str,
+    *,
+    at_turn: int | None,
+    files: Sequence[Path] = (),
+    verify: bool = False,
+    as_json: bool = False,
+) -> tuple[str, bool]:
+    """(what ``rebuild`` prints, whether it succeeded): the state's serde JSON, a summary, or
+    with ``verify`` the differences from the store's head."""
+    history = await load_session_history(target, session_id, files)
+    record = history.turn(at_turn)
+    store = await open_store_at(target.store_url, must_exist=True)
+    try:
+        if verify:
+            problems = await verify_state(store, history)
+            if problems:
+                lines = [f"session {session_id}: the rebuilt state (turn {record.turn_index}) "
+                         f"differs from the store's head in {len(problems)} places:", *problems]
+                return "\n".join(lines), False
+            return (f"session {session_id}: the rebuilt state at turn {record.turn_index} "
+                    f"equals the store's head (revision {record.head_revision})"), True
+        state = await rebuild_state(store, history, record.turn_index)
+    except (LookupError, ValueError) as err:
+        raise CliError(f"session {session_id}: cannot rebuild turn {record.turn_index}: "
+                       f"{err}") from err
+    finally:
+        await store.close()
+    if as_json:
+        return state.model_dump_json(), True
+    nodes = len(state.session_graph.nodes)
+    ledger = ", ".join(
+        f"{e.source}/{e.model} in {e.usage.input_tokens} out {e.usage.output_tokens}"
+        for e in state.token_ledger
+    ) or "empty"
+    return "\n".join([
+        f"session {session_id} at turn {state.turn_index} (run {record.run_id[:8]}, "
+        f"{record.status})",
+        f"  head revision {state.head_revision}, checkpoint {_short(state.checkpoint_ref)}, "
+        f"leaf {state.session_graph.leaf_node_id or '-'}",
+        f"  {nodes} nodes, model {state.policy.model or '-'}, ledger: {ledger}",
+    ]), True
