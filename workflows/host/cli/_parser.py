@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from workflows.cli._time_travel import add_commands as add_time_travel_commands
 from workflows.host.cli._config import (
     ADDRESS_ENV,
     DEFAULT_ADDRESS,
@@ -28,6 +27,7 @@ from workflows.host.cli._config import (
     STORE_ENV,
     TASK_QUEUE_ENV,
 )
+from workflows.host.cli._time_travel import add_commands as add_time_travel_commands
 
 
 class _Parser(argparse.ArgumentParser):
