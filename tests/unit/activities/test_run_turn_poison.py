@@ -91,7 +91,8 @@ async def test_a_final_answer_with_a_lone_surrogate_fails_the_turn_for_good(
 async def test_a_python_print_of_a_lone_surrogate_fails_that_call_and_the_turn_goes_on(
     tmp_path: Path, store: CheckpointStore
 ) -> None:
-    """print(chr(0xD800)): the tool call fails naming the problem; the turn completes."""
+    """print(chr(0xD800)): the tool call fails naming the problem; the turn completes. (The
+    child's UTF-8 stdout refuses the surrogate, so it never reaches the worker.)"""
     script = write_script(tmp_path / "s.json", SURROGATE_PRINT)
     log = tmp_path / "calls.jsonl"
     outcome = await run(activities(store, script=script, call_log=log), request("s", 1, "go"))
@@ -101,7 +102,7 @@ async def test_a_python_print_of_a_lone_surrogate_fails_that_call_and_the_turn_g
     assert state is not None
     (record,) = state.session_graph.tool_calls()
     assert isinstance(record.output.outcome, OutcomeFailure)
-    assert "lone surrogate" in record.output.outcome.payload.message
+    assert "surrogates not allowed" in record.output.outcome.payload.message
     await _next_turn_on_a_fresh_worker(store, script, outcome)
 
 
