@@ -1,7 +1,9 @@
 """The code-mode child: runs one ``python`` tool call in a process of its own.
 
-Started by ``_code_process`` as ``python -I <this file> CPU_S MEMORY_BYTES FILE_BYTES``, so it
-imports only the standard library and cloudpickle (never the worker's packages). It sets its own
+Started by ``_code_process`` as ``python -I -S <this file> CPU_S MEMORY_BYTES FILE_BYTES
+SITE_DIR...``: the worker's site-packages are importable (cloudpickle, and whatever else is
+installed), but their .pth files do not run, so the project's editable install stays out and
+startup is quicker. It sets its own
 limits first, reads one request from stdin (a JSON header, then the globals as cloudpickle bytes),
 runs the code with stdout and stderr going to the file the parent gave it, and writes one response
 to the pipe that was its stdout (a JSON header, then the new globals as cloudpickle bytes).
@@ -143,6 +145,7 @@ def serve(request: bytes, channel: BinaryIO) -> None:
 def main(argv: list[str]) -> None:
     cpu_s, memory_bytes, file_bytes = (int(arg) for arg in argv[1:4])
     _set_limits(cpu_s, memory_bytes, file_bytes)
+    sys.path.extend(argv[4:])  # site-packages, without running their .pth files (python -S)
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # the user's stdout joins stderr in the output file; fd 1 was the channel
     # Line-buffered, so print and what other processes (os.system) write to fd 1 keep their order.

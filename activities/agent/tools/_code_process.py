@@ -1,6 +1,6 @@
 """Run one ``python`` tool call in a child process: scrubbed environment, own directory, limits.
 
-The child (``_code_child``) is a fresh interpreter (``python -I``, exec'd, not forked), so none
+The child (``_code_child``) is a fresh interpreter (``python -I -S``, exec'd, not forked), so none
 of the worker's memory comes along. Its environment is built from an allow-list (``_ENV_ALLOW``),
 never by deleting names from the worker's, so provider keys, LASH_EXECUTION_STATE_KEY and the
 store URL stay behind. It works in a temporary directory of its own (its HOME and TMPDIR too),
@@ -31,6 +31,7 @@ import os
 import shutil
 import signal
 import sys
+import sysconfig
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ from activities.agent.tools._code_child import (
 from checkpoint.errors import ConfigError
 
 _CHILD = Path(_code_child.__file__).resolve()
+_SITE_DIRS = tuple(dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
 _ENV_ALLOW = ("PATH", "LANG", "LANGUAGE", "TZ", "SYSTEMROOT")
 _OUTPUT = "output.txt"
 MAX_OUTPUT_CHARS = 8_000
@@ -112,8 +114,8 @@ async def run_in_child(code: str, state: bytes | None, limits: CodeLimits) -> Ch
         output_path = Path(workdir, _OUTPUT)
         with output_path.open("wb") as output:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-I", str(_CHILD), str(limits.cpu_s),
-                str(limits.memory_mb * 2**20), str(limits.file_mb * 2**20),
+                sys.executable, "-I", "-S", str(_CHILD), str(limits.cpu_s),
+                str(limits.memory_mb * 2**20), str(limits.file_mb * 2**20), *_SITE_DIRS,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=output,
                 cwd=workdir, env=child_env(workdir), start_new_session=True,
             )
