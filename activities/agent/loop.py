@@ -26,7 +26,7 @@ from activities.agent._messages import (
 from activities.agent._poison import screen_output, screen_reply
 from activities.agent._runtime import SessionRuntime
 from activities.agent.providers import ModelProvider, ModelReply, ModelRequest, ToolCallRequest
-from activities.agent.tools import ToolContext, ToolOutput, load_signed
+from activities.agent.tools import ToolContext, ToolOutput
 from activities.contract import TurnRequest
 from activities.turn._journal import ToolBatch, ToolResultEntry, TurnJournal
 from activities.turn.ids import id_source, message_id
@@ -312,7 +312,7 @@ class AgentLoop:
         """A replayed batch restores the interpreter and plugins as the original run left them."""
         blob = batch.execution_state
         if blob is not None:
-            self.runtime.interpreter.replace(load_signed(blob, self.exec_key))
+            self.runtime.interpreter.restore_signed(blob, self.exec_key)
             # Commit the journaled bytes themselves: pickling the restored globals again need
             # not give the same bytes, and this attempt's commits must match the first one's.
             self.state.set_execution_state_snapshot(blob)

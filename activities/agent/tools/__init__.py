@@ -1,10 +1,12 @@
 """Tools: the registry with ToolState generation rules and the built-in tools.
 
-Built-ins: ``python`` (code mode with signed, persistent globals), ``word_count`` and
-``spawn_agent`` (sub-agents). ``remember`` lives with its plugin in ``activities.agent.plugins``.
+Built-ins: ``python`` (code mode: a child process per call, signed persistent globals),
+``word_count`` and ``spawn_agent`` (sub-agents). ``remember`` lives with its plugin in
+``activities.agent.plugins``.
 """
 
 from activities.agent.tools._builtin import SpawnAgentTool, WordCountTool
+from activities.agent.tools._code_process import CodeLimits
 from activities.agent.tools._exec_state import (
     KEY_ENV,
     dump_signed,
@@ -22,6 +24,7 @@ from activities.agent.tools._types import Tool, ToolContext, ToolOutput, string_
 __all__ = [
     "KEY_ENV",
     "SOURCE_ID",
+    "CodeLimits",
     "PythonInterpreter",
     "PythonTool",
     "SpawnAgentTool",

@@ -99,9 +99,10 @@ async def test_a_final_answer_with_a_lone_surrogate_fails_the_turn_for_good(
 async def test_a_python_print_of_a_lone_surrogate_fails_that_call_and_the_turn_goes_on(
     tmp_path: Path, store: CheckpointStore
 ) -> None:
-    """print(chr(0xD800)): the tool call fails naming the problem; the turn completes."""
+    """print(chr(0xD800)): the tool call fails naming the problem; the turn completes. (The
+    child's UTF-8 stdout refuses the surrogate, so it never reaches the worker.)"""
     _record, failure = await _the_turns_one_failed_call(tmp_path, store, SURROGATE_PRINT)
-    assert "lone surrogate" in failure.message
+    assert "surrogates not allowed" in failure.message
 
 
 class FailingCommitStore:
