@@ -1,21 +1,32 @@
-"""Shared fixtures: the PostgreSQL test server, and the rule that CI never skips it.
+"""Shared fixtures: the PostgreSQL test server, Chromium, and the rule that CI never skips them.
 
 Tests that need PostgreSQL take ``postgres_url`` (the server from ``LASH_TEST_POSTGRES_URL``) or
 ``postgres_schema_url`` (a fresh schema on it, dropped afterwards, so each test starts empty).
-Without the variable they skip with that reason; with ``CI=true`` they fail instead, so a CI run
-can never pass while silently skipping the PostgreSQL suite.
+Tests that drive a browser take ``chromium_path`` (``LASH_TEST_CHROMIUM``, else ``chromium`` on
+PATH). Without them they skip with that reason; with ``CI=true`` they fail instead, so a CI run
+can never pass while silently skipping the PostgreSQL or browser suite.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
+from typing import NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
 POSTGRES_ENV = "LASH_TEST_POSTGRES_URL"
+CHROMIUM_ENV = "LASH_TEST_CHROMIUM"
+
+
+def missing(what: str, how: str) -> NoReturn:
+    """Skip the test because ``what`` is unavailable; under CI=true fail instead."""
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"CI=true but {what}, and these tests must run in CI: {how}", pytrace=False)
+    pytest.skip(f"{what}: {how} to run this test")
 
 
 def postgres_url_or_skip() -> str:
@@ -23,12 +34,19 @@ def postgres_url_or_skip() -> str:
     url = os.environ.get(POSTGRES_ENV, "").strip()
     if url:
         return url
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(
-            f"CI=true but {POSTGRES_ENV} is not set: the PostgreSQL tests must run in CI",
-            pytrace=False,
-        )
-    pytest.skip(f"no PostgreSQL: set {POSTGRES_ENV}=postgresql://... to run this test")
+    missing("no PostgreSQL", f"set {POSTGRES_ENV}=postgresql://...")
+
+
+def chromium_path_or_skip() -> str:
+    """A Chromium to drive with Playwright; skip (or, under CI=true, fail) when there is none."""
+    path = os.environ.get(CHROMIUM_ENV, "").strip() or shutil.which("chromium")
+    if not path or not os.path.isfile(path):
+        missing("no Chromium", f"install it (apt-get install chromium) or set {CHROMIUM_ENV}")
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        missing("no Playwright", "install the dev extra (pip install -e '.[dev]')")
+    return path
 
 
 def with_search_path(url: str, schema: str) -> str:
@@ -43,6 +61,12 @@ def with_search_path(url: str, schema: str) -> str:
 def postgres_url() -> str:
     """The PostgreSQL server for tests (skips or fails as the module docstring says)."""
     return postgres_url_or_skip()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The Chromium executable for browser tests (skips or fails as the module docstring says)."""
+    return chromium_path_or_skip()
 
 
 @pytest.fixture
