@@ -18,9 +18,9 @@ from ui_harness import ARTIFACTS, TURNS, UI_TIMEOUT_MS, UiSession, wait_for_turn
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from checkpoint.store import open_store
-from workflows import client as lash
-from workflows.devserver import HOST, DevServerOptions, dev_server, free_port
-from workflows.worker import build_worker
+from workflows.host import client as lash
+from workflows.host.devserver import HOST, DevServerOptions, dev_server, free_port
+from workflows.host.worker import build_worker
 
 if TYPE_CHECKING:  # imported where used, so a missing Playwright skips (chromium_path) instead
     from playwright.async_api import Browser, Page

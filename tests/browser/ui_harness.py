@@ -9,9 +9,9 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from workflows import _search
-from workflows import client as lash
-from workflows._turn_index import TURN_INDEX_REFRESH
+from workflows.host import client as lash
+from workflows.sandbox import search as _search
+from workflows.sandbox.turn_index import TURN_INDEX_REFRESH
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TURNS = 4
