@@ -8,13 +8,22 @@ so workflow code can import it through the sandbox.
 
 from __future__ import annotations
 
+import functools
+import typing
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
-from checkpoint.model import CommitReceipt, Message, TokenLedgerEntry, TokenUsage
+from checkpoint.model import Message, TokenLedgerEntry, TokenUsage, TurnReceipt
 
 RUN_TURN_ACTIVITY = "lash.run_turn"
 """Stable activity name; renaming it breaks every recorded history."""
@@ -41,13 +50,41 @@ MAX_SUBAGENT_DEPTH = 2
 """Children may spawn children down to this depth; deeper ``spawn_agent`` calls fail as tools."""
 
 
-class _Wire(BaseModel):
-    """Frozen, strict-keyed base: a typo in a history payload fails loudly."""
+class WireModel(BaseModel):
+    """What travels through workflow history: frozen, strict-keyed (a typo in a payload fails
+    loudly), and written without the fields that hold their default, since every payload is
+    stored in history once per turn (or per child) and read back with the defaults filled in."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @model_serializer(mode="wrap")
+    def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if not isinstance(data, dict):
+            return data
+        for name in _omissible(type(self)):
+            if name in data and getattr(self, name) == _default_of(type(self), name):
+                del data[name]
+        return data
 
-class TurnPolicy(_Wire):
+
+@functools.cache
+def _omissible(model: type[BaseModel]) -> tuple[str, ...]:
+    """Fields a payload may leave out: those with a default, except tags (``Literal`` fields
+    such as ``kind``), which a tagged union needs to read the payload back."""
+    return tuple(
+        name
+        for name, field in model.model_fields.items()
+        if not field.is_required() and typing.get_origin(field.annotation) is not Literal
+    )
+
+
+def _default_of(model: type[BaseModel], name: str) -> Any:
+    return model.model_fields[name].get_default(call_default_factory=True)
+
+
+
+class TurnPolicy(WireModel):
     """Which provider kind and model a session uses; no credentials, ever."""
 
     provider: str = "scripted"
@@ -73,7 +110,7 @@ class TurnPolicy(_Wire):
         return value
 
 
-class HeadRef(_Wire):
+class HeadRef(WireModel):
     """The head the workflow last saw; the activity checks it against the store."""
 
     head_revision: int
@@ -81,7 +118,7 @@ class HeadRef(_Wire):
     leaf_node_id: str | None = None
 
 
-class ChildRequest(_Wire):
+class ChildRequest(WireModel):
     """A sub-agent the turn wants started: one ``spawn_agent`` tool call."""
 
     child_session_id: str
@@ -92,7 +129,7 @@ class ChildRequest(_Wire):
     policy: TurnPolicy
 
 
-class ChildResult(_Wire):
+class ChildResult(WireModel):
     """What a finished child session hands back to its parent's turn."""
 
     child_session_id: str
@@ -108,7 +145,7 @@ class ChildResult(_Wire):
     """The child ran past ``TurnPolicy.subagent_timeout`` and was cancelled."""
 
 
-class TurnRequest(_Wire):
+class TurnRequest(WireModel):
     """Input of one ``run_turn`` attempt; a retry or a continuation reuses the same turn id."""
 
     session_id: str = Field(min_length=1)
@@ -143,7 +180,7 @@ class TurnRequest(_Wire):
         return check_user_text(value)
 
 
-class PromptWindow(_Wire):
+class PromptWindow(WireModel):
     """How much of the active path the turn's last model call was sent (``rolling_history``,
     spec §2): the graph keeps everything, only the prompt is trimmed, and this says by how much.
     Turns are counted by their user messages; tokens are the worker's estimate."""
@@ -162,13 +199,13 @@ class PromptWindow(_Wire):
     """Chat messages the active path converts to."""
 
 
-class TurnOutcome(_Wire):
+class TurnOutcome(WireModel):
     """Result of one ``run_turn`` attempt: refs and small figures only."""
 
     status: Literal["completed", "awaiting_children", "interrupted"]
     """``interrupted``: an interrupt or a cancellation stopped the turn at a safe point; what it
     had completed is committed, and the turn ends there (its index is used)."""
-    receipt: CommitReceipt
+    receipt: TurnReceipt
     """Receipt of the commit this attempt ended with (final or progress)."""
     turn_index: int
     answer_excerpt: str = Field(default="", max_length=ANSWER_EXCERPT_CHARS)
@@ -187,7 +224,7 @@ class TurnOutcome(_Wire):
     this attempt made no model call."""
 
 
-class SessionHeadRequest(_Wire):
+class SessionHeadRequest(WireModel):
     """Which session to look up."""
 
     session_id: str = Field(min_length=1)
@@ -196,7 +233,7 @@ class SessionHeadRequest(_Wire):
     a new run of a stored session needs them (after a failed turn the workflow's are right)."""
 
 
-class SessionHeadView(_Wire):
+class SessionHeadView(WireModel):
     """The store's view of a session; ``head`` is None when the store does not hold it."""
 
     head: HeadRef | None = None
@@ -290,6 +327,7 @@ __all__ = [
     "TurnOutcome",
     "TurnPolicy",
     "TurnRequest",
+    "WireModel",
     "answer_fields",
     "answer_text",
     "check_user_text",

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from activities.contract import HeadRef, TurnPolicy
+from activities.contract import HeadRef, TurnOutcome, TurnPolicy, WireModel
 from activities.contract import check_user_text as check_user_text  # the workflow imports it here
 from checkpoint.model import TokenLedgerEntry
 
@@ -23,13 +23,7 @@ def workflow_id(session_id: str) -> str:
     return f"{WORKFLOW_ID_PREFIX}{session_id}"
 
 
-class _Wire(BaseModel):
-    """Frozen and strict-keyed: a malformed payload is refused, never half-read."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SendInput(_Wire):
+class SendInput(WireModel):
     """One user message for a session (the ``send`` update and the ``post`` signal)."""
 
     text: str
@@ -37,7 +31,7 @@ class SendInput(_Wire):
     names the rule (the workflow imports it from here)."""
 
 
-class TurnTimeouts(_Wire):
+class TurnTimeouts(WireModel):
     """How the workflow runs each turn activity; tests shorten them to see retries quickly."""
 
     start_to_close: timedelta = timedelta(minutes=10)
@@ -49,26 +43,26 @@ class TurnTimeouts(_Wire):
     """0 retries until the turn succeeds; contract errors are non-retryable regardless."""
 
 
-class StartEmpty(_Wire):
+class StartEmpty(WireModel):
     """A brand-new session with no stored head."""
 
     kind: Literal["empty"] = "empty"
 
 
-class StartFromSnapshot(_Wire):
+class StartFromSnapshot(WireModel):
     """A session that starts from a stored PersistedSessionState blob (a sub-agent)."""
 
     kind: Literal["snapshot"] = "snapshot"
     snapshot_ref: str = Field(min_length=1)
 
 
-class QueuedMessage(_Wire):
+class QueuedMessage(WireModel):
     """A fire-and-forget message not yet run when the previous run continued as new."""
 
     text: str
 
 
-class SessionCarry(_Wire):
+class SessionCarry(WireModel):
     """Everything a run hands to the next one on continue-as-new: refs and figures only."""
 
     head: HeadRef | None
@@ -87,7 +81,7 @@ class SessionCarry(_Wire):
     """The last head load failed: the next run loads the store's head before its next turn."""
 
 
-class StartFromCarry(_Wire):
+class StartFromCarry(WireModel):
     """A session continuing from the previous run of the same workflow."""
 
     kind: Literal["carry"] = "carry"
@@ -99,13 +93,13 @@ SessionStart = Annotated[
 ]
 
 
-class RootSession(_Wire):
+class RootSession(WireModel):
     """A session a person talks to; it lives until closed."""
 
     kind: Literal["root"] = "root"
 
 
-class ChildSession(_Wire):
+class ChildSession(WireModel):
     """A sub-agent session: it answers one task for its parent's tool call, then ends."""
 
     kind: Literal["child"] = "child"
@@ -116,7 +110,7 @@ class ChildSession(_Wire):
 SessionRole = Annotated[RootSession | ChildSession, Field(discriminator="kind")]
 
 
-class SessionInput(_Wire):
+class SessionInput(WireModel):
     """The workflow's input: small, secret-free, enough to find everything else in the store."""
 
     session_id: str = Field(min_length=1, max_length=200)
@@ -138,7 +132,7 @@ class SessionInput(_Wire):
         return None if value is None else check_user_text(value)
 
 
-class SessionSummary(_Wire):
+class SessionSummary(WireModel):
     """What the ``summary`` query answers: where the session stands, in figures and refs."""
 
     session_id: str
@@ -159,7 +153,7 @@ class SessionSummary(_Wire):
     last_error: str | None
 
 
-class SessionEnd(_Wire):
+class SessionEnd(WireModel):
     """The workflow's result when a session closes (a sub-agent's answer to its parent)."""
 
     session_id: str
@@ -167,3 +161,33 @@ class SessionEnd(_Wire):
     answer: str
     ledger: list[TokenLedgerEntry] = Field(default_factory=list)
     error: str | None = None
+
+
+class TurnReply(WireModel):
+    """What the ``send`` update answers: how the turn ended, in a few figures. The turn's
+    commit receipt and usage are in the turn activity's result, which history already holds
+    (``checkpoint.history`` reads them there), so the reply does not repeat them."""
+
+    status: Literal["completed", "interrupted"]
+    turn_index: int
+    head_revision: int
+    """The session's head revision after the turn."""
+    answer_excerpt: str = ""
+    answer_truncated: bool = False
+    model_calls: int = 0
+    tool_calls: int = 0
+
+    @classmethod
+    def of(cls, outcome: TurnOutcome) -> TurnReply:
+        """The reply for a finished turn's outcome."""
+        if outcome.status == "awaiting_children":
+            raise ValueError("a turn awaiting sub-agents has not finished")
+        return cls(
+            status=outcome.status,
+            turn_index=outcome.turn_index,
+            head_revision=outcome.receipt.head_revision,
+            answer_excerpt=outcome.answer_excerpt,
+            answer_truncated=outcome.answer_truncated,
+            model_calls=outcome.model_calls,
+            tool_calls=outcome.tool_calls,
+        )

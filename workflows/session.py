@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         StartEmpty,
         StartFromCarry,
         StartFromSnapshot,
+        TurnReply,
         check_user_text,
         workflow_id,
     )
@@ -144,7 +145,7 @@ class SessionWorkflow:
         )
         if inp.first_message is not None and carry is None:
             self._queue.append(_Queued(inp.first_message, None))
-        self._results: dict[int, TurnOutcome | BaseException] = {}
+        self._results: dict[int, TurnReply | BaseException] = {}
         self._next_ticket = 0
         self._updates_this_run = 0
         self._in_flight = False
@@ -233,7 +234,7 @@ class SessionWorkflow:
         self._index.flush()
 
     @workflow.update(name="send")
-    async def send(self, inp: SendInput) -> TurnOutcome:
+    async def send(self, inp: SendInput) -> TurnReply:
         """Run one turn with this message (after those before it) and return its outcome."""
         ticket = self._enqueue_update(inp.text)
         await workflow.wait_condition(lambda: ticket in self._results)
@@ -356,7 +357,7 @@ class SessionWorkflow:
         else:
             self._last_error = None
             if item.ticket is not None:
-                self._results[item.ticket] = outcome
+                self._results[item.ticket] = TurnReply.of(outcome)
         finally:
             self._in_flight = False
             self._publish_details()

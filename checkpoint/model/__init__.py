@@ -171,6 +171,7 @@ from ._store_records import (
     SessionHead,
     SessionHeadMeta,
     SessionReadScope,
+    TurnReceipt,
     Unchanged,
 )
 from ._tool_call import (
@@ -339,6 +340,7 @@ __all__ = [
     "ToolStateEntry",
     "ToolStateGenerationMismatch",
     "ToolValue",
+    "TurnReceipt",
     "Unchanged",
     "UsageReportRow",
     "UsageTotals",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeAlias
 
-from pydantic import Field, Tag, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Tag, model_serializer, model_validator
 
 from ._graph import SessionGraph
 from ._mode import ModeTurnOptions
@@ -211,6 +211,21 @@ class CommitReceipt(RuntimeCommitResult):
 
     session_id: str
     operation_id: str
+    leaf_node_id: str | None = None
+
+
+class TurnReceipt(BaseModel):
+    """What a turn's outcome keeps of its commit receipt: where the session's head moved.
+
+    Workflow history carries it once per turn, and rebuilding a past turn needs nothing else
+    (the checkpoint manifest is the blob ``checkpoint_ref`` names). Built from a
+    ``CommitReceipt`` by attribute; older histories carried the whole receipt, so unknown keys
+    are ignored when reading."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", from_attributes=True)
+
+    head_revision: int
+    checkpoint_ref: str | None = None
     leaf_node_id: str | None = None
 
 

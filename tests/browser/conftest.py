@@ -65,7 +65,7 @@ async def ui_session(chromium_path: str) -> AsyncIterator[UiSession]:
             await wait_for_turn_index(env.client, sid, TURNS)
             workflow_id = quote(lash.handle(env.client, sid).id, safe="")
             url = f"http://{HOST}:{ui_port}/namespaces/default/workflows/{workflow_id}"
-            yield UiSession(sid, url, outcome.receipt.head_revision)
+            yield UiSession(sid, url, outcome.head_revision)
         await store.close()
 
 

@@ -25,13 +25,14 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
-from activities.contract import TurnOutcome, TurnPolicy, check_user_text
+from activities.contract import TurnPolicy, check_user_text
 from checkpoint.model import SessionUsageReport
 from workflows.contract import (
     SendInput,
     SessionEnd,
     SessionInput,
     SessionSummary,
+    TurnReply,
     TurnTimeouts,
     workflow_id,
 )
@@ -107,7 +108,7 @@ async def send(
     timeouts: TurnTimeouts | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE,
     update_id: str | None = None,
-) -> TurnOutcome:
+) -> TurnReply:
     """Run one turn with ``text``, starting the session's workflow if it is not running.
 
     The policy, title and timeouts only matter when this call starts the workflow. Pass an
@@ -127,7 +128,7 @@ async def send(
 
 async def send_to_running(
     client: Client, session_id: str, text: str, *, update_id: str | None = None
-) -> TurnOutcome:
+) -> TurnReply:
     """``send`` to a session whose workflow is running, as a plain update (one round trip
     less than update-with-start; fails if the session's workflow is not running)."""
     message = SendInput(text=check_user_text(text))
@@ -136,7 +137,7 @@ async def send_to_running(
     )
 
 
-async def _resending(call: Callable[[], Awaitable[TurnOutcome]]) -> TurnOutcome:
+async def _resending(call: Callable[[], Awaitable[TurnReply]]) -> TurnReply:
     """``call()``, made again while the run refuses it because it is continuing as new (a
     refused update leaves no trace; the same call then reaches the new run)."""
     delay, deadline = _RESEND_FIRST_DELAY, time.monotonic() + _RESEND_WITHIN

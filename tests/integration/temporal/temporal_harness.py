@@ -15,7 +15,7 @@ from typing import Any
 from temporalio.client import Client
 
 from activities.agent.providers._demo import DEMO_SCRIPT
-from checkpoint.model import TokenLedgerEntry
+from checkpoint.model import SessionUsageReport, TokenLedgerEntry
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 from workflows.contract import workflow_id
 from workflows.host.worker import READY_LINE
@@ -89,6 +89,15 @@ def ledger_sum(deltas: list[TokenLedgerEntry]) -> dict[tuple[str, str], tuple[in
         new = (u.input_tokens, u.output_tokens, u.cached_input_tokens, u.reasoning_tokens)
         out[(e.source, e.model)] = tuple(a + b for a, b in zip(old, new, strict=True))
     return out
+
+
+def report_sum(report: SessionUsageReport) -> dict[tuple[str, str], tuple[int, ...]]:
+    """A usage report (the workflow's ledger, from its turns' outcomes) in ``ledger_sum`` form."""
+    return {
+        (row.source, row.model): (row.usage.input_tokens, row.usage.output_tokens,
+                                  row.usage.cached_input_tokens, row.usage.reasoning_tokens)
+        for row in report.by_source_model
+    }
 
 
 def call_lines(path: Path) -> list[dict[str, Any]]:

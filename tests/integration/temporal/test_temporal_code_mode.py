@@ -13,7 +13,7 @@ from temporalio.client import Client
 from activities.agent.tools import load_signed
 from checkpoint.model import OutcomeFailure, OutcomeSuccess
 from checkpoint.store import load_persisted_session_state, open_store
-from workflows import client as lash
+from workflows.host import client as lash
 
 ENV_CODE = "import os\nseen = dict(os.environ)\nprint(seen)"
 SCRIPT = [

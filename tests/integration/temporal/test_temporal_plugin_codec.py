@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from activities.contract import TurnOutcome
 from checkpoint.store import CheckpointStore
+from workflows.contract import TurnReply
 from workflows.host import client as lash
 from workflows.host.worker import build_worker
 from workflows.plugin import LashPlugin
@@ -62,7 +63,7 @@ async def test_a_client_codec_marks_history_and_round_trips_through_the_plugin(
     async with worker:
         outcome = await lash.send(client, sid, "hello there", task_queue=task_queue)
         history = await lash.handle(client, sid).fetch_history()
-    assert isinstance(outcome, TurnOutcome) and outcome.turn_index == 1
+    assert isinstance(outcome, TurnReply) and outcome.turn_index == 1
     results = [
         e.activity_task_completed_event_attributes.result.payloads[0]
         for e in history.events
@@ -75,4 +76,4 @@ async def test_a_client_codec_marks_history_and_round_trips_through_the_plugin(
     turn = [json.loads(p.data) for p in results if b'"receipt"' in p.data][-1]
     assert turn["turn_index"] == 1
     [decoded] = await client.data_converter.decode([results[-1]], [TurnOutcome])
-    assert decoded == outcome
+    assert TurnReply.of(decoded) == outcome

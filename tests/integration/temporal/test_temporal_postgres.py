@@ -11,6 +11,7 @@ from temporal_harness import (
     WorkerProcess,
     demo_shape,
     ledger_sum,
+    report_sum,
     shape_of,
     store_view,
     user_texts,
@@ -32,14 +33,12 @@ async def test_a_session_moves_between_workers_on_one_postgres_store(
     store = await open_store(postgres_schema_url)
     sid = f"pg-{uuid.uuid4().hex[:8]}"
     texts = [f"message {n}" for n in range(1, 11)]
-    deltas = []
     target = client.service_client.config.target_host
     first = WorkerProcess(target, task_queue, postgres_schema_url, tmp_path / "w1.log").start()
     try:
         for n, text in enumerate(texts[:5], start=1):
             outcome = await lash.send(client, sid, text, task_queue=task_queue)
             assert outcome.turn_index == n
-            deltas += outcome.usage_deltas
     finally:
         first.stop()
     second = build_worker(client, store, task_queue=task_queue, execution_state_key=TEST_KEY,
@@ -49,11 +48,11 @@ async def test_a_session_moves_between_workers_on_one_postgres_store(
             for n, text in enumerate(texts[5:], start=6):
                 outcome = await lash.send(client, sid, text, task_queue=task_queue)
                 assert outcome.turn_index == n
-                deltas += outcome.usage_deltas
+                reported = report_sum(await lash.usage(client, sid))
         view = await store_view(store, sid)
     finally:
         await store.close()
     assert view.turn_index == 10
     assert user_texts(view) == texts
     assert shape_of(view) == demo_shape(texts)
-    assert ledger_sum(view.ledger) == ledger_sum(deltas)
+    assert ledger_sum(view.ledger) == reported

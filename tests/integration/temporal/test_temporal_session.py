@@ -8,6 +8,7 @@ import uuid
 from temporal_harness import (
     demo_shape,
     ledger_sum,
+    report_sum,
     shape_of,
     store_view,
     user_texts,
@@ -15,9 +16,8 @@ from temporal_harness import (
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.contract import TurnOutcome
 from checkpoint.store import CheckpointStore
-from workflows.contract import TurnTimeouts
+from workflows.contract import TurnReply, TurnTimeouts
 from workflows.host import client as lash
 
 
@@ -31,22 +31,21 @@ async def test_twenty_turns_leave_the_expected_messages_ledger_and_turn_index(
     """After each of 20 turns the store holds that turn's messages, the summed ledger and index."""
     sid = _sid()
     texts: list[str] = []
-    deltas = []
     python_results: list[str] = []
     for n in range(1, 21):
         texts.append(f"message {n}: tell me something")
         outcome = await lash.send(client, sid, texts[-1], task_queue=task_queue)
         assert outcome.status == "completed"
         assert outcome.turn_index == n
-        deltas += outcome.usage_deltas
         view = await store_view(store, sid)
         assert view.turn_index == n
         assert user_texts(view) == texts
         assert shape_of(view) == demo_shape(texts)
-        assert ledger_sum(view.ledger) == ledger_sum(deltas)
+        assert ledger_sum(view.ledger) == report_sum(await lash.usage(client, sid))
         summary = await lash.summary(client, sid)
-        assert (summary.turn_index, summary.head_revision) == (n, outcome.receipt.head_revision)
-        assert summary.checkpoint_ref == outcome.receipt.checkpoint_ref
+        assert (summary.turn_index, summary.head_revision) == (n, outcome.head_revision)
+        head = await store.load_head(sid)
+        assert head is not None and summary.checkpoint_ref == head.checkpoint_ref
         assert summary.last_answer_excerpt == outcome.answer_excerpt
         answers = [c for r, parts in view.messages if r == "Assistant" for k, c, _ in parts
                    if k == "Prose"]
@@ -104,7 +103,7 @@ async def test_concurrent_messages_run_one_at_a_time_in_arrival_order(
     ]
     for i in range(3):
         await lash.post(client, sid, f"signal {i}", task_queue=task_queue)
-    outcomes: list[TurnOutcome] = await asyncio.gather(*sends)
+    outcomes: list[TurnReply] = await asyncio.gather(*sends)
     await lash.send(client, sid, "last", task_queue=task_queue)
     view = await store_view(store, sid)
     texts = user_texts(view)

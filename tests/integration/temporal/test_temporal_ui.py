@@ -83,7 +83,7 @@ async def test_current_details_and_search_attributes_describe_the_session(
     metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
     details = metadata.current_details
     assert f"Session `{sid}`" in details
-    assert f"| 4 | revision {outcome.receipt.head_revision} |" in details
+    assert f"| 4 | revision {outcome.head_revision} |" in details
     assert "waiting for a message" in details
     attributes = await _attributes_once_index_is(client, sid, 4)
     assert attributes.get(_search.SESSION_ID) == sid

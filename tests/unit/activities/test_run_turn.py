@@ -13,6 +13,7 @@ from activities.agent.loop import STOPPED_TEXT
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from activities.contract import TurnPolicy
 from activities.turn import TurnActivities
+from activities.turn.ids import final_op
 from checkpoint.model import PersistedSessionState, resume_safety_problem
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 from tests.unit.activities._turns import KEY, activities, request, run, run_session, write_script
@@ -54,7 +55,8 @@ async def test_outcome_carries_receipt_and_small_figures_only(store: CheckpointS
     """The outcome's receipt matches the store head; the excerpt is bounded."""
     acts = activities(store)
     [outcome] = await run_session(acts, "s2", 1)
-    assert outcome.receipt.operation_id == f"s2:{request('s2', 1, 'x').turn_id}:final"
+    final = await store.load_receipt("s2", final_op("s2", request("s2", 1, "x").turn_id))
+    assert final is not None and final.head_revision == outcome.receipt.head_revision
     assert outcome.receipt.head_revision == await store.load_head_revision("s2")
     assert len(outcome.answer_excerpt) <= 400
     assert len(outcome.model_dump_json()) < 4000

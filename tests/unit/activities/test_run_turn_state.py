@@ -11,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 from activities.agent.providers import OpenAIProvider, ProviderRegistry
 from activities.contract import TurnPolicy
 from activities.turn import TurnActivities
-from checkpoint.model import RuntimeCommit
+from checkpoint.model import RuntimeCommit, SessionCheckpoint
 from checkpoint.store import CheckpointStore, load_persisted_session_state, open_store
 from tests.unit.activities._turns import KEY, activities, request, run, run_session
 from tests.unit.activities.test_execution_state import UNPICKLED, _Tripwire
@@ -46,14 +46,21 @@ async def test_state_signed_with_another_workers_key_is_refused(store: Checkpoin
         await run(other, request("s", 3, "next", base=outcomes[-1]))
 
 
+async def _manifest(store: CheckpointStore, ref: str | None) -> SessionCheckpoint:
+    """The checkpoint manifest a turn's receipt names (the outcome keeps only its ref)."""
+    assert ref is not None
+    return SessionCheckpoint.model_validate(await store.get_blob(ref))
+
+
 async def test_plugin_blob_is_rewritten_only_when_the_notes_plugin_changed(
     store: CheckpointStore,
 ) -> None:
     """Demo turn 3 calls `remember`: the plugin snapshot ref changes there and nowhere else."""
     outcomes = await run_session(activities(store), "s", 5)
-    refs = [o.receipt.manifest.plugin_snapshot_ref for o in outcomes]
+    manifests = [await _manifest(store, o.receipt.checkpoint_ref) for o in outcomes]
+    refs = [m.plugin_snapshot_ref for m in manifests]
     assert refs[0] == refs[1] != refs[2] == refs[3] == refs[4]
-    revisions = [o.receipt.manifest.plugin_snapshot_revision for o in outcomes]
+    revisions = [m.plugin_snapshot_revision for m in manifests]
     assert revisions[0] == revisions[1] != revisions[2]
     state = await load_persisted_session_state(store, "s")
     assert state is not None and state.plugin_snapshot is not None
@@ -67,7 +74,7 @@ async def test_tool_state_blob_is_written_once_for_an_unchanged_registry(
     """Every turn, also after a worker restart, reuses the first ToolState ref."""
     outcomes = await run_session(activities(store), "s", 2)
     outcomes += await run_session(activities(store), "s", 1, first=3)
-    refs = {o.receipt.manifest.tool_state_ref for o in outcomes}
+    refs = {(await _manifest(store, o.receipt.checkpoint_ref)).tool_state_ref for o in outcomes}
     assert len(refs) == 1 and None not in refs
 
 

@@ -20,13 +20,13 @@ from temporalio.service import RPCError
 
 from activities.contract import (
     ANSWER_EXCERPT_CHARS,
-    TurnOutcome,
     TurnPolicy,
     check_user_text,
     last_answer,
 )
 from checkpoint.errors import LashError
 from checkpoint.store import redact_url
+from workflows.contract import TurnReply
 from workflows.host.cli._access import connect_to, open_store_at, require_worker, session_queue
 from workflows.host.cli._config import Target
 from workflows.host.cli._errors import CliError, from_rpc, from_update, one_line
@@ -44,7 +44,7 @@ async def send_message(
     *,
     policy: TurnPolicy,
     timeout: timedelta,
-) -> TurnOutcome:
+) -> TurnReply:
     """Run one turn and return its outcome; every expected failure becomes a CliError."""
     try:
         async with asyncio.timeout(timeout.total_seconds()):
@@ -67,7 +67,7 @@ async def send_message(
         raise from_rpc(err, address=target.address, session_id=session_id) from err
 
 
-def is_cut(outcome: TurnOutcome) -> bool:
+def is_cut(outcome: TurnReply) -> bool:
     """Whether the outcome's excerpt is shorter than the answer (the rest is in the store)."""
     if outcome.answer_truncated:
         return True
@@ -95,14 +95,14 @@ async def full_answer(target: Target, session_id: str) -> str | None:
     return last_answer(read.graph.messages()) or None
 
 
-def turn_note(outcome: TurnOutcome) -> str:
+def turn_note(outcome: TurnReply) -> str:
     """``(turn 3 · 2 model calls, 1 tool call)``."""
     return (f"(turn {outcome.turn_index} · {plural(outcome.model_calls, 'model call')}, "
             f"{plural(outcome.tool_calls, 'tool call')})")
 
 
 def _print_outcome(runner: asyncio.Runner, target: Target, session_id: str,
-                   outcome: TurnOutcome) -> None:
+                   outcome: TurnReply) -> None:
     answer = outcome.answer_excerpt
     note = turn_note(outcome)
     if is_cut(outcome):
