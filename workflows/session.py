@@ -59,7 +59,12 @@ with workflow.unsafe.imports_passed_through():
         workflow_id,
     )
     from workflows.sandbox import search as _search
-    from workflows.sandbox.children import child_input, child_result, failed_child
+    from workflows.sandbox.children import (
+        child_input,
+        child_result,
+        failed_child,
+        session_title,
+    )
     from workflows.sandbox.details import (
         SUMMARY_TEXT_CHARS,
         describe_failure,
@@ -175,6 +180,11 @@ class SessionWorkflow:
             raise
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._index.flush()
+        if isinstance(inp.relation, ChildSession):
+            # The parent reads a child's answer and usage from the store (what it committed),
+            # so its result carries only whether it failed: a few bytes in the parent's history.
+            return SessionEnd(session_id=inp.session_id, turn_index=self._turn_index,
+                              answer="", error=self._last_error)
         return SessionEnd(
             session_id=inp.session_id,
             turn_index=self._turn_index,
@@ -303,7 +313,7 @@ class SessionWorkflow:
         relation = self._input.relation
         return SessionSummary(
             session_id=self._input.session_id,
-            title=self._input.title,
+            title=session_title(self._input),
             parent_session_id=(
                 relation.parent_session_id if isinstance(relation, ChildSession) else None
             ),
@@ -512,12 +522,26 @@ class SessionWorkflow:
     # -- sub-agents ----------------------------------------------------------------------------
 
     async def _run_children(self, requests: list[ChildRequest]) -> list[ChildResult]:
-        """Run the children side by side. A cancellation of this session (or an interrupt)
-        cancels them and waits until each has stopped, so what they committed is final when
-        the turn goes on."""
-        tasks = [asyncio.create_task(self._run_child(r)) for r in requests]
+        """Run the children side by side, under one deadline (``subagent_timeout``): those
+        still running then are cancelled and fail as timed out. A cancellation of this session
+        (or an interrupt) cancels them too. Either way the turn waits until each has stopped,
+        so what they committed is final when it goes on."""
+        timed_out: set[str] = set()
+        tasks = [asyncio.create_task(self._run_child(r, timed_out)) for r in requests]
         self._child_tasks = tasks
         try:
+            if workflow.patched(CHILD_TIMEOUT_PATCH):
+                try:
+                    await workflow.wait_condition(
+                        lambda: all(task.done() for task in tasks),
+                        timeout=max(r.policy.subagent_timeout for r in requests),
+                        timeout_summary="sub-agent timeout",
+                    )
+                except TimeoutError:
+                    for req, task in zip(requests, tasks, strict=True):
+                        if not task.done():
+                            timed_out.add(req.tool_call_id)
+                            task.cancel()
             await workflow.wait(tasks)
         except asyncio.CancelledError:
             _uncancel()  # the session is being cancelled: stop the children first
@@ -528,40 +552,26 @@ class SessionWorkflow:
             self._child_tasks = []
         return [task.result() for task in tasks]
 
-    async def _run_child(self, req: ChildRequest) -> ChildResult:
+    async def _run_child(self, req: ChildRequest, timed_out: set[str]) -> ChildResult:
         """One sub-agent. Whatever happens to it (it fails, times out, is cancelled or cannot
         start), the parent's tool call gets an answer: a failure is a failed tool call."""
         try:
             inp = child_input(self._input, req)
         except ValidationError as err:
             return failed_child(req, f"sub-agent refused: {err}")
-        timed_out = False
         try:
-            handle = await workflow.start_child_workflow(
+            end = await workflow.execute_child_workflow(
                 SessionWorkflow.run,
                 inp,
                 id=workflow_id(req.child_session_id),
-                static_summary=f"sub-agent · {inp.title[:SUMMARY_TEXT_CHARS]}",
+                static_summary=f"sub-agent · {session_title(inp)[:SUMMARY_TEXT_CHARS]}",
                 parent_close_policy=CHILD_CLOSE_POLICY,
             )
-            if workflow.patched(CHILD_TIMEOUT_PATCH):
-                try:
-                    await workflow.wait_condition(
-                        handle.done, timeout=req.policy.subagent_timeout,
-                        timeout_summary="sub-agent timeout",
-                    )
-                except TimeoutError:
-                    timed_out = True
-                    handle.cancel()
-                except asyncio.CancelledError:
-                    _uncancel()
-                    handle.cancel()
-            end = await handle
         except asyncio.CancelledError:
             _uncancel()
             return failed_child(req, "cancelled before it answered")
         except (ChildWorkflowError, WorkflowAlreadyStartedError) as err:
-            if timed_out:
+            if req.tool_call_id in timed_out:
                 limit = req.policy.subagent_timeout
                 return failed_child(req, f"timed out after {limit}", timed_out=True)
             return failed_child(req, describe_failure(err))

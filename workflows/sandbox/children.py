@@ -19,11 +19,18 @@ def child_input(parent: SessionInput, req: ChildRequest) -> SessionInput:
         policy=req.policy,
         start=StartFromSnapshot(snapshot_ref=req.snapshot_ref),
         relation=ChildSession(parent_session_id=parent.session_id, tool_call_id=req.tool_call_id),
-        title=task_title(req.task),
-        first_message=req.task,
+        first_message=req.task,  # its title is derived from it (``session_title``)
         timeouts=parent.timeouts,
         search_attributes=parent.search_attributes,
     )
+
+
+def session_title(inp: SessionInput) -> str:
+    """A session's title: its own, or a sub-agent's task on one line (not written twice into
+    the parent's history, once as title and once as the first message)."""
+    if inp.title or inp.first_message is None:
+        return inp.title
+    return task_title(inp.first_message)
 
 
 def child_result(req: ChildRequest, end: SessionEnd) -> ChildResult:
