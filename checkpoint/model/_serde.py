@@ -33,6 +33,7 @@ from ._json_limits import (
     refuse_unwritable,
     surrogate_error,
 )
+from ._json_text import serde_json_text
 
 U64_MAX: Final = 2**64 - 1
 I64_MIN: Final = -(2**63)
@@ -69,6 +70,10 @@ class SerdeModel(BaseModel):
         if not isinstance(obj, cls):
             refuse_unwritable(cls, obj)
         return super().model_validate(obj, **kwargs)
+
+    def model_dump_json(self, **kwargs: Any) -> str:
+        """As pydantic's, with floats spelled as serde_json (ryu) spells them (``_json_text``)."""
+        return serde_json_text(super().model_dump_json(**kwargs))
 
 
 class ForbidExtraModel(SerdeModel):
