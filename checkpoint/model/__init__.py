@@ -99,6 +99,7 @@ from ._nodes import (
     SessionNodePayload,
     SessionNodeRecord,
     ToolEvent,
+    ToolEventRecord,
 )
 from ._plugin_snapshot import (
     PluginSessionSnapshot,
@@ -330,6 +331,7 @@ __all__ = [
     "ToolCancellation",
     "ToolControl",
     "ToolEvent",
+    "ToolEventRecord",
     "ToolFailure",
     "ToolFailureClass",
     "ToolFailureSource",
