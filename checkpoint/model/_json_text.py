@@ -12,10 +12,9 @@ strings only as a float's exponent, and most documents hold no ``e+`` at all (on
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
-from decimal import Decimal
-from operator import ne
 from typing import Any, Final
 
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError, to_json
@@ -44,12 +43,14 @@ def ryu_float(value: float) -> str:
     """ryu's spelling of a finite float, from Python's shortest round-trip digits.
 
     The reference the writers above are tested against (ryu's ``pretty::format64``)."""
-    sign, digits, exponent = Decimal(repr(value)).as_tuple()
-    assert isinstance(exponent, int), "finite floats only"
-    mantissa = "".join(map(str, digits)).rstrip("0") or "0"
+    digits, _, exponent_text = repr(abs(value)).partition("e")
+    whole, _, fraction = digits.partition(".")
+    exponent = int(exponent_text or 0) - len(fraction)
+    digits = (whole + fraction).lstrip("0")
+    mantissa = digits.rstrip("0")
     exponent += len(digits) - len(mantissa)  # the trailing zeros went into the exponent
-    minus = "-" if sign else ""
-    if mantissa == "0":
+    minus = "-" if math.copysign(1.0, value) < 0 else ""
+    if not mantissa:
         return minus + "0.0"
     length = len(mantissa)
     point = length + exponent  # 10^(point-1) <= |value| < 10^point
@@ -78,7 +79,7 @@ def has_duplicate_keys(text: str | bytes | bytearray) -> bool:
         json.loads(text, object_pairs_hook=objects.append)
     except (ValueError, RecursionError):  # not JSON, or too deep: pydantic says why
         return False
-    return any(map(ne, map(len, objects), map(len, map(dict, objects))))
+    return any(map(int.__ne__, map(len, objects), map(len, map(dict, objects))))
 
 
 def _objects_with_duplicates(text: str | bytes | bytearray) -> tuple[Any, list[_Repeat]]:

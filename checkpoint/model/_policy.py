@@ -8,11 +8,8 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
 )
 from pydantic_core import PydanticCustomError
-from typing_extensions import TypedDict
 
 from ._serde import (
     SORTED_KEYS,
@@ -114,18 +111,18 @@ class PromptSlotLayer(SerdeModel):
     contributions: list[PromptContribution] = skip_empty(list)
 
 
-class _PromptTemplateShape(TypedDict):
+class _PromptTemplateShape(SerdeModel):
     """What serde requires of ``PromptTemplate``: ``sections``, an array of section objects
     (their ``title`` and ``entries`` are optional, spec §2). Only checked, never kept."""
 
     sections: list[dict[str, Any]]
 
 
-def _check_template(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+def _check_template(value: Any) -> dict[str, Any]:
     """Refuse what serde refuses (no ``sections``: ``missing`` at ``…template.sections``), then
     keep the template as written: opaque, key order kept."""
-    handler(value)
-    return canonical_json(value, sort=False)
+    _PromptTemplateShape.__pydantic_validator__.validate_python(value)
+    return canonical_json(value, sort=False)  # type: ignore[no-any-return]
 
 
 def _dump_template(value: Any) -> Any:
@@ -133,8 +130,8 @@ def _dump_template(value: Any) -> Any:
 
 
 PromptTemplate: TypeAlias = Annotated[
-    _PromptTemplateShape,
-    WrapValidator(_check_template),
+    dict[str, Any],
+    PlainValidator(_check_template),
     PlainSerializer(_dump_template, return_type=Any),
 ]
 """``PromptTemplate``: checked for what serde requires, otherwise kept opaque (spec §2)."""
