@@ -99,6 +99,7 @@ from ._nodes import (
     SessionNodePayload,
     SessionNodeRecord,
     ToolEvent,
+    ToolEventRecord,
 )
 from ._plugin_snapshot import (
     PluginSessionSnapshot,
@@ -331,6 +332,7 @@ __all__ = [
     "ToolCancellation",
     "ToolControl",
     "ToolEvent",
+    "ToolEventRecord",
     "ToolFailure",
     "ToolFailureClass",
     "ToolFailureSource",

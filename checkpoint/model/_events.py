@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     Tag,
+    ValidationInfo,
     model_serializer,
     model_validator,
 )
@@ -36,29 +37,51 @@ class ConversationEvent(NewtypeVariant):
 TOOL_EVENT_SHAPE = 'ToolEvent: expected {"Invocation": {…}}'
 
 
+def _tool_event_shape() -> PydanticCustomError:
+    return PydanticCustomError("unknown_variant", TOOL_EVENT_SHAPE)
+
+
 class ToolEvent(SerdeModel):
-    """``SessionEventRecord::Tool(ToolEvent::Invocation { stable_key, record })``.
+    """``ToolEvent::Invocation { stable_key, record }``, lash's one tool-event variant, written
+    ``{"Invocation": {stable_key, record}}`` on its own too (spec §3.1).
 
-    lash's ToolEvent has the one variant ``Invocation``; both tag levels are written here.
-    """
+    JSON text must carry that tag; Python callers may also construct it from its fields."""
 
-    serde_variant: ClassVar[str] = "Tool"
+    serde_variant: ClassVar[str] = "Invocation"
     stable_key: str
     record: ToolCallRecord
 
     @model_validator(mode="wrap")
     @classmethod
-    def _unwrap(cls, data: Any, handler: Any) -> Any:
-        if type(data) is dict and len(data) == 1 and "Tool" in data:
-            inner = data["Tool"]
-            if type(inner) is not dict or len(inner) != 1 or "Invocation" not in inner:
-                raise PydanticCustomError("unknown_variant", TOOL_EVENT_SHAPE)
-            data = inner["Invocation"]
+    def _unwrap(cls, data: Any, handler: Any, info: ValidationInfo) -> Any:
+        if type(data) is dict and ("Invocation" in data or info.mode == "json"):
+            if len(data) != 1 or "Invocation" not in data:
+                raise _tool_event_shape()
+            data = data["Invocation"]
         return handler(data)
 
     @model_serializer(mode="wrap")
     def _wrap(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return {"Tool": {"Invocation": handler(self)}}
+        return {"Invocation": handler(self)}
+
+
+class ToolEventRecord(NewtypeVariant):
+    """``SessionEventRecord::Tool(ToolEvent)``: ``{"Tool": {"Invocation": {…}}}``."""
+
+    serde_variant = "Tool"
+    serde_newtype_field = "event"
+    event: ToolEvent = Field(serialization_alias="Tool")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unwrap_variant(cls, data: Any, handler: Any) -> Any:
+        """As the JSON path (``_node_wire``): ``Tool`` holds exactly ``{"Invocation": …}``."""
+        if type(data) is dict and len(data) == 1 and "Tool" in data:
+            inner = data["Tool"]
+            if type(inner) is not dict or len(inner) != 1 or "Invocation" not in inner:
+                raise _tool_event_shape()
+            data = {"event": inner}
+        return handler(data)
 
 
 class ModeEventRecord(NewtypeVariant):
@@ -74,7 +97,7 @@ EVENT_SHAPE = "SessionEventRecord: expected one of Conversation, Tool, Mode"
 
 SessionEventRecord: TypeAlias = Annotated[
     Annotated[ConversationEvent, Tag("Conversation")]
-    | Annotated[ToolEvent, Tag("Tool")]
+    | Annotated[ToolEventRecord, Tag("Tool")]
     | Annotated[ModeEventRecord, Tag("Mode")],
     external_discriminator("SessionEventRecord", ", ".join(EVENT_VARIANTS)),
 ]

@@ -33,6 +33,7 @@ from ._nodes import (
     SessionEventRecord,
     SessionNodeRecord,
     ToolEvent,
+    ToolEventRecord,
 )
 from ._read_model import GraphCache
 from ._rebranch import rebranch_tail
@@ -176,7 +177,8 @@ class SessionGraph(SerdeModel):
         for record in records:
             stable_key = stable_tool_call_key(record)
             node_id = unique_tool_node_id(stable_key, self._exists)
-            event = ToolEvent.model_construct(stable_key=stable_key, record=record)
+            invocation = ToolEvent.model_construct(stable_key=stable_key, record=record)
+            event = ToolEventRecord.model_construct(event=invocation)
             payload = EventPayload.model_construct(kind="event", event=event)
             ids.append(self._append_node(self._new_node(node_id, payload)))
         return ids

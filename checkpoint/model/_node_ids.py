@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
-from typing import Any
 
 from ._ids import current_id_source
+from ._json_text import compact_json
 from ._serde import canonical_json
 from ._tool_call import ToolCallRecord
 
 Exists = Callable[[str], bool]
-
-
-def compact_json(value: Any) -> str:
-    """``serde_json::to_string``: no spaces, non-ASCII kept as is."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def fresh_message_id() -> str:

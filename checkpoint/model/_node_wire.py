@@ -37,6 +37,7 @@ from ._events import (
     ModeEventRecord,
     PluginPayload,
     ToolEvent,
+    ToolEventRecord,
 )
 from ._message import Message
 from ._mode import ModeEvent
@@ -49,7 +50,7 @@ _set: Final = object.__setattr__
 Fields = tuple[dict[str, Any], None, set[str]]
 """What a model schema's inner validator returns: (field values, extras, fields set)."""
 
-_MODELS: Final = (ConversationEvent, EventPayload, ModeEventRecord, ToolEvent)
+_MODELS: Final = (ConversationEvent, EventPayload, ModeEventRecord, ToolEvent, ToolEventRecord)
 
 
 def assemble(cls: type[Any], values: dict[str, Any], fields_set: set[str]) -> Any:
@@ -105,6 +106,10 @@ def _conversation(message: Any) -> Fields:
 
 def _tool(wire: dict[str, Any]) -> Fields:
     return wire["Invocation"], None, {"stable_key", "record"}
+
+
+def _tool_record(event: Any) -> Fields:
+    return {"event": event}, None, {"event"}
 
 
 def _mode(event: Any) -> Fields:
@@ -167,7 +172,9 @@ def _json_schema(node_cls: type[Any]) -> cs.CoreSchema:
             _one_key_of(["Invocation"], TOOL_EVENT_SHAPE), alias="Tool", required=False
         ),
         "Tool": _field(
-            _model(ToolEvent, _tool, cs.typed_dict_schema({"Invocation": _field(invocation)})),
+            _model(ToolEventRecord, _tool_record, _model(
+                ToolEvent, _tool, cs.typed_dict_schema({"Invocation": _field(invocation)})
+            )),
             required=False,
         ),
         "Mode": _field(

@@ -23,6 +23,7 @@ from ._events import (
     SessionEventRecord,
     SessionNodePayload,
     ToolEvent,
+    ToolEventRecord,
 )
 from ._message import Message
 from ._node_wire import node_validator
@@ -82,8 +83,8 @@ class SessionNodeRecord(SerdeModel):
     def tool_event(self) -> ToolEvent | None:
         """The Tool/Invocation event of a tool node, else None."""
         payload = self.payload
-        if isinstance(payload, EventPayload) and isinstance(payload.event, ToolEvent):
-            return payload.event
+        if isinstance(payload, EventPayload) and isinstance(payload.event, ToolEventRecord):
+            return payload.event.event
         return None
 
     def plugin(self) -> tuple[str, Any] | None:
@@ -106,4 +107,5 @@ __all__ = [
     "SessionNodePayload",
     "SessionNodeRecord",
     "ToolEvent",
+    "ToolEventRecord",
 ]

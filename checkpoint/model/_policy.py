@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import Field, PlainSerializer, PlainValidator
+from pydantic import (
+    Field,
+    PlainSerializer,
+    PlainValidator,
+)
 from pydantic_core import PydanticCustomError
 
 from ._serde import (
@@ -12,7 +16,6 @@ from ._serde import (
     U16,
     U64,
     ForbidExtraModel,
-    OpaqueJson,
     SerdeModel,
     Usize,
     canonical_json,
@@ -108,10 +111,37 @@ class PromptSlotLayer(SerdeModel):
     contributions: list[PromptContribution] = skip_empty(list)
 
 
+class _PromptTemplateShape(SerdeModel):
+    """What serde requires of ``PromptTemplate``: ``sections``, an array of section objects
+    (their ``title`` and ``entries`` are optional, spec §2). Only checked, never kept."""
+
+    sections: list[dict[str, Any]]
+
+
+def _check_template(value: Any) -> dict[str, Any]:
+    """Refuse what serde refuses (no ``sections``: ``missing`` at ``…template.sections``), then
+    keep the template as written: opaque, key order kept."""
+    _PromptTemplateShape.__pydantic_validator__.validate_python(value)
+    return canonical_json(value, sort=False)  # type: ignore[no-any-return]
+
+
+def _dump_template(value: Any) -> Any:
+    return canonical_json(value, sort=False)
+
+
+PromptTemplate: TypeAlias = Annotated[
+    dict[str, Any],
+    PlainValidator(_check_template),
+    PlainSerializer(_dump_template, return_type=Any),
+]
+"""``PromptTemplate``: checked for what serde requires, otherwise kept opaque (spec §2)."""
+
+
 class PromptLayer(SerdeModel):
     """Prompt overrides. The template is kept opaque; slots are written sorted (spec §0.1.7)."""
 
-    template: OpaqueJson = skip_none()
+    template: PromptTemplate | None = skip_none()
+    """``Option<PromptTemplate>``, skipped when None; ``null`` reads as None."""
     slots: Annotated[dict[PromptSlot, PromptSlotLayer], SORTED_KEYS] = skip_empty(dict)
 
     def is_empty(self) -> bool:

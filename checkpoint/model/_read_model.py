@@ -18,7 +18,7 @@ from ._nodes import (
     EventPayload,
     SessionEventRecord,
     SessionNodeRecord,
-    ToolEvent,
+    ToolEventRecord,
 )
 from ._tool_call import ToolCallRecord
 
@@ -69,11 +69,12 @@ class GraphCache:
             if not message.is_transient() and message.id not in self.message_ids:
                 self.message_ids.add(message.id)
                 self.messages.append(message)
-        elif isinstance(event, ToolEvent):
-            self.tool_calls.append(event.record)
+        elif isinstance(event, ToolEventRecord):
+            record = event.event.record
+            self.tool_calls.append(record)
             if self._tool_keys is not None:
                 self._tool_keys.add(
-                    tool_call_active_read_key(stable_tool_call_key(event.record), event.record)
+                    tool_call_active_read_key(stable_tool_call_key(record), record)
                 )
 
     def appended(self, index: int, node: SessionNodeRecord, previous_leaf: str | None) -> None:

@@ -19,7 +19,13 @@ from ._node_ids import (
     unique_message_node_id,
     unique_tool_node_id,
 )
-from ._nodes import ConversationEvent, EventPayload, SessionNodeRecord, ToolEvent
+from ._nodes import (
+    ConversationEvent,
+    EventPayload,
+    SessionNodeRecord,
+    ToolEvent,
+    ToolEventRecord,
+)
 from ._tool_call import ToolCallRecord
 
 
@@ -46,8 +52,8 @@ def _node_key(node: SessionNodeRecord) -> str | None:
     event = payload.event
     if isinstance(event, ConversationEvent):
         return f"message:{event.message.id}"
-    if isinstance(event, ToolEvent):
-        return tool_call_active_read_key(event.stable_key, event.record)
+    if isinstance(event, ToolEventRecord):
+        return tool_call_active_read_key(event.event.stable_key, event.event.record)
     return None
 
 
@@ -111,7 +117,8 @@ def rebranch_tail(
             payload = EventPayload(event=ConversationEvent(message=item))
         else:
             node_id = unique_tool_node_id(item.stable_key, taken)
-            payload = EventPayload(event=ToolEvent(stable_key=item.stable_key, record=item.record))
+            invocation = ToolEvent(stable_key=item.stable_key, record=item.record)
+            payload = EventPayload(event=ToolEventRecord(event=invocation))
         tail.append(
             SessionNodeRecord(
                 node_id=node_id, parent_node_id=leaf, timestamp=source.now(), payload=payload

@@ -23,7 +23,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
 )
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import PydanticCustomError, ValidationError, core_schema
 
 from ._json_limits import (
     MAX_JSON_DEPTH,
@@ -33,6 +33,7 @@ from ._json_limits import (
     refuse_unwritable,
     surrogate_error,
 )
+from ._json_text import duplicate_field_errors, has_duplicate_keys, serde_json_text
 
 U64_MAX: Final = 2**64 - 1
 I64_MIN: Final = -(2**63)
@@ -69,6 +70,22 @@ class SerdeModel(BaseModel):
         if not isinstance(obj, cls):
             refuse_unwritable(cls, obj)
         return super().model_validate(obj, **kwargs)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
+        """As pydantic's, but a struct field given twice is refused as serde refuses it
+        (``duplicate field `x```); in free-form JSON and maps the last value wins, as in
+        serde_json. pydantic-core keeps the last value everywhere, so the text is scanned
+        first (``_json_text.has_duplicate_keys``)."""
+        if has_duplicate_keys(json_data):
+            errors = duplicate_field_errors(json_data, cls.__pydantic_validator__.validate_python)
+            if errors:
+                raise ValidationError.from_exception_data(cls.__name__, errors)
+        return super().model_validate_json(json_data, **kwargs)
+
+    def model_dump_json(self, **kwargs: Any) -> str:
+        """As pydantic's, with floats spelled as serde_json (ryu) spells them (``_json_text``)."""
+        return serde_json_text(super().model_dump_json(**kwargs))
 
 
 class ForbidExtraModel(SerdeModel):

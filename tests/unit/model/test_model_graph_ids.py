@@ -12,7 +12,7 @@ from checkpoint.model import (
     ConversationEvent,
     ModeEventRecord,
     SessionGraph,
-    ToolEvent,
+    ToolEventRecord,
     stable_tool_call_key,
 )
 
@@ -53,7 +53,7 @@ def test_conversation_and_tool_nodes_never_use_plugin_prefix() -> None:
     graph.replace_active_read_state([text_message("m2")], [tool_record("c2")])
     for node in graph.nodes:
         event = node.event()
-        if isinstance(event, ConversationEvent | ToolEvent):
+        if isinstance(event, ConversationEvent | ToolEventRecord):
             assert not node.node_id.startswith("plugin:")
         elif isinstance(event, ModeEventRecord):
             assert node.node_id.startswith("mode:")
