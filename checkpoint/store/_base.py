@@ -151,7 +151,7 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         if rows is None:
             return None
         head = rows.head
-        meta = SessionHeadMeta.model_validate_json(head.head_json)
+        meta = SessionHeadMeta.from_stored_json(head.head_json)
         checkpoint = (
             await self.load_checkpoint(head.checkpoint_ref) if head.checkpoint_ref else None
         )
@@ -173,7 +173,7 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         if rows is None:
             return None
         head = rows.head
-        meta = SessionHeadMeta.model_validate_json(head.head_json)
+        meta = SessionHeadMeta.from_stored_json(head.head_json)
         graph_leaf = leaf if active and leaf is not None else head.leaf_node_id
         graph = SessionGraph.from_nodes(self.node_cache.parse(rows.nodes), graph_leaf)
         checkpoint = (
@@ -189,7 +189,7 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         """One stored node (also one a full rewrite left out), or None; tombstoned ones hide."""
         async with self._guard("load node", session_id) as b:
             text = await b.read_node(session_id, node_id)
-        return SessionNodeRecord.model_validate_json(text) if text is not None else None
+        return SessionNodeRecord.from_stored_json(text) if text is not None else None
 
     async def load_graph_at(self, session_id: str, leaf_node_id: str) -> SessionGraph:
         """The conversation as it was when ``leaf_node_id`` was the leaf: the path from the
@@ -201,7 +201,7 @@ class CheckpointStore(SessionStore, StoreMaintenance):
             if await self.load_head_revision(session_id) is None:
                 raise SessionNotFoundError(session_id)
             raise NodeNotFoundError(session_id, leaf_node_id)
-        return SessionGraph.model_validate_json(graph_json(nodes, leaf_node_id))
+        return SessionGraph.from_stored_json(graph_json(nodes, leaf_node_id))
 
     async def load_checkpoint(self, checkpoint_ref: BlobRef) -> HydratedSessionCheckpoint:
         """A checkpoint manifest by ref with its tool, plugin and execution blobs hydrated."""
@@ -300,13 +300,13 @@ class CheckpointStore(SessionStore, StoreMaintenance):
             text = await b.insert_meta(
                 meta.session_id, meta.parent_session_id, meta.model_dump_json(), self._meta_clock
             )
-        return SessionMeta.model_validate_json(text)
+        return SessionMeta.from_stored_json(text)
 
     async def load_session_meta(self, session_id: str) -> SessionMeta | None:
         """The session's stored metadata, or None."""
         async with self._guard("load session meta", session_id) as b:
             text = await b.read_meta(session_id)
-        return SessionMeta.model_validate_json(text) if text is not None else None
+        return SessionMeta.from_stored_json(text) if text is not None else None
 
     async def list_child_sessions(self, parent_session_id: str) -> list[SessionMeta]:
         """Meta of the sessions whose ``parent_session_id`` is this one (children, and
@@ -314,7 +314,7 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         children's children."""
         async with self._guard("list child sessions", parent_session_id) as b:
             texts = await b.read_child_metas(parent_session_id)
-        return [SessionMeta.model_validate_json(t) for t in texts]
+        return [SessionMeta.from_stored_json(t) for t in texts]
 
     async def tombstone_nodes(self, session_id: str, node_ids: list[str]) -> int:
         """Hide nodes from loads until ``vacuum`` deletes them (spec §12.7)."""
