@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = _command(commands, "worker", "run a worker for --task-queue against --address "
                       "and --store until Ctrl-C (provider keys come from its environment)")
+    worker.add_argument("--verbose", action="store_true", help="keep the traceback of every "
+                        "failed attempt (default: one line each; tracebacks only for bugs)")
+    worker.add_argument("--log-format", choices=("text", "json"), help="log lines as text or "
+                        "JSON objects (env LASH_LOG_FORMAT; default text)")
 
     chat_cmd = _command(commands, "chat", "send a message (starting the session if needed) and "
                         "print the answer; without MESSAGE, read messages line by line")
@@ -121,5 +125,4 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(demo, "scripted", "which plays the demo script")
     demo.add_argument("--keep", action="store_true",
                       help="leave the dev server (and its UI) running until Ctrl-C")
-    del worker  # no options of its own: the global ones say where it connects
     return parser
