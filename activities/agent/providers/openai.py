@@ -14,6 +14,7 @@ the SDK's own retries are off, so Temporal's retry policy is the only one and ev
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any
 
@@ -28,6 +29,7 @@ from activities.agent.providers._failures import (
 from activities.agent.providers._stream import StreamAssembler
 from checkpoint.errors import ProviderError
 
+_log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 CONNECT_TIMEOUT_S = 10.0
 MISSING_SDK = (
@@ -82,7 +84,14 @@ class OpenAIProvider:
             async for chunk in stream:
                 assembler.feed(chunk)
         except Exception as exc:
-            raise self._failure(exc, request) from exc
+            failure = self._failure(exc, request)
+            if failure is exc:
+                raise
+            # The SDK's chain (httpx, httpcore, socket) would ride along in Temporal's failure
+            # and push it past the server's size limit ("Failure exceeds size limit."), which
+            # hides the cause; the one line has what matters, the chain is logged at DEBUG.
+            _log.debug("model call failed: %s", failure, exc_info=exc)
+            raise failure from None
         try:
             return assembler.reply()
         except ValueError as exc:
