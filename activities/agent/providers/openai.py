@@ -89,8 +89,9 @@ class OpenAIProvider:
                 raise
             # The SDK's chain (httpx, httpcore, socket) would ride along in Temporal's failure
             # and push it past the server's size limit ("Failure exceeds size limit."), which
-            # hides the cause; the one line has what matters, the chain is logged at DEBUG.
-            _log.debug("model call failed: %s", failure, exc_info=exc)
+            # hides the cause. The one line has what matters; DEBUG names the chain's types
+            # only, since the SDK's messages may quote a key an endpoint echoed.
+            _log.debug("model call failed: %s (raised as %s)", failure, _types(exc))
             raise failure from None
         try:
             return assembler.reply()
@@ -136,6 +137,16 @@ class OpenAIProvider:
 
     def _redact(self, text: str) -> str:
         return text.replace(self.__key, "<redacted>") if self.__key else text
+
+
+def _types(exc: BaseException) -> str:
+    """``APIConnectionError <- ConnectError <- ConnectionRefusedError``."""
+    names: list[str] = []
+    link: BaseException | None = exc
+    while link is not None and len(names) < 8:
+        names.append(type(link).__name__)
+        link = link.__cause__ or link.__context__
+    return " <- ".join(names)
 
 
 def _detail(exc: Exception) -> str:
