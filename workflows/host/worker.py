@@ -35,6 +35,7 @@ from activities.agent.tools import key_from_env
 from activities.turn import HEARTBEAT_EVERY
 from checkpoint.errors import LashError
 from checkpoint.store import SessionStore, open_store, redact_url
+from workflows.host._worker_log import configure_worker_logging
 from workflows.host.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect, has_poller
 from workflows.plugin import LashPlugin, LashWorkerPlugin, client_has_plugin
 
@@ -228,10 +229,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the worker; expected failures print one line and return 1 (Ctrl-C early: 130)."""
     args = _parse(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=os.environ.get("LASH_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_worker_logging()  # LASH_LOG_LEVEL, LASH_LOG_FORMAT=json, LASH_LOG_VERBOSE=1
     try:
         asyncio.run(
             run_worker(

@@ -16,6 +16,7 @@ from activities.agent.providers._base import (
     ToolSpec,
 )
 from activities.agent.providers._env import default_providers
+from activities.agent.providers._failures import FailureKind, ProviderCallError
 from activities.agent.providers.echo import EchoProvider
 from activities.agent.providers.openai import OpenAIProvider
 from activities.agent.providers.scripted import ScriptedProvider, load_script
@@ -24,10 +25,12 @@ from checkpoint.errors import ProviderError
 __all__ = [
     "ChatMessage",
     "EchoProvider",
+    "FailureKind",
     "ModelProvider",
     "ModelReply",
     "ModelRequest",
     "OpenAIProvider",
+    "ProviderCallError",
     "ProviderError",
     "ProviderFactory",
     "ProviderRegistry",

@@ -1,34 +1,48 @@
-"""Chat Completions against any OpenAI-compatible endpoint, with the stdlib only.
+"""Chat Completions against any OpenAI-compatible endpoint, through the official ``openai`` SDK.
+
+The SDK is an optional extra (``pip install 'lash-temporal[openai]'``): a worker that only
+plays scripts does not need it, and one that lacks it fails its first openai turn with one line
+that names the extra. Replies are streamed (``include_usage``) and read as they arrive, so a
+long answer never meets a read timeout; the timeout bounds the wait for the next chunk.
 
 The key is read from the environment when the worker builds the provider and lives only in this
-object: it is never part of a request model, a log line, an error message or the store. Every
-error text passes through ``_redact`` before it leaves, in case an endpoint echoes the header.
+object: never in a request model, a log line, an error message or the store. Failures are
+classified by ``_failures`` into one-line ``ProviderCallError``s that say whether a retry helps;
+the SDK's own retries are off, so Temporal's retry policy is the only one and every attempt shows.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+import logging
 import os
-import urllib.error
-import urllib.request
 from typing import Any
 
-from activities.agent.providers._base import (
-    ChatMessage,
-    ModelReply,
-    ModelRequest,
-    RawUsage,
-    ToolCallRequest,
+from activities.agent.providers._base import ChatMessage, ModelReply, ModelRequest
+from activities.agent.providers._failures import (
+    FailureKind,
+    ProviderCallError,
+    classify,
+    one_line,
+    public_url,
 )
+from activities.agent.providers._stream import StreamAssembler
 from checkpoint.errors import ProviderError
 
+_log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-_RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+CONNECT_TIMEOUT_S = 10.0
+MISSING_SDK = (
+    "the openai provider needs the `openai` package on this worker: "
+    "pip install 'lash-temporal[openai]'"
+)
 
 
 class OpenAIProvider:
-    """One OpenAI-compatible endpoint; ``api_key`` never leaves this object."""
+    """One OpenAI-compatible endpoint; ``api_key`` never leaves this object.
+
+    ``timeout_s`` bounds each wait for data (the next streamed chunk), not the whole answer.
+    """
 
     kind = "openai"
     input_usage_excludes_cached_tokens = False
@@ -38,7 +52,14 @@ class OpenAIProvider:
     ) -> None:
         self.__key = api_key or ""
         self.base_url = base_url.rstrip("/")
+        self.url = public_url(self.base_url)
         self.timeout_s = timeout_s
+        self._client: Any = None
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ProviderError(
+                self.kind, f"base URL {self.url!r} must start with http:// or https://",
+                retryable=False,
+            )
 
     @classmethod
     def from_env(cls, key_env: str = "OPENAI_API_KEY") -> OpenAIProvider:
@@ -49,43 +70,94 @@ class OpenAIProvider:
         )
 
     def __repr__(self) -> str:
-        return f"OpenAIProvider(base_url={self.base_url!r}, api_key=<redacted>)"
+        return f"OpenAIProvider(base_url={self.url!r}, api_key=<redacted>)"
 
     async def complete(self, request: ModelRequest) -> ModelReply:
-        body = _request_body(request)
-        data = await asyncio.to_thread(self._post, body)
-        return _parse_reply(data)
+        if not self.__key:
+            raise ProviderError(self.kind, "no API key configured on this worker", retryable=False)
+        client = self._sdk_client()
+        assembler = StreamAssembler()
+        try:
+            stream = await client.chat.completions.create(
+                **_request_body(request), stream=True, stream_options={"include_usage": True}
+            )
+            async for chunk in stream:
+                assembler.feed(chunk)
+        except Exception as exc:
+            failure = self._failure(exc, request)
+            if failure is exc:
+                raise
+            # The SDK's chain (httpx, httpcore, socket) would ride along in Temporal's failure
+            # and push it past the server's size limit ("Failure exceeds size limit."), which
+            # hides the cause. The one line has what matters; DEBUG names the chain's types
+            # only, since the SDK's messages may quote a key an endpoint echoed.
+            _log.debug("model call failed: %s (raised as %s)", failure, _types(exc))
+            raise failure from None
+        try:
+            return assembler.reply()
+        except ValueError as exc:
+            raise self._error(FailureKind.MALFORMED, request, detail=str(exc)) from None
+
+    def _sdk_client(self) -> Any:
+        if self._client is None:
+            try:
+                import openai
+            except ImportError:
+                raise ProviderError(self.kind, MISSING_SDK, retryable=False) from None
+            self._client = openai.AsyncOpenAI(
+                api_key=self.__key,
+                base_url=self.base_url,
+                max_retries=0,  # Temporal retries, with backoff, visibly
+                timeout=openai.Timeout(self.timeout_s, connect=min(CONNECT_TIMEOUT_S,
+                                                                   self.timeout_s)),
+            )
+        return self._client
+
+    def _failure(self, exc: Exception, request: ModelRequest) -> Exception:
+        """The classified ProviderCallError for ``exc``; an unclassified one stays itself."""
+        found = classify(exc)
+        if found is None:
+            import openai
+
+            if not isinstance(exc, openai.APIError):
+                return exc  # a bug, not a failed call: its traceback is what helps
+            found = (FailureKind.SERVER, None)  # an error event in the middle of a stream
+        kind, status = found
+        detail = _detail(exc) if status is not None or kind is FailureKind.SERVER else ""
+        return self._error(kind, request, status=status, detail=detail)
+
+    def _error(
+        self, kind: FailureKind, request: ModelRequest, *, status: int | None = None,
+        detail: str = "",
+    ) -> ProviderCallError:
+        return ProviderCallError(
+            self.kind, kind, self.url, status=status, detail=one_line(self._redact(detail)),
+            session_id=request.session_id, turn_index=request.turn_index,
+        )
 
     def _redact(self, text: str) -> str:
         return text.replace(self.__key, "<redacted>") if self.__key else text
 
-    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        if not self.__key:
-            raise ProviderError(self.kind, "no API key configured on this worker", retryable=False)
-        http = urllib.request.Request(
-            f"{self.base_url}/chat/completions",
-            data=json.dumps(body).encode(),
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {self.__key}",
-            },
-        )
-        try:
-            with urllib.request.urlopen(http, timeout=self.timeout_s) as response:
-                return dict(json.loads(response.read()))
-        except urllib.error.HTTPError as exc:
-            detail = self._redact(exc.read(2000).decode("utf-8", "replace"))
-            raise ProviderError(
-                self.kind,
-                f"HTTP {exc.code} from {self.base_url}: {detail}",
-                retryable=exc.code in _RETRYABLE_STATUS,
-            ) from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = self._redact(str(getattr(exc, "reason", exc)))
-            raise ProviderError(
-                self.kind, f"request to {self.base_url} failed: {reason}", retryable=True
-            ) from None
+
+def _types(exc: BaseException) -> str:
+    """``APIConnectionError <- ConnectError <- ConnectionRefusedError``."""
+    names: list[str] = []
+    link: BaseException | None = exc
+    while link is not None and len(names) < 8:
+        names.append(type(link).__name__)
+        link = link.__cause__ or link.__context__
+    return " <- ".join(names)
+
+
+def _detail(exc: Exception) -> str:
+    """The server's own words: ``error.message`` of a JSON body, else the SDK's message."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        message = error.get("message") if isinstance(error, dict) else error
+        if message:
+            return str(message)
+    return str(getattr(exc, "message", "") or exc)
 
 
 def _chat_message(message: ChatMessage) -> dict[str, Any]:
@@ -123,33 +195,3 @@ def _request_body(request: ModelRequest) -> dict[str, Any]:
             for t in request.tools
         ]
     return body
-
-
-def _parse_reply(data: dict[str, Any]) -> ModelReply:
-    try:
-        message = data["choices"][0]["message"]
-        calls = []
-        for raw in message.get("tool_calls") or []:
-            args = json.loads(raw["function"].get("arguments") or "{}")
-            calls.append(
-                ToolCallRequest(
-                    id=raw["id"],
-                    name=raw["function"]["name"],
-                    args=args if isinstance(args, dict) else {"value": args},
-                )
-            )
-        usage = data.get("usage") or {}
-        prompt_details = usage.get("prompt_tokens_details") or {}
-        completion_details = usage.get("completion_tokens_details") or {}
-        return ModelReply(
-            text=message.get("content") or "",
-            tool_calls=calls,
-            usage=RawUsage(
-                input_tokens=int(usage.get("prompt_tokens") or 0),
-                output_tokens=int(usage.get("completion_tokens") or 0),
-                cached_input_tokens=int(prompt_details.get("cached_tokens") or 0),
-                reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
-            ),
-        )
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise ProviderError("openai", f"malformed response: {exc!r}", retryable=False) from None

@@ -1,15 +1,14 @@
-"""The openai provider against a local endpoint: request shape, parsing, and the key kept secret."""
+"""The openai provider through the real SDK against a local SSE endpoint: the request it sends,
+the streamed reply it assembles, and the key kept out of every error and log."""
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
+
+pytest.importorskip("openai")
 
 from activities.agent.providers import (
     ChatMessage,
@@ -19,52 +18,19 @@ from activities.agent.providers import (
     ToolCallRequest,
     ToolSpec,
 )
+from tests.unit.activities._openai_fake import (
+    FakeEndpoint,
+    text_chunks,
+    tool_call_chunks,
+    usage_chunk,
+)
 
 CANARY = "sk-canary-7f3a9c1e-never-print-me"
 
 
-class _Endpoint:
-    """A stdlib HTTP server on 127.0.0.1 that answers with a fixed status and body."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.body: dict[str, Any] = {}
-        self.seen: list[dict[str, Any]] = []
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                endpoint.seen.append(
-                    {
-                        "path": self.path,
-                        "auth": self.headers["Authorization"],
-                        "json": json.loads(self.rfile.read(length)),
-                    }
-                )
-                data = json.dumps(endpoint.body).encode()
-                self.send_response(endpoint.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def endpoint() -> Iterator[_Endpoint]:
-    server = _Endpoint()
+def endpoint() -> Iterator[FakeEndpoint]:
+    server = FakeEndpoint()
     yield server
     server.close()
 
@@ -88,49 +54,60 @@ def _request() -> ModelRequest:
     )
 
 
-async def test_reply_text_tool_calls_and_usage_are_parsed(endpoint: _Endpoint) -> None:
-    """Chat Completions JSON becomes a ModelReply with usage incl. cached and reasoning tokens."""
-    endpoint.body = {
-        "choices": [
-            {
-                "message": {
-                    "content": "ok",
-                    "tool_calls": [
-                        {
-                            "id": "c2",
-                            "type": "function",
-                            "function": {"name": "python", "arguments": '{"code": "1"}'},
-                        }
-                    ],
-                }
-            }
-        ],
-        "usage": {
-            "prompt_tokens": 30,
-            "completion_tokens": 5,
-            "prompt_tokens_details": {"cached_tokens": 10},
-            "completion_tokens_details": {"reasoning_tokens": 2},
-        },
-    }
+async def test_streamed_text_is_assembled_with_usage(endpoint: FakeEndpoint) -> None:
+    """Text deltas join in order; the usage chunk gives input, cached and reasoning tokens."""
+    endpoint.chunks = [*text_chunks("Hel", "lo, ", "world"), usage_chunk(30, 5, 10, 2)]
+    reply = await OpenAIProvider(api_key=CANARY, base_url=endpoint.url).complete(_request())
+    assert reply.text == "Hello, world"
+    assert reply.tool_calls == []
+    usage = reply.usage
+    assert (usage.input_tokens, usage.output_tokens) == (30, 5)
+    assert (usage.cached_input_tokens, usage.reasoning_tokens) == (10, 2)
+
+
+async def test_tool_call_argument_deltas_are_joined(endpoint: FakeEndpoint) -> None:
+    """Two tool calls streamed in fragments keyed by index come out whole, in index order."""
+    endpoint.chunks = [
+        *text_chunks("ok"),
+        *tool_call_chunks(0, "c2", "python", '{"co', 'de": ', '"1"}'),
+        *tool_call_chunks(1, "c3", "word_count", '{"text": "a b c"}'),
+        usage_chunk(3, 4),
+    ]
     reply = await OpenAIProvider(api_key=CANARY, base_url=endpoint.url).complete(_request())
     assert reply.text == "ok"
-    assert reply.tool_calls == [ToolCallRequest(id="c2", name="python", args={"code": "1"})]
-    assert (reply.usage.input_tokens, reply.usage.cached_input_tokens) == (30, 10)
-    assert reply.usage.reasoning_tokens == 2
+    assert reply.tool_calls == [
+        ToolCallRequest(id="c2", name="python", args={"code": "1"}),
+        ToolCallRequest(id="c3", name="word_count", args={"text": "a b c"}),
+    ]
+
+
+async def test_the_request_streams_and_carries_history_and_tools(endpoint: FakeEndpoint) -> None:
+    """The body asks for a stream with usage; tool calls and results keep their ids."""
+    endpoint.chunks = [*text_chunks("ok"), usage_chunk(1, 1)]
+    await OpenAIProvider(api_key=CANARY, base_url=endpoint.url).complete(_request())
     sent = endpoint.seen[0]
     assert sent["path"] == "/v1/chat/completions"
     assert sent["auth"] == f"Bearer {CANARY}"
-    assert sent["json"]["messages"][1]["tool_calls"][0]["function"]["name"] == "word_count"
-    assert sent["json"]["messages"][2] == {
-        "role": "tool",
-        "content": "2 words",
-        "tool_call_id": "c1",
-    }
+    body = sent["json"]
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    assert body["messages"][1]["tool_calls"][0]["function"]["name"] == "word_count"
+    assert body["messages"][2] == {"role": "tool", "content": "2 words", "tool_call_id": "c1"}
+    assert body["tools"][0]["function"]["name"] == "word_count"
+
+
+async def test_broken_tool_arguments_are_a_permanent_malformed_error(
+    endpoint: FakeEndpoint,
+) -> None:
+    """Arguments that never become JSON: the same answer would come again, so no retry."""
+    endpoint.chunks = [*tool_call_chunks(0, "c2", "python", '{"code": '), usage_chunk(1, 1)]
+    with pytest.raises(ProviderError, match="malformed response") as info:
+        await OpenAIProvider(api_key=CANARY, base_url=endpoint.url).complete(_request())
+    assert not info.value.retryable
 
 
 @pytest.mark.parametrize(("status", "retryable"), [(401, False), (400, False), (503, True)])
 async def test_error_answers_never_carry_the_key(
-    endpoint: _Endpoint, status: int, retryable: bool, caplog: pytest.LogCaptureFixture
+    endpoint: FakeEndpoint, status: int, retryable: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An endpoint that echoes the key in its error body: the error text has it redacted."""
     caplog.set_level(logging.DEBUG)
@@ -146,16 +123,27 @@ async def test_error_answers_never_carry_the_key(
     assert CANARY not in caplog.text
 
 
-async def test_unreachable_endpoint_is_retryable_and_redacted() -> None:
-    """A refused connection is a retryable ProviderError without the key."""
-    provider = OpenAIProvider(api_key=CANARY, base_url="http://127.0.0.1:9/v1", timeout_s=2)
-    with pytest.raises(ProviderError) as info:
-        await provider.complete(_request())
-    assert info.value.retryable and CANARY not in str(info.value)
-
-
 async def test_missing_key_is_a_non_retryable_error() -> None:
     """Without a configured key the provider refuses before any request."""
     with pytest.raises(ProviderError, match="no API key") as info:
         await OpenAIProvider(api_key=None, base_url="http://127.0.0.1:9/v1").complete(_request())
+    assert not info.value.retryable
+
+
+async def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker without the ``openai`` package fails the turn at once, saying what to install."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "openai", None)  # makes `import openai` raise ImportError
+    with pytest.raises(ProviderError, match=r"lash-temporal\[openai\]") as info:
+        await OpenAIProvider(api_key=CANARY, base_url="http://127.0.0.1:9/v1").complete(
+            _request())
+    assert not info.value.retryable
+    assert "\n" not in str(info.value)
+
+
+def test_a_base_url_without_scheme_is_refused() -> None:
+    """``OPENAI_BASE_URL=localhost:8080/v1`` fails when the worker builds the provider."""
+    with pytest.raises(ProviderError, match="must start with http") as info:
+        OpenAIProvider(api_key=CANARY, base_url="localhost:8080/v1")
     assert not info.value.retryable

@@ -13,9 +13,9 @@ from activities.contract import TurnPolicy
 from activities.turn import TurnActivities
 from checkpoint.model import RuntimeCommit, SessionCheckpoint
 from checkpoint.store import CheckpointStore, load_persisted_session_state, open_store
+from tests.unit.activities._openai_fake import FakeEndpoint, text_chunks, usage_chunk
 from tests.unit.activities._turns import KEY, activities, request, run, run_session
 from tests.unit.activities.test_execution_state import UNPICKLED, _Tripwire
-from tests.unit.activities.test_openai_provider import CANARY, _Endpoint
 
 
 async def test_tampered_execution_state_is_refused_and_never_unpickled(
@@ -78,10 +78,14 @@ async def test_tool_state_blob_is_written_once_for_an_unchanged_registry(
     assert len(refs) == 1 and None not in refs
 
 
+CANARY = "sk-canary-7f3a9c1e-never-print-me"
+
+
 async def test_openai_key_never_reaches_the_store_or_the_error(tmp_path: Path) -> None:
     """A canary key: one answered turn, then 401s echoing the key; absent from errors and store."""
-    endpoint = _Endpoint()
-    endpoint.body = {"choices": [{"message": {"content": "hello"}}], "usage": {"prompt_tokens": 3}}
+    pytest.importorskip("openai")
+    endpoint = FakeEndpoint()
+    endpoint.chunks = [*text_chunks("hel", "lo"), usage_chunk(3, 1)]
     db = tmp_path / "store.db"
     store = await open_store(f"sqlite:///{db}")
     try:

@@ -2,7 +2,8 @@
 
 A message starts the session if it is not running (update-with-start). Before sending, the CLI
 checks that some worker polls the task queue, and the wait for the answer is bounded, so a
-missing worker is an error that says so rather than a hang.
+missing worker is an error that says so rather than a hang. While the turn retries, each new
+attempt is reported on stderr with the previous attempt's cause (``_pending``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from workflows.contract import TurnReply
 from workflows.host.cli._access import connect_to, open_store_at, require_worker, session_queue
 from workflows.host.cli._config import Target
 from workflows.host.cli._errors import CliError, from_rpc, from_update, one_line
+from workflows.host.cli._pending import PendingTurn, watch_retries
 from workflows.host.cli._render import plural
 from workflows.host.client import send
 
@@ -45,7 +47,12 @@ async def send_message(
     policy: TurnPolicy,
     timeout: timedelta,
 ) -> TurnReply:
-    """Run one turn and return its outcome; every expected failure becomes a CliError."""
+    """Run one turn and return its outcome; every expected failure becomes a CliError.
+
+    Retries of the turn are reported on stderr as they happen; a timeout names the last cause.
+    """
+    retries: list[PendingTurn] = []
+    watcher = asyncio.create_task(watch_retries(client, session_id, _say, seen=retries))
     try:
         async with asyncio.timeout(timeout.total_seconds()):
             return await send(client, session_id, text, policy=policy,
@@ -56,15 +63,24 @@ async def send_message(
         task = asyncio.current_task()
         if task is not None and task.cancelling():
             raise asyncio.CancelledError from err
+        waited = f"session {session_id!r}: no answer within {timeout.total_seconds():g}s"
+        if retries:
+            raise CliError(f"{waited}; the turn is still {retries[-1].retry_line()}") from err
         raise CliError(
-            f"session {session_id!r}: no answer within {timeout.total_seconds():g}s; the turn "
-            f"may still be running or retrying (see `lash-temporal show {session_id}`), or no "
-            f"worker serves task queue {target.task_queue!r} at {target.address}"
+            f"{waited}; the turn may still be running or retrying (see `lash-temporal show "
+            f"{session_id}`), or no worker serves task queue {target.task_queue!r} at "
+            f"{target.address}"
         ) from err
     except WorkflowUpdateFailedError as err:
         raise from_update(err, session_id) from err
     except RPCError as err:
         raise from_rpc(err, address=target.address, session_id=session_id) from err
+    finally:
+        watcher.cancel()
+
+
+def _say(line: str) -> None:
+    print(f"lash-temporal: {line}", file=sys.stderr, flush=True)
 
 
 def is_cut(outcome: TurnReply) -> bool:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from activities.contract import TurnPolicy, check_user_text
 from checkpoint.errors import LashError
 from checkpoint.store import store_scheme
+from workflows.host._worker_log import configure_worker_logging
 from workflows.host.cli._chat import chat
 from workflows.host.cli._config import (
     PROG,
@@ -65,6 +66,8 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
         print(runner.run(interrupt(target, args.session)))
         return EXIT_OK
     if args.command == "worker":
+        configure_worker_logging(verbose=args.verbose, log_format=args.log_format,
+                                 default_level="WARNING")
         runner.run(run_worker(store_url=target.store_url, target=target.address,
                               namespace=target.namespace, task_queue=target.task_queue))
         return EXIT_OK

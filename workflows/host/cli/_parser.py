@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = _command(commands, "worker", "run a worker for --task-queue against --address "
                       "and --store until Ctrl-C (provider keys come from its environment)")
+    worker.add_argument("--verbose", action="store_true", help="keep the traceback of every "
+                        "failed attempt (default: one line each; tracebacks only for bugs)")
+    worker.add_argument("--log-format", choices=("text", "json"), help="log lines as text or "
+                        "JSON objects (env LASH_LOG_FORMAT; default text)")
 
     chat_cmd = _command(commands, "chat", "send a message (starting the session if needed) and "
                         "print the answer; without MESSAGE, read messages line by line")

@@ -4,7 +4,8 @@ The summary comes from the workflow's query (a worker answers it), the history f
 ``describe`` (the same numbers ``temporal workflow describe`` prints), how much of the
 conversation the last prompt held from the newest turn outcome in history, and the usage report
 and graph from the store, which holds the conversation itself. The relation and the descendant
-sessions (each with its workflow status and usage) come from ``_lineage``.
+sessions (each with its workflow status and usage) come from ``_lineage``. A turn that is
+retrying shows its attempt and the previous attempt's failure (``_pending``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from workflows.host.cli._config import DEFAULT_LAST_TURNS, Target
 from workflows.host.cli._graph_view import MessageGraph
 from workflows.host.cli._last_turn import last_turn_outcome
 from workflows.host.cli._lineage import Lineage, lineage, relation_text
+from workflows.host.cli._pending import PendingTurn, pending_turn
 from workflows.host.cli._render import (
     count,
     descendant_lines,
@@ -85,6 +87,8 @@ class SessionView:
     """What the current run's newest completed turn sent the model (None: no such turn)."""
     graph: MessageGraph | None = None
     """The messages, read after the rest (None: not read yet, or no head)."""
+    pending: PendingTurn | None = None
+    """The turn activity running now, with its attempt and last failure (None: none runs)."""
 
     @property
     def turn_index(self) -> int:
@@ -117,6 +121,10 @@ class SessionView:
             "descendants": [d.to_json() for d in self.lineage.descendants],
             "descendants_left_out": self.lineage.left_out,
             "prompt": self.prompt.model_dump(mode="json") if self.prompt else None,
+            "pending_turn": (
+                {"attempt": self.pending.attempt, "last_failure": self.pending.last_failure}
+                if self.pending else None
+            ),
             "notes": self.notes,
             "store": self.store,
             "usage": self.report.model_dump(mode="json"),
@@ -135,13 +143,21 @@ async def _head_view(
     last = await last_turn_outcome(client, target.namespace, session_id, figures.run_id)
     head = await store.load_head(session_id)
     family = await lineage(client, target, store, session_id)
+    pending = await _pending(client, session_id) if figures.status == "running" else None
     notes = [note] if note else []
     if head is None:
         notes.append("the store has no head for this session yet (no turn has committed)")
     return SessionView(
         session_id, figures, summary, head, notes, redact_url(target.store_url), family,
-        prompt=last.prompt if last else None,
+        prompt=last.prompt if last else None, pending=pending,
     )
+
+
+async def _pending(client: Client, session_id: str) -> PendingTurn | None:
+    try:
+        return await pending_turn(client, session_id)
+    except RPCError:  # it ended between the two describes: nothing in flight
+        return None
 
 
 async def _graph(store: SessionStore, view: SessionView) -> MessageGraph | None:
@@ -185,6 +201,8 @@ def header_lines(view: SessionView) -> list[str]:
         )
         if summary.last_error:
             lines.append(f"  last error     {summary.last_error}")
+    if view.pending is not None and view.pending.last_failure:
+        lines.append(f"  in flight      turn {view.pending.retry_line()}")
     if view.prompt is not None:
         lines.append(f"  prompt         {prompt_text(view.prompt)}")
     lines += [f"  note: {note}" for note in view.notes]
