@@ -31,6 +31,9 @@ RUN_TURN_ACTIVITY = "lash.run_turn"
 LOAD_SESSION_HEAD_ACTIVITY = "lash.load_session_head"
 """Stable activity name; renaming it breaks every recorded history."""
 
+REWIND_SESSION_ACTIVITY = "lash.rewind_session"
+"""Stable activity name; renaming it breaks every recorded history."""
+
 MAX_USER_TEXT_CHARS = 32_000
 """Largest user message in characters; ``check_user_text`` enforces it with the byte limit."""
 
@@ -249,6 +252,21 @@ class SessionHeadView(WireModel):
     """Tool call parts on the active path."""
 
 
+class RewindRequest(WireModel):
+    """Move a session back to the end of turn ``to_turn`` (``lash.rewind_session``); the
+    activity answers the store's view of the rewound head as a ``SessionHeadView``."""
+
+    session_id: str = Field(min_length=1)
+    to_turn: int = Field(ge=0)
+    checkpoint_ref: str | None = None
+    """Turn ``to_turn``'s checkpoint (its receipt in history); the activity checks it is that
+    turn's. None: turn 0, the session before its first turn."""
+    leaf_node_id: str | None = None
+    """Turn ``to_turn``'s leaf: the last node of the turn."""
+    rewind_id: str = Field(min_length=1)
+    """The update's id: seeds the commit's operation id, so a retry commits once."""
+
+
 
 
 def task_title(task: str) -> str:
@@ -316,12 +334,14 @@ __all__ = [
     "MAX_TASK_CHARS",
     "MAX_USER_TEXT_BYTES",
     "MAX_USER_TEXT_CHARS",
+    "REWIND_SESSION_ACTIVITY",
     "RUN_TURN_ACTIVITY",
     "TITLE_CHARS",
     "ChildRequest",
     "ChildResult",
     "HeadRef",
     "PromptWindow",
+    "RewindRequest",
     "SessionHeadRequest",
     "SessionHeadView",
     "TurnOutcome",

@@ -432,8 +432,8 @@ class _Reader:
         revision, ref, leaf = _head_of(view["head"])
         index = int(view.get("turn_index", 0))
         known = self.records.get(index)
-        if known is not None and known.head_revision == revision:
-            return
+        if known is not None and (known.head_revision == revision or known.status != "loaded"):
+            return  # a turn's own receipt stays its record (a rewind moves the head, not it)
         self.records[index] = TurnRecord(
             turn_index=index, status="loaded", head_revision=revision, checkpoint_ref=ref,
             leaf_node_id=leaf, ledger_rows=self.ledger,
@@ -504,6 +504,13 @@ def config_of(record: TurnRecord, base: SessionPolicy) -> PersistedSessionConfig
         "max_context_tokens": record.max_context_tokens,
     })
     return PersistedSessionConfig.from_policy(policy)
+
+
+async def session_config(
+    store: SessionStore, history: SessionHistory, record: TurnRecord
+) -> PersistedSessionConfig:
+    """The config ``record``'s commit wrote (what a fork at that turn starts with)."""
+    return config_of(record, await _base_policy(store, history))
 
 
 async def rebuild_state(
@@ -577,5 +584,6 @@ __all__ = [
     "parse_history_json",
     "read_history",
     "rebuild_state",
+    "session_config",
     "verify_state",
 ]

@@ -191,3 +191,14 @@ class TurnReply(WireModel):
             model_calls=outcome.model_calls,
             tool_calls=outcome.tool_calls,
         )
+
+
+class RewindInput(WireModel):
+    """The ``rewind`` update: continue the conversation from the end of turn ``to_turn``.
+
+    ``client.rewind`` reads turn ``to_turn``'s receipt (checkpoint and leaf) from the session's
+    history; the activity checks the checkpoint is that turn's before it commits."""
+
+    to_turn: int = Field(ge=0)
+    checkpoint_ref: str | None = None
+    leaf_node_id: str | None = None

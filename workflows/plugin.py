@@ -27,6 +27,7 @@ from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.agent.providers import ProviderRegistry, default_providers
+from activities.rewind import RewindActivities
 from activities.session_head import SessionHeadActivities
 from activities.turn import TurnActivities
 from checkpoint.errors import LashError
@@ -133,7 +134,11 @@ class LashWorkerPlugin(SimplePlugin):
         super().__init__(
             WORKER_PLUGIN_NAME,
             workflows=[SessionWorkflow],
-            activities=[turns.run_turn, SessionHeadActivities(store).load_session_head],
+            activities=[
+                turns.run_turn,
+                SessionHeadActivities(store).load_session_head,
+                RewindActivities(store).rewind_session,
+            ],
         )
 
 

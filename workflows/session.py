@@ -32,10 +32,12 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.contract import (
         LOAD_SESSION_HEAD_ACTIVITY,
+        REWIND_SESSION_ACTIVITY,
         RUN_TURN_ACTIVITY,
         ChildRequest,
         ChildResult,
         HeadRef,
+        RewindRequest,
         SessionHeadRequest,
         SessionHeadView,
         TurnOutcome,
@@ -46,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contract import (
         ChildSession,
         QueuedMessage,
+        RewindInput,
         SendInput,
         SessionCarry,
         SessionEnd,
@@ -167,6 +170,8 @@ class SessionWorkflow:
         """An interrupt was asked for the running turn."""
         self._turn_activity: asyncio.Task[TurnOutcome] | None = None
         self._child_tasks: list[asyncio.Task[ChildResult]] = []
+        self._rewinding = False
+        """A ``rewind`` is committing: the next turn waits for its head."""
 
     @workflow.run
     async def run(self, inp: SessionInput) -> SessionEnd:
@@ -307,6 +312,56 @@ class SessionWorkflow:
         if not self._in_flight:
             raise ValueError(f"session {self._input.session_id!r} has no turn running")
 
+    @workflow.update(name="rewind")
+    async def rewind(self, inp: RewindInput) -> SessionSummary:
+        """Continue from the end of turn ``to_turn``: the next message starts a new branch
+        there (lash's re-branch: the old turns stay in the graph, off the active path). Turn
+        indices keep increasing and the ledger keeps what the old branch spent."""
+        self._rewinding = True
+        self._updates_this_run += 1
+        try:
+            info = workflow.current_update_info()
+            view: SessionHeadView = await workflow.execute_activity(
+                REWIND_SESSION_ACTIVITY,
+                RewindRequest(
+                    session_id=self._input.session_id, to_turn=inp.to_turn,
+                    checkpoint_ref=inp.checkpoint_ref, leaf_node_id=inp.leaf_node_id,
+                    rewind_id=info.id if info is not None else str(workflow.uuid4()),
+                ),
+                result_type=SessionHeadView,
+                summary=f"rewind to turn {inp.to_turn}",
+                start_to_close_timeout=min(self._input.timeouts.start_to_close, HEAD_LOAD_TIMEOUT),
+                retry_policy=RetryPolicy(
+                    maximum_attempts=HEAD_LOAD_ATTEMPTS,
+                    non_retryable_error_types=list(NON_RETRYABLE_ERROR_TYPES),
+                ),
+            )
+        finally:
+            self._rewinding = False
+        self._head = view.head
+        self._last_excerpt = view.last_answer_excerpt
+        self._publish_details()
+        return self.summary()
+
+    @rewind.validator
+    def _validate_rewind(self, inp: RewindInput) -> None:
+        """Refuse before acceptance (no history event): a turn past the last, or a busy run."""
+        sid = self._input.session_id
+        if self._needs_head:
+            raise ValueError(f"session {sid!r} has not loaded its head from the store yet; "
+                             "try again in a moment")
+        if inp.to_turn > self._turn_index:
+            raise ValueError(f"session {sid!r} has turns 0 to {self._turn_index}, "
+                             f"not {inp.to_turn}")
+        if inp.to_turn > 0 and (inp.checkpoint_ref is None or inp.leaf_node_id is None):
+            raise ValueError(f"rewinding to turn {inp.to_turn} needs that turn's checkpoint "
+                             "and leaf (client.rewind reads them from the history)")
+        if self._closing:
+            raise ValueError(f"session {sid!r} is closing")
+        if self._in_flight or self._queue or self._rewinding:
+            raise ValueError(f"session {sid!r} is busy (a turn or a rewind is running or "
+                             "queued); rewind when it is idle")
+
     @workflow.query(name="summary")
     def summary(self) -> SessionSummary:
         """Where the session stands: turn index, head, last answer, runs."""
@@ -346,6 +401,7 @@ class SessionWorkflow:
         return ticket
 
     async def _run_next(self) -> None:
+        await workflow.wait_condition(lambda: not self._rewinding)
         item = self._queue.popleft()
         self._in_flight = True
         self._interrupt = False

@@ -27,6 +27,10 @@ driver errors and verifies blobs; the SQL backends share ``SqlBackend`` and fill
   model and tool calls. A commit can carry journal records (``TurnEffects``) that land in its
   own transaction, and ``load_turn`` reads head, one receipt and a turn's journal at once, so a
   plain turn costs one read and one write transaction.
+- Time travel writes new content only (``_fork``): ``fork_session`` starts a session whose
+  first head points into another session's graph and shares its nodes and blobs (reads follow
+  the fork point into the source), and ``rewind_commit`` moves a session's leaf back to an
+  earlier turn's end with that turn's checkpoint, keeping the old branch.
 - Nodes are immutable: a parsed node is cached (by its stored JSON) and shared between loads in
   one process; validation dominates loading a long session. ``vacuum`` deletes tombstoned nodes
   and, unless ``detached=False``, the nodes full rewrites left out.
@@ -35,6 +39,7 @@ driver errors and verifies blobs; the SQL backends share ``SqlBackend`` and fill
 from checkpoint.errors import NodeNotFoundError
 from checkpoint.store._base import CheckpointStore
 from checkpoint.store._effects import TurnEffects, TurnStart
+from checkpoint.store._fork import FORK_REASON, fork_point, fork_session, rewind_commit, rewind_op
 from checkpoint.store._gc import GcReport
 from checkpoint.store._ledger import merge_usage_rows
 from checkpoint.store._load import (
@@ -52,6 +57,7 @@ from checkpoint.store._session import SessionPersistence
 from checkpoint.store._url import redact_url, store_scheme
 
 __all__ = [
+    "FORK_REASON",
     "MIGRATIONS",
     "CheckpointStore",
     "GcReport",
@@ -65,12 +71,16 @@ __all__ = [
     "TurnStart",
     "apply_session_checkpoint",
     "apply_session_head",
+    "fork_point",
+    "fork_session",
     "load_persisted_session_state",
     "make_store",
     "merge_usage_rows",
     "open_store",
     "redact_url",
     "refresh_persisted_session_state",
+    "rewind_commit",
+    "rewind_op",
     "state_from_read",
     "store_scheme",
 ]

@@ -45,6 +45,7 @@ from checkpoint.model import (
 from checkpoint.store._backend import Backend, ReceiptRow
 from checkpoint.store._commit import apply_commit, payload_hash, receipt_from_row
 from checkpoint.store._effects import TurnEffects, TurnStart, effect_text
+from checkpoint.store._fork import dangles, fork_point, up_to
 from checkpoint.store._gc import GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
 from checkpoint.store._ledger import ledger_from_totals
@@ -175,7 +176,10 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         head = rows.head
         meta = SessionHeadMeta.from_stored_json(head.head_json)
         graph_leaf = leaf if active and leaf is not None else head.leaf_node_id
-        graph = SessionGraph.from_nodes(self.node_cache.parse(rows.nodes), graph_leaf)
+        nodes = self.node_cache.parse(rows.nodes)
+        if dangles(nodes, graph_leaf):
+            nodes = await self._with_shared(session_id, nodes, graph_leaf, active)
+        graph = SessionGraph.from_nodes(nodes, graph_leaf)
         checkpoint = (
             await self.load_checkpoint(head.checkpoint_ref) if head.checkpoint_ref else None
         )
@@ -189,7 +193,10 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         """One stored node (also one a full rewrite left out), or None; tombstoned ones hide."""
         async with self._guard("load node", session_id) as b:
             text = await b.read_node(session_id, node_id)
-        return SessionNodeRecord.from_stored_json(text) if text is not None else None
+        if text is not None:
+            return SessionNodeRecord.from_stored_json(text)
+        base = fork_point(await self.load_session_meta(session_id))
+        return await self.load_node(base[0], node_id) if base is not None else None
 
     async def load_graph_at(self, session_id: str, leaf_node_id: str) -> SessionGraph:
         """The conversation as it was when ``leaf_node_id`` was the leaf: the path from the
@@ -197,11 +204,32 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         Meant for rebuilding a past turn from a receipt's ``leaf_node_id``."""
         async with self._guard("load graph at leaf", session_id) as b:
             nodes = await b.read_path(session_id, leaf_node_id, True)
+        # A path whose root has a parent (or no path at all) may continue in a fork's source.
+        if not nodes or '"parent_node_id"' in nodes[0]:
+            own = [SessionNodeRecord.from_stored_json(t) for t in nodes]
+            path = await self._with_shared(session_id, own, leaf_node_id, True)
+            if path:
+                return SessionGraph.from_nodes(path, leaf_node_id)
         if not nodes:
             if await self.load_head_revision(session_id) is None:
                 raise SessionNotFoundError(session_id)
             raise NodeNotFoundError(session_id, leaf_node_id)
         return SessionGraph.from_stored_json(graph_json(nodes, leaf_node_id))
+
+    async def _with_shared(
+        self, session_id: str, nodes: list[SessionNodeRecord], leaf: str | None, path: bool
+    ) -> list[SessionNodeRecord]:
+        """A fork's nodes with those it shares with its source (``_fork``): the source's path to
+        the fork point before the fork's own (a path: only up to where the fork's path leaves
+        it). Any other session's nodes come back as they are."""
+        base = fork_point(await self.load_session_meta(session_id))
+        if base is None:
+            return nodes
+        source, point = base
+        shared = list((await self.load_graph_at(source, point)).nodes)
+        if path:
+            shared = up_to(shared, nodes[0].parent_node_id if nodes else leaf)
+        return [*shared, *nodes]
 
     async def load_checkpoint(self, checkpoint_ref: BlobRef) -> HydratedSessionCheckpoint:
         """A checkpoint manifest by ref with its tool, plugin and execution blobs hydrated."""

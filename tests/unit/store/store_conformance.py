@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from conformance_commits import CommitConformance
 from conformance_effects import EffectConformance
+from conformance_fork import ForkConformance
 from conformance_head import HeadConformance
 from conformance_maintenance import MaintenanceConformance
 from conformance_meta import MetaConformance
 
 
 class StoreConformance(
-    CommitConformance, EffectConformance, HeadConformance, MaintenanceConformance,
+    CommitConformance, EffectConformance, ForkConformance, HeadConformance, MaintenanceConformance,
     MetaConformance,
 ):
     """Every rule, for one backend."""

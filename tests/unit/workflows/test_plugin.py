@@ -72,15 +72,15 @@ def test_a_custom_payload_converter_is_replaced_with_a_warning() -> None:
     assert got.payload_converter_class is PydanticPayloadConverter
 
 
-async def test_the_worker_plugin_registers_the_workflow_and_both_activities(
+async def test_the_worker_plugin_registers_the_workflow_and_its_activities(
     store: CheckpointStore,
 ) -> None:
-    """SessionWorkflow, run_turn and load_session_head, with stable activity names."""
+    """SessionWorkflow, run_turn, load_session_head and rewind_session, with stable names."""
     plugin = LashWorkerPlugin(store, execution_state_key=b"unit-test-key-0123456789")
     assert plugin.workflows == [SessionWorkflow]
     assert isinstance(plugin.activities, list)
     names = sorted(getattr(a, "__temporal_activity_definition").name for a in plugin.activities)
-    assert names == ["lash.load_session_head", "lash.run_turn"]
+    assert names == ["lash.load_session_head", "lash.rewind_session", "lash.run_turn"]
 
 
 async def test_the_worker_plugin_refuses_to_exist_without_a_signing_key(

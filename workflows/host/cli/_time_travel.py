@@ -1,4 +1,5 @@
-"""The read-only time-travel commands, ``history``, ``rebuild`` and ``replay``: their options and
+"""The time-travel commands: read-only ``history``, ``rebuild`` and ``replay``, and ``rewind``,
+``fork`` and ``resume`` (``_control``), which change where a session goes on: their options and
 how they run, kept here so the parser and ``main`` only register them."""
 
 from __future__ import annotations
@@ -10,11 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from temporalio.client import WorkflowUpdateFailedError
+
+from workflows.host.cli import _control
+from workflows.host.cli._access import connect_to, open_store_at
 from workflows.host.cli._config import Target
+from workflows.host.cli._errors import CliError
 from workflows.host.cli._history import history_text, rebuild_text
 from workflows.host.cli._replay import replay_text
 
-COMMANDS = ("history", "rebuild", "replay")
+COMMANDS = ("history", "rebuild", "replay", "rewind", "fork", "resume")
 
 
 def add_commands(
@@ -40,6 +46,24 @@ def add_commands(
     rebuild.add_argument("--json", action="store_true",
                          help="print exactly the state's JSON and nothing else")
 
+    rewind = command(commands, "rewind", "continue a running session from the end of turn N: "
+                     "the next message starts a new branch there (the old turns stay)")
+    rewind.add_argument("session", metavar="SESSION", help="session id")
+    rewind.add_argument("--to-turn", type=int, required=True, metavar="N", help="turn N (0: the "
+                        "start)")
+
+    fork = command(commands, "fork", "start a new session from the state at turn N, sharing the "
+                   "original's stored content (the original is untouched)")
+    fork.add_argument("session", metavar="SESSION", help="session id")
+    fork.add_argument("--at-turn", type=int, metavar="N", help="turn N (default: the latest)")
+    fork.add_argument("--new-session", metavar="ID", help="the new session's id (default: "
+                      "SESSION.fork-N-xxxxxx)")
+
+    resume = command(commands, "resume", "start a new run of a session whose workflow was "
+                     "terminated, failed, timed out or deleted, from its last completed turn")
+    resume.add_argument("session", metavar="SESSION", help="session id")
+    resume.add_argument("--at-turn", type=int, metavar="N", help="resume from turn N instead")
+
     replay = command(commands, "replay", "replay exported histories with today's workflow code: "
                      "exit 1 naming the event where determinism broke")
     replay.add_argument("files", metavar="FILE", type=Path, nargs="*",
@@ -48,8 +72,41 @@ def add_commands(
                         help="replay every run of this session from the server instead")
 
 
+async def _control_text(args: argparse.Namespace, target: Target) -> str:
+    """Run ``rewind``, ``fork`` or ``resume``; what it prints."""
+    client = await connect_to(target)
+    try:
+        if args.command == "rewind":
+            done = await _control.rewind(client, args.session, args.to_turn)
+            return (f"session {args.session}: rewound to turn {args.to_turn}; the next message "
+                    f"is turn {done.turn_index + 1} (head revision {done.head_revision})")
+        if args.command == "resume":
+            done = await _control.resume(client, args.session, args.at_turn,
+                                         task_queue=target.task_queue)
+            return (f"session {args.session}: resumed at turn {done.turn_index} (head revision "
+                    f"{done.head_revision}, run {done.run_count})")
+        store = await open_store_at(target.store_url, must_exist=True)
+        try:
+            new_id = await _control.fork(client, store, args.session, args.at_turn,
+                                         new_session_id=args.new_session,
+                                         task_queue=target.task_queue)
+        finally:
+            await store.close()
+        return f"session {args.session}: forked into {new_id}"
+    except WorkflowUpdateFailedError as err:
+        reason: BaseException = err
+        while reason.__cause__ is not None:
+            reason = reason.__cause__
+        raise CliError(f"session {args.session}: {args.command} refused: {reason}") from err
+    except (_control.ControlError, LookupError, ValueError) as err:
+        raise CliError(str(err)) from err
+
+
 def run_command(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> int:
     """Run one of ``COMMANDS``; 0 when it did what it was asked, 1 when not."""
+    if args.command in ("rewind", "fork", "resume"):
+        print(runner.run(_control_text(args, target)))
+        return 0
     if args.command == "history":
         print(runner.run(history_text(target, args.session, args.history_file)))
         return 0

@@ -1,0 +1,123 @@
+"""Rewind, fork and resume (issue 12) on a real dev server, with the echo provider."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from temporal_harness import TEST_KEY, event_types, ledger_sum, store_view, user_texts
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.worker import Worker
+
+from activities.agent.providers import EchoProvider, ProviderRegistry
+from activities.contract import TurnPolicy
+from checkpoint.model import HandoffRelation, SessionUsageReport, TokenLedgerEntry
+from checkpoint.store import FORK_REASON, CheckpointStore, load_persisted_session_state
+from workflows.contract import RewindInput
+from workflows.host import client as lash
+from workflows.host.cli import _control
+from workflows.host.worker import build_worker
+from workflows.session import SessionWorkflow
+
+ECHO = TurnPolicy(provider="echo", model="echo")
+
+
+@pytest.fixture
+async def echo_worker(
+    client: Client, store: CheckpointStore, task_queue: str
+) -> AsyncIterator[Worker]:
+    w = build_worker(client, store, task_queue=task_queue,
+                     providers=ProviderRegistry.of(EchoProvider()), execution_state_key=TEST_KEY)
+    async with w:
+        yield w
+
+
+def _sid() -> str:
+    return f"tt-{uuid.uuid4().hex[:10]}"
+
+
+async def _turns(
+    client: Client, sid: str, queue: str, numbers: range
+) -> list[TokenLedgerEntry]:
+    deltas: list[TokenLedgerEntry] = []
+    for n in numbers:
+        outcome = await lash.send(client, sid, f"message {n}", policy=ECHO, task_queue=queue)
+        assert outcome.status == "completed"
+        assert outcome.turn_index == n
+        deltas += outcome.usage_deltas
+    return deltas
+
+
+async def _all_user_texts(store: CheckpointStore, sid: str) -> list[str]:
+    state = await load_persisted_session_state(store, sid)
+    assert state is not None
+    return [p.content for n in state.session_graph.nodes if (m := n.message()) is not None
+            and m.role == "User" for p in m.parts]
+
+
+async def test_rewind_to_turn_3_of_8_branches_and_keeps_indices_and_ledger(
+    client: Client, store: CheckpointStore, task_queue: str, echo_worker: Worker
+) -> None:
+    """After a rewind to turn 3 of 8 and two messages, the active path is turns 1-3, 9, 10;
+    turns 4-8 stay in the graph off the path; the ledger counts all ten turns."""
+    sid = _sid()
+    deltas = await _turns(client, sid, task_queue, range(1, 9))
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await lash.handle(client, sid).execute_update(
+            SessionWorkflow.rewind, RewindInput(to_turn=9))
+    assert "turns 0 to 8" in str(refused.value.cause)
+    assert not any("UPDATE_ACCEPTED" in t for t in await event_types(client, sid))
+    done = await _control.rewind(client, sid, 3)
+    assert done.turn_index == 8 and done.last_answer_excerpt
+    assert "message 3" in done.last_answer_excerpt
+    view = await store_view(store, sid)
+    assert user_texts(view) == [f"message {n}" for n in (1, 2, 3)]
+    deltas += await _turns(client, sid, task_queue, range(9, 11))
+    view = await store_view(store, sid)
+    assert view.turn_index == 10
+    assert user_texts(view) == [f"message {n}" for n in (1, 2, 3, 9, 10)]
+    assert await _all_user_texts(store, sid) == [f"message {n}" for n in range(1, 11)]
+    assert ledger_sum(view.ledger) == ledger_sum(deltas)
+    assert await lash.usage(client, sid) == SessionUsageReport.from_entries(view.ledger)
+
+
+async def test_fork_starts_a_session_at_turn_n_that_shares_the_original(
+    client: Client, store: CheckpointStore, task_queue: str, echo_worker: Worker
+) -> None:
+    """A fork at turn 2 of 4 continues with turn 3 from turns 1-2; the original is untouched
+    and the fork records where it came from."""
+    sid = _sid()
+    await _turns(client, sid, task_queue, range(1, 5))
+    before = await store.load_session(sid)
+    new = await _control.fork(client, store, sid, 2, new_session_id=f"{sid}-f",
+                              task_queue=task_queue)
+    outcome = await lash.send(client, new, "forked message", policy=ECHO, task_queue=task_queue)
+    assert outcome.turn_index == 3
+    view = await store_view(store, new)
+    assert user_texts(view) == ["message 1", "message 2", "forked message"]
+    assert await store.load_session(sid) == before
+    meta = await store.load_session_meta(new)
+    assert meta is not None and isinstance(meta.relation, HandoffRelation)
+    assert meta.relation.reason == FORK_REASON and meta.relation.parent_session_id == sid
+    assert meta.relation.metadata["turn"] == 2
+    head = await store.load_head(new)
+    assert head is not None and head.graph_node_count < 10  # its own nodes only
+
+
+async def test_resume_a_terminated_session_from_its_history(
+    client: Client, store: CheckpointStore, task_queue: str, echo_worker: Worker
+) -> None:
+    """A terminated session resumes with its turn index, conversation and ledger."""
+    sid = _sid()
+    deltas = await _turns(client, sid, task_queue, range(1, 4))
+    await lash.handle(client, sid).terminate("test")
+    done = await _control.resume(client, sid, task_queue=task_queue)
+    assert done.turn_index == 3 and done.run_count == 1
+    view = await store_view(store, sid)
+    assert await lash.usage(client, sid) == SessionUsageReport.from_entries(view.ledger)
+    assert ledger_sum(view.ledger) == ledger_sum(deltas)
+    deltas += await _turns(client, sid, task_queue, range(4, 5))
+    view = await store_view(store, sid)
+    assert user_texts(view) == [f"message {n}" for n in range(1, 5)]
+    assert ledger_sum(view.ledger) == ledger_sum(deltas)
