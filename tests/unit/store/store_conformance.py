@@ -10,13 +10,14 @@ from __future__ import annotations
 from conformance_commits import CommitConformance
 from conformance_effects import EffectConformance
 from conformance_head import HeadConformance
+from conformance_listing import ListingConformance
 from conformance_maintenance import MaintenanceConformance
 from conformance_meta import MetaConformance
 
 
 class StoreConformance(
-    CommitConformance, EffectConformance, HeadConformance, MaintenanceConformance,
-    MetaConformance,
+    CommitConformance, EffectConformance, HeadConformance, ListingConformance,
+    MaintenanceConformance, MetaConformance,
 ):
     """Every rule, for one backend."""
 
