@@ -22,7 +22,9 @@ driver errors and verifies blobs; the SQL backends share ``SqlBackend`` and fill
   ``apply_session_checkpoint``) both hydrate execution state (the spec §16.12 fix).
 - GC keeps every head, every checkpoint a session committed within the retention (default: all,
   while the session exists) and blobs rooted by ``put_blob(..., session_id=...)``, so refs in
-  workflow histories keep resolving. ``tombstone_nodes`` + ``vacuum`` delete nodes explicitly.
+  workflow histories keep resolving (``gc(dry_run=True)`` only counts what would go).
+  ``tombstone_nodes`` + ``vacuum`` delete nodes explicitly. ``list_session_summaries`` lists
+  sessions with their turn, last activity and meta in one query.
 - An effect journal (``record_effect`` / ``load_effects``) lets a retried turn replay completed
   model and tool calls. A commit can carry journal records (``TurnEffects``) that land in its
   own transaction, and ``load_turn`` reads head, one receipt and a turn's journal at once, so a
@@ -54,6 +56,7 @@ from checkpoint.store._open import make_store, open_store
 from checkpoint.store._protocol import SessionStore, StoreMaintenance
 from checkpoint.store._schema import MIGRATIONS, Migration
 from checkpoint.store._session import SessionPersistence
+from checkpoint.store._summaries import StoredSession
 from checkpoint.store._url import redact_url, store_scheme
 
 __all__ = [
@@ -67,6 +70,7 @@ __all__ = [
     "SessionPersistence",
     "SessionStore",
     "StoreMaintenance",
+    "StoredSession",
     "TurnEffects",
     "TurnStart",
     "apply_session_checkpoint",

@@ -30,6 +30,23 @@ class HeadRow:
     leaf_node_id: str | None
     node_count: int
     next_seq: int
+    turn_index: int | None = None
+    """The head checkpoint's turn (written, not read back by head loads; None before v4)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """One session as ``list_session_summaries`` reads it: head row fields, last activity and
+    the meta row (both None when the session has no meta)."""
+
+    session_id: str
+    head_revision: int
+    node_count: int
+    turn_index: int | None
+    checkpoint_ref: str | None
+    updated_at: float
+    parent_session_id: str | None
+    meta_json: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +222,13 @@ class GcTx(ABC):
     @abstractmethod
     async def delete_blobs(self, refs: list[str]) -> int: ...
 
+    async def blob_bytes(self, refs: list[str]) -> int:
+        """Stored bytes of these blobs (a backend may sum them without reading them)."""
+        total = 0
+        for ref in refs:
+            total += len(await self.read_blob(ref) or b"")
+        return total
+
 
 class Backend(ABC):
     """Row storage for the store. Implementations: memory, SQLite, PostgreSQL."""
@@ -271,6 +295,14 @@ class Backend(ABC):
     async def list_sessions(self) -> list[str]: ...
 
     @abstractmethod
+    async def read_session_summaries(
+        self, parent_session_id: str | None, since: float | None, limit: int | None
+    ) -> list[SummaryRow]:
+        """Sessions with a head joined with their meta, newest activity first (then by id);
+        only children of ``parent_session_id``, only those updated at or after ``since``, at
+        most ``limit``: one statement in the SQL backends."""
+
+    @abstractmethod
     async def insert_meta(
         self, session_id: str, parent_session_id: str | None, meta_json: str, now: float
     ) -> str:
@@ -322,6 +354,7 @@ __all__ = [
     "NodeWrite",
     "ReceiptRow",
     "SessionRows",
+    "SummaryRow",
     "TurnRows",
     "UsageRow",
     "UsageTotalRow",

@@ -46,12 +46,13 @@ from checkpoint.store._backend import Backend, ReceiptRow
 from checkpoint.store._commit import apply_commit, payload_hash, receipt_from_row
 from checkpoint.store._effects import TurnEffects, TurnStart, effect_text
 from checkpoint.store._fork import dangles, fork_point, up_to
-from checkpoint.store._gc import GcReport, collect_garbage
+from checkpoint.store._gc import GcProgress, GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
 from checkpoint.store._ledger import ledger_from_totals
 from checkpoint.store._node_cache import NodeCache
 from checkpoint.store._protocol import SessionStore, StoreMaintenance
 from checkpoint.store._session import SessionPersistence
+from checkpoint.store._summaries import StoredSession, manifest_turn, stored_session
 from checkpoint.store._url import redact_url
 
 
@@ -278,6 +279,24 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         async with self._guard("list sessions") as b:
             return await b.list_sessions()
 
+    async def list_session_summaries(
+        self, *, parent_session_id: str | None = None, since: float | None = None,
+        limit: int | None = None,
+    ) -> list[StoredSession]:
+        """One joined read of heads and metas; see ``_summaries``."""
+        if limit is not None and limit < 0:
+            raise ValueError("limit must not be negative")
+        async with self._guard("list session summaries", parent_session_id) as b:
+            rows = await b.read_session_summaries(parent_session_id, since, limit)
+        found = []
+        for row in rows:
+            turn = row.turn_index
+            if turn is None:  # a head last written before schema v4
+                turn = manifest_turn(await self.get_blob(row.checkpoint_ref)) if (
+                    row.checkpoint_ref) else 0
+            found.append(stored_session(row, turn))
+        return found
+
     # -- blobs ---------------------------------------------------------------------------------
 
     async def put_blob(
@@ -361,11 +380,16 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         async with self._guard("delete session", session_id) as b:
             return await b.delete_session(session_id)
 
-    async def gc(self, retention: timedelta | None = None) -> GcReport:
-        """Delete unrooted blobs; see ``_gc`` for what counts as a root."""
+    async def gc(
+        self, retention: timedelta | None = None, *, dry_run: bool = False,
+        progress: GcProgress | None = None,
+    ) -> GcReport:
+        """Delete unrooted blobs (``dry_run``: only count them); see ``_gc`` for the roots."""
         keep = retention if retention is not None else self.retention
         async with self._guard("gc") as b:
-            return await collect_garbage(b, keep, time.time())
+            return await collect_garbage(
+                b, keep, time.time(), dry_run=dry_run, progress=progress
+            )
 
     # -- effect journal ------------------------------------------------------------------------
 

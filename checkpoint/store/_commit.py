@@ -201,7 +201,7 @@ async def apply_commit(
     now = time.time()
     await tx.write_head(HeadRow(
         session_id, revision, meta.model_dump_json(), checkpoint_ref, leaf, count,
-        next_seq + len(writes),
+        next_seq + len(writes), commit.checkpoint.turn_state.turn_index,
     ), now)
     await tx.insert_receipt(session_id, ReceiptRow(
         operation_id, digest, revision, checkpoint_ref, leaf, now,

@@ -21,6 +21,7 @@ from checkpoint.store._backend import (
     NodeWrite,
     ReceiptRow,
     SessionRows,
+    SummaryRow,
     TurnRows,
     UsageRow,
     UsageTotalRow,
@@ -47,6 +48,7 @@ class _Session:
     meta_created: float = 0.0
     effects: dict[tuple[str, str], str] = field(default_factory=dict)
     blob_roots: dict[str, float] = field(default_factory=dict)
+    updated_at: float = 0.0
 
 
 def _ledger_order(s: _Session) -> list[UsageTotalRow]:
@@ -149,6 +151,25 @@ class MemoryBackend(Backend):
 
     async def list_sessions(self) -> list[str]:
         return sorted(k for k, s in self._sessions.items() if s.head is not None)
+
+    async def read_session_summaries(
+        self, parent_session_id: str | None, since: float | None, limit: int | None
+    ) -> list[SummaryRow]:
+        rows = [
+            SummaryRow(
+                key, s.head.head_revision, s.head.node_count, s.head.turn_index,
+                s.head.checkpoint_ref, s.updated_at,
+                s.meta_parent if s.meta is not None else None, s.meta,
+            )
+            for key, s in self._sessions.items()
+            if s.head is not None
+            and (parent_session_id is None or (s.meta is not None
+                                               and s.meta_parent == parent_session_id))
+            and (since is None or s.updated_at >= since)
+        ]
+        rows.sort(key=lambda r: r.session_id)
+        rows.sort(key=lambda r: r.updated_at, reverse=True)
+        return rows if limit is None else rows[:limit]
 
     async def insert_meta(
         self, session_id: str, parent_session_id: str | None, meta_json: str, now: float
@@ -266,7 +287,8 @@ class _MemoryTx(WriteTx):
         return self._b._blobs.get(ref)
 
     async def write_head(self, head: HeadRow, updated_at: float) -> None:
-        self._b._s(head.session_id).head = head
+        s = self._b._s(head.session_id)
+        s.head, s.updated_at = head, updated_at
 
     async def insert_receipt(self, session_id: str, receipt: ReceiptRow) -> None:
         self._b._s(session_id).receipts.setdefault(receipt.operation_id, receipt)

@@ -30,7 +30,8 @@ from checkpoint.model import (
     SessionReadScope,
 )
 from checkpoint.store._effects import TurnEffects, TurnStart
-from checkpoint.store._gc import GcReport
+from checkpoint.store._gc import GcProgress, GcReport
+from checkpoint.store._summaries import StoredSession
 
 
 @runtime_checkable
@@ -152,9 +153,23 @@ class StoreMaintenance(Protocol):
         """Ids of every session with a head, sorted."""
         ...
 
-    async def gc(self, retention: timedelta | None = None) -> GcReport:
+    async def list_session_summaries(
+        self, *, parent_session_id: str | None = None, since: float | None = None,
+        limit: int | None = None,
+    ) -> list[StoredSession]:
+        """Every session with a head, with its turn, last activity and meta, newest activity
+        first: only children of ``parent_session_id``, only those that committed at or after
+        ``since`` (unix seconds), at most ``limit``. One query in the SQL backends."""
+        ...
+
+    async def gc(
+        self, retention: timedelta | None = None, *, dry_run: bool = False,
+        progress: GcProgress | None = None,
+    ) -> GcReport:
         """Delete blobs nothing roots: every head's checkpoint, every checkpoint committed
-        within ``retention`` (None: the store's, default all) and session-rooted blobs stay."""
+        within ``retention`` (None: the store's, default all) and session-rooted blobs stay.
+        ``dry_run`` reports what would go and deletes nothing; ``progress`` hears how marking
+        goes on a large store."""
         ...
 
     async def tombstone_nodes(self, session_id: str, node_ids: list[str]) -> int:

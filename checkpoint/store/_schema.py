@@ -24,6 +24,9 @@ Tables (one store serves many sessions):
 - ``lash_session_meta`` (v3) gains ``parent_session_id`` (copied out of the meta JSON, indexed)
   and ``created_at`` (when the row was inserted), so a session's children are one indexed read,
   in the order they were created.
+- ``lash_sessions`` (v4) gains ``turn_index`` (the head checkpoint's turn, written by each
+  commit; NULL until a session's first commit under v4) and an index on ``updated_at``, so
+  listing sessions with their turns and last activity is one query.
 
 Upgrading: a process still running older code keeps writing to the store it set up, and one
 from before v2 writes usage rows without their totals; stop such workers before the first new
@@ -170,6 +173,11 @@ _V3_POSTGRES = (
         ON lash_session_meta (parent_session_id, created_at)""",
 )
 
+_V4 = (
+    "ALTER TABLE lash_sessions ADD COLUMN turn_index BIGINT",
+    "CREATE INDEX IF NOT EXISTS lash_sessions_by_activity ON lash_sessions (updated_at)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -188,6 +196,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "session meta: parent session id (indexed) and creation time, to list children",
         _V3_SQLITE,
         _V3_POSTGRES,
+    ),
+    Migration(
+        4,
+        "session heads: turn index of the head checkpoint, index on last activity",
+        _V4,
+        _V4,
     ),
 )
 """Append-only. Never edit a released entry; add a new one."""

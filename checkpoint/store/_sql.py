@@ -17,6 +17,7 @@ from checkpoint.store._backend import (
     NodeWrite,
     ReceiptRow,
     SessionRows,
+    SummaryRow,
     TurnRows,
     UsageRow,
     UsageTotalRow,
@@ -70,6 +71,10 @@ _TOTAL_COLUMNS = (
     "cached_input_tokens, reasoning_tokens"
 )
 _VISIBLE = "attached = 1 AND tombstoned = 0"
+_SUMMARY_COLUMNS = (
+    "s.session_id, s.head_revision, s.node_count, s.turn_index, s.checkpoint_ref, "
+    "s.updated_at, m.parent_session_id, m.meta_json"
+)
 
 HEAD_SQL = f"SELECT {_HEAD_COLUMNS} FROM lash_sessions WHERE session_id = ?"
 RECEIPT_SQL = (
@@ -207,6 +212,26 @@ class SqlReads(SqlBase):
         rows = await self.fetch("SELECT session_id FROM lash_sessions ORDER BY session_id")
         return [r[0] for r in rows]
 
+    async def read_session_summaries(
+        self, parent_session_id: str | None, since: float | None, limit: int | None
+    ) -> list[SummaryRow]:
+        where = ["s.head_json <> ''"]  # PostgreSQL's placeholder head is no session
+        args: list[Any] = []
+        if parent_session_id is not None:
+            where.append("m.parent_session_id = ?")
+            args.append(parent_session_id)
+        if since is not None:
+            where.append("s.updated_at >= ?")
+            args.append(since)
+        bound = f" LIMIT {int(limit)}" if limit is not None else ""
+        rows = await self.fetch(
+            f"SELECT {_SUMMARY_COLUMNS} FROM lash_sessions s "
+            "LEFT JOIN lash_session_meta m ON m.session_id = s.session_id "
+            f"WHERE {' AND '.join(where)} ORDER BY s.updated_at DESC, s.session_id{bound}",
+            *args,
+        )
+        return [SummaryRow(*r) for r in rows]
+
     async def read_meta(self, session_id: str) -> str | None:
         rows = await self.fetch(
             "SELECT meta_json FROM lash_session_meta WHERE session_id = ?", session_id
@@ -314,13 +339,15 @@ class SqlWrites(SqlBase, WriteTx):
 
     async def write_head(self, head: HeadRow, updated_at: float) -> None:
         await self.execute(
-            f"INSERT INTO lash_sessions ({_HEAD_COLUMNS}, updated_at) VALUES (?,?,?,?,?,?,?,?) "
+            f"INSERT INTO lash_sessions ({_HEAD_COLUMNS}, updated_at, turn_index) "
+            "VALUES (?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT (session_id) DO UPDATE SET head_revision = excluded.head_revision, "
             "head_json = excluded.head_json, checkpoint_ref = excluded.checkpoint_ref, "
             "leaf_node_id = excluded.leaf_node_id, node_count = excluded.node_count, "
-            "next_seq = excluded.next_seq, updated_at = excluded.updated_at",
+            "next_seq = excluded.next_seq, updated_at = excluded.updated_at, "
+            "turn_index = excluded.turn_index",
             head.session_id, head.head_revision, head.head_json, head.checkpoint_ref,
-            head.leaf_node_id, head.node_count, head.next_seq, updated_at,
+            head.leaf_node_id, head.node_count, head.next_seq, updated_at, head.turn_index,
         )
 
     async def insert_receipt(self, session_id: str, receipt: ReceiptRow) -> None:
@@ -429,6 +456,16 @@ class SqlGc(SqlBase, GcTx):
 
     async def all_blob_refs(self) -> set[str]:
         return {r[0] for r in await self.fetch("SELECT ref FROM lash_blobs")}
+
+    async def blob_bytes(self, refs: list[str]) -> int:
+        total = 0
+        for chunk in _chunks(refs):
+            rows = await self.fetch(
+                f"SELECT SUM(length(content)) FROM lash_blobs WHERE ref IN ({_marks(len(chunk))})",
+                *chunk,
+            )
+            total += int(rows[0][0] or 0)
+        return total
 
     async def delete_blobs(self, refs: list[str]) -> int:
         count = 0

@@ -26,6 +26,7 @@ from checkpoint.store._backend import (
     HeadRows,
     ReceiptRow,
     SessionRows,
+    SummaryRow,
     TurnRows,
     UsageRow,
     WriteTx,
@@ -92,6 +93,12 @@ class SqlBackend(Backend):
     async def list_sessions(self) -> list[str]:
         async with self._reads() as r:
             return await r.list_sessions()
+
+    async def read_session_summaries(
+        self, parent_session_id: str | None, since: float | None, limit: int | None
+    ) -> list[SummaryRow]:
+        async with self._reads() as r:
+            return await r.read_session_summaries(parent_session_id, since, limit)
 
     async def read_meta(self, session_id: str) -> str | None:
         async with self._reads() as r:

@@ -11,13 +11,14 @@ from conformance_commits import CommitConformance
 from conformance_effects import EffectConformance
 from conformance_fork import ForkConformance
 from conformance_head import HeadConformance
+from conformance_listing import ListingConformance
 from conformance_maintenance import MaintenanceConformance
 from conformance_meta import MetaConformance
 
 
 class StoreConformance(
-    CommitConformance, EffectConformance, ForkConformance, HeadConformance, MaintenanceConformance,
-    MetaConformance,
+    CommitConformance, EffectConformance, ForkConformance, HeadConformance,
+    ListingConformance, MaintenanceConformance, MetaConformance,
 ):
     """Every rule, for one backend."""
 

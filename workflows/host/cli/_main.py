@@ -33,9 +33,13 @@ from workflows.host.cli._demo import run_demo
 from workflows.host.cli._dev import run_dev
 from workflows.host.cli._errors import one_line
 from workflows.host.cli._interrupt import interrupt
+from workflows.host.cli._operations import COMMANDS as OPERATIONS
+from workflows.host.cli._operations import check_usage as check_operations_usage
+from workflows.host.cli._operations import run_command as run_operation
 from workflows.host.cli._parser import build_parser
 from workflows.host.cli._setup import setup
 from workflows.host.cli._show import show
+from workflows.host.cli._show_export import export_graph
 from workflows.host.cli._time_travel import COMMANDS as TIME_TRAVEL
 from workflows.host.cli._time_travel import run_command as run_time_travel
 from workflows.host.client import session_input
@@ -51,13 +55,19 @@ def _policy(args: argparse.Namespace) -> TurnPolicy:
 def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> int:
     if args.command in TIME_TRAVEL:
         return run_time_travel(args, target, runner)
+    if args.command in OPERATIONS:
+        return run_operation(args, target, runner)
     if args.command == "chat":
         return chat(runner, target, args.session, args.message, policy=_policy(args),
                     timeout=timedelta(seconds=args.timeout))
     if args.command == "show":
         last_turns = None if args.all else args.last
-        runner.run(show(target, args.session, sys.stdout, as_json=args.json,
-                        last_turns=last_turns))
+        if args.format in ("mermaid", "dot"):
+            runner.run(export_graph(target, args.session, args.format, sys.stdout,
+                                    last_turns=last_turns))
+            return EXIT_OK
+        as_json = args.json or args.format == "json"
+        runner.run(show(target, args.session, sys.stdout, as_json=as_json, last_turns=last_turns))
         return EXIT_OK
     if args.command == "setup":
         print(runner.run(setup(target)))
@@ -89,6 +99,9 @@ def _check_usage(args: argparse.Namespace, target: Target) -> None:
             raise ValueError("--timeout must be positive")
         if getattr(args, "last", 1) <= 0:
             raise ValueError("--last must be positive")
+        if getattr(args, "json", False) and getattr(args, "format", None) not in (None, "json"):
+            raise ValueError(f"--json and --format {args.format} contradict each other")
+        check_operations_usage(args)
         policy = _policy(args) if hasattr(args, "provider") else None
         if hasattr(args, "session"):
             session_input(args.session, policy=policy)  # the workflow's own input rules

@@ -27,6 +27,8 @@ from workflows.host.cli._config import (
     STORE_ENV,
     TASK_QUEUE_ENV,
 )
+from workflows.host.cli._graph_export import FORMATS as GRAPH_FORMATS
+from workflows.host.cli._operations import add_commands as add_operations_commands
 from workflows.host.cli._time_travel import add_commands as add_time_travel_commands
 
 
@@ -109,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     show_cmd.add_argument("session", metavar="SESSION", help="session id")
     show_cmd.add_argument("--json", action="store_true", help="print one JSON object, every "
                           "message included (flat: each with its parent id)")
+    show_cmd.add_argument("--format", choices=("text", *GRAPH_FORMATS), help="text (default), "
+                          "json (as --json), or the graph as a mermaid or dot diagram (store only)")
     shown = show_cmd.add_mutually_exclusive_group()
     shown.add_argument("--last", type=int, default=DEFAULT_LAST_TURNS, metavar="N",
                        help=f"print the last N turns of the graph (default {DEFAULT_LAST_TURNS})")
@@ -127,5 +131,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true",
                       help="leave the dev server (and its UI) running until Ctrl-C")
     add_time_travel_commands(commands, _command)
+    add_operations_commands(commands, _command)
     del worker  # no options of its own: the global ones say where it connects
     return parser
