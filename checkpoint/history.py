@@ -165,8 +165,6 @@ class TurnRecord:
     provider: str
     model: str
     max_context_tokens: int | None = None
-    operation_id: str | None = None
-    """The receipt's operation id (None for a loaded head)."""
     started_at: str | None = None
     """``TurnRequest.started_at``: ``workflow.now()`` when the turn began."""
     user_text: str = ""
@@ -418,7 +416,7 @@ class _Reader:
         index = int(outcome["turn_index"])
         self.records[index] = TurnRecord(
             turn_index=index, status=status, head_revision=revision, checkpoint_ref=ref,
-            leaf_node_id=leaf, operation_id=receipt.get("operation_id"),
+            leaf_node_id=leaf,
             usage_rows=deltas, ledger_rows=self.ledger,
             provider=policy.provider, model=policy.model,
             max_context_tokens=policy.max_context_tokens, started_at=request.get("started_at"),

@@ -58,7 +58,7 @@ def test_a_recorded_demo_reads_as_five_turns() -> None:
     assert history.session_id == "replay-demo"
     ledger = {(e.source, e.model) for e in history.turns[-1].ledger}
     assert ("subagent", "scripted-demo") in ledger
-    assert all(t.operation_id and t.checkpoint_ref for t in history.turns)
+    assert all(t.checkpoint_ref and t.leaf_node_id for t in history.turns)
     revisions = [t.head_revision for t in history.turns]
     assert revisions == sorted(revisions)
 
