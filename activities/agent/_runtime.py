@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from activities.agent._context_window import Prompt, context_window, rolling_history
+from activities.agent._context_window import (
+    Prompt,
+    WindowPolicy,
+    context_window,
+    rolling_history,
+)
 from activities.agent._messages import ChatView
 from activities.agent.plugins import NotesPlugin, PluginSession, RememberTool
 from activities.agent.tools import (
@@ -19,7 +24,7 @@ from activities.agent.tools import (
     ToolRegistry,
     WordCountTool,
 )
-from activities.contract import PromptWindow, TurnPolicy
+from activities.contract import PromptWindow
 from checkpoint.model import Message, PluginSessionSnapshot, ToolState
 
 
@@ -56,7 +61,7 @@ class SessionRuntime:
         plugins.restore(plugin_snapshot)
         return cls(registry=registry, plugins=plugins, interpreter=interpreter)
 
-    def prompt(self, messages: Sequence[Message], policy: TurnPolicy) -> Prompt:
+    def prompt(self, messages: Sequence[Message], policy: WindowPolicy) -> Prompt:
         """What the next model call is sent: the newest part of ``messages`` (the active path)
         that fits the policy's context window (``rolling_history``, the standard approach)."""
         self.chat.update(messages)

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from temporalio import activity
 
 from activities.agent._runtime import SessionRuntime
-from activities.agent.loop import AgentLoop, LoopHooks, LoopResult, turn_messages
+from activities.agent.loop import AgentLoop, LoopHooks, LoopResult, TurnContext, turn_messages
 from activities.agent.providers import ModelProvider, ProviderRegistry
 from activities.agent.tools import key_from_env
 from activities.contract import (
@@ -76,6 +76,24 @@ def session_policy(policy: TurnPolicy, session_id: str, base: SessionPolicy) -> 
             "session_id": session_id,
         },
         deep=True,
+    )
+
+
+def loop_context(request: TurnRequest) -> TurnContext:
+    """The few facts of a turn the agent loop works from."""
+    policy = request.policy
+    return TurnContext(
+        session_id=request.session_id,
+        turn_id=request.turn_id,
+        turn_index=request.turn_index,
+        started_at=request.started_at,
+        user_text=request.user_text,
+        model=policy.model,
+        max_steps=policy.max_steps,
+        subagent_depth=policy.subagent_depth,
+        max_context_tokens=policy.max_context_tokens,
+        stop=request.stop,
+        child_results=tuple(request.child_results),
     )
 
 
@@ -190,7 +208,7 @@ class TurnActivities:
             heartbeat=lambda step: _beat_on_change(heartbeat, step),
         )
         loop = AgentLoop(
-            request=request,
+            turn=loop_context(request),
             state=turn.entry.state,
             runtime=turn.entry.runtime,
             provider=provider,
