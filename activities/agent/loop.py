@@ -305,7 +305,7 @@ class AgentLoop:
             tool = self.runtime.registry.get(call.name)
             started = time.monotonic()
             if tool is None:
-                output = ToolOutput.failed("invalid_request", f"unknown tool {call.name!r}")
+                output = self._unavailable(call.name)
             elif call.refusal is not None:
                 output = ToolOutput.failed("invalid_request", call.refusal)
             else:
@@ -329,6 +329,13 @@ class AgentLoop:
         if self.runtime.plugins.snapshot_revision_fingerprint() != fingerprint:
             batch.plugin_snapshot = self.runtime.plugins.snapshot()
         return batch
+
+    def _unavailable(self, name: str) -> ToolOutput:
+        """A call to a tool the model was not offered: say whether the policy left it out."""
+        if self.runtime.registry.implements(name):
+            message = f"tool {name!r} is not enabled for this session"
+            return ToolOutput.failed("permission_denied", message)
+        return ToolOutput.failed("invalid_request", f"unknown tool {name!r}")
 
     def _restore_side_state(self, batch: ToolBatch) -> None:
         """A replayed batch restores the interpreter and plugins as the original run left them."""
