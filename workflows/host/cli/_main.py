@@ -66,7 +66,8 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
         return EXIT_OK
     if args.command == "worker":
         runner.run(run_worker(store_url=target.store_url, target=target.address,
-                              namespace=target.namespace, task_queue=target.task_queue))
+                              namespace=target.namespace, task_queue=target.task_queue,
+                              tools=args.tools))
         return EXIT_OK
     if args.command == "dev":
         port = args.port or split_address(target.address)[1] or 7233
