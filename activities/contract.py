@@ -104,12 +104,23 @@ class TurnPolicy(WireModel):
     subagent_timeout: timedelta = Field(default=timedelta(minutes=30), gt=timedelta(0))
     """Longest a sub-agent may run before its parent cancels it; the call then fails as a tool
     (``timeout``), and what the child committed until it stopped still counts."""
+    tools: list[str] | None = None
+    """Names of the worker's tools this session may use; None is the default set: every tool
+    but code mode (``python``), which only the ``scripted`` and ``echo`` providers get by
+    default. A tool left out is not offered to the model, and a call to it fails as a tool."""
 
     @field_validator("provider", "model")
     @classmethod
     def _non_empty(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty")
+        return value
+
+    @field_validator("tools")
+    @classmethod
+    def _tool_names(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not all(name.strip() for name in value):
+            raise ValueError("tool names must not be empty")
         return value
 
 

@@ -27,6 +27,7 @@ from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.agent.providers import ProviderRegistry, default_providers
+from activities.agent.tools import ToolCatalog
 from activities.rewind import RewindActivities
 from activities.session_head import SessionHeadActivities
 from activities.turn import TurnActivities
@@ -114,9 +115,9 @@ class LashPlugin(SimplePlugin):
 class LashWorkerPlugin(SimplePlugin):
     """Worker-side: the session workflow, and the turn and head-load activities over ``store``.
 
-    ``providers`` defaults to the environment's (``default_providers``); ``execution_state_key``
-    signs code-mode interpreter state, None reads it from LASH_EXECUTION_STATE_KEY (and refuses
-    to build without one).
+    ``providers`` defaults to the environment's (``default_providers``); ``tools`` to the
+    built-ins (``default_tools()``); ``execution_state_key`` signs code-mode interpreter state,
+    None reads it from LASH_EXECUTION_STATE_KEY (and refuses to build without one).
     """
 
     def __init__(
@@ -124,11 +125,13 @@ class LashWorkerPlugin(SimplePlugin):
         store: SessionStore,
         *,
         providers: ProviderRegistry | None = None,
+        tools: ToolCatalog | None = None,
         execution_state_key: bytes | None = None,
     ) -> None:
         turns = TurnActivities(
             store,
             providers=providers or default_providers(),
+            tools=tools,
             execution_state_key=execution_state_key,
         )
         super().__init__(

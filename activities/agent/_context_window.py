@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from activities.agent._messages import ChatView
 from activities.agent._tokens import tools_tokens
 from activities.agent.providers import ChatMessage, ToolSpec
-from activities.contract import PromptWindow, TurnPolicy
+from activities.contract import PromptWindow
 from checkpoint.errors import ContractError, PromptTooLargeError
 
 MODEL_WINDOWS: tuple[tuple[str, int], ...] = (
@@ -59,7 +60,17 @@ MAX_REPLY_RESERVE = 4_096
 """Most tokens kept free for the reply (a quarter of the window below 16,384)."""
 
 
-def context_window(policy: TurnPolicy) -> int:
+class WindowPolicy(Protocol):
+    """What sizes the window: a ``TurnPolicy`` or the loop's ``TurnContext``."""
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def max_context_tokens(self) -> int | None: ...
+
+
+def context_window(policy: WindowPolicy) -> int:
     """The policy's ``max_context_tokens`` when set (above 0), else the table, else the
     fallback."""
     if policy.max_context_tokens is not None and policy.max_context_tokens > 0:

@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from activities.agent._context_window import Prompt, context_window, rolling_history
-from activities.agent._messages import ChatView
-from activities.agent.plugins import NotesPlugin, PluginSession, RememberTool
-from activities.agent.tools import (
-    PythonInterpreter,
-    PythonTool,
-    SpawnAgentTool,
-    ToolRegistry,
-    WordCountTool,
+from activities.agent._context_window import (
+    Prompt,
+    WindowPolicy,
+    context_window,
+    rolling_history,
 )
-from activities.contract import PromptWindow, TurnPolicy
+from activities.agent._messages import ChatView
+from activities.agent.plugins import NotesPlugin, PluginSession
+from activities.agent.tools import PythonInterpreter, SessionParts, ToolCatalog, ToolRegistry
+from activities.contract import PromptWindow
 from checkpoint.model import Message, PluginSessionSnapshot, ToolState
 
 
@@ -41,22 +40,25 @@ class SessionRuntime:
         cls,
         *,
         exec_key: bytes,
+        tools: ToolCatalog,
+        enabled: Sequence[str],
         tool_state: ToolState | None = None,
         plugin_snapshot: PluginSessionSnapshot | None = None,
         execution_state: bytes | None = None,
     ) -> SessionRuntime:
-        """Fresh objects, then the snapshots applied; tampered execution state raises."""
+        """Fresh objects, then the snapshots applied; tampered execution state raises. Every
+        tool of ``tools`` is bound to this session; ``enabled`` (the policy's choice) wins over
+        the tool set of a restored snapshot."""
         interpreter = PythonInterpreter.from_signed(execution_state, exec_key)
         notes = NotesPlugin()
-        registry = ToolRegistry.with_tools(
-            [PythonTool(interpreter), RememberTool(notes), SpawnAgentTool(), WordCountTool()]
-        )
+        registry = tools.bind(SessionParts(interpreter=interpreter, notes=notes), enabled)
         registry.restore(tool_state)
+        registry.select(enabled)
         plugins = PluginSession([notes])
         plugins.restore(plugin_snapshot)
         return cls(registry=registry, plugins=plugins, interpreter=interpreter)
 
-    def prompt(self, messages: Sequence[Message], policy: TurnPolicy) -> Prompt:
+    def prompt(self, messages: Sequence[Message], policy: WindowPolicy) -> Prompt:
         """What the next model call is sent: the newest part of ``messages`` (the active path)
         that fits the policy's context window (``rolling_history``, the standard approach)."""
         self.chat.update(messages)

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from activities.agent._messages import (
@@ -27,7 +28,7 @@ from activities.agent._poison import screen_output, screen_reply
 from activities.agent._runtime import SessionRuntime
 from activities.agent.providers import ModelProvider, ModelReply, ModelRequest, ToolCallRequest
 from activities.agent.tools import ToolContext, ToolOutput
-from activities.contract import TurnRequest
+from activities.contract import ChildResult
 from activities.turn._journal import ToolBatch, ToolResultEntry, TurnJournal
 from activities.turn.ids import id_source, message_id
 from checkpoint.errors import ContractError
@@ -42,6 +43,27 @@ from checkpoint.model import (
 _log = logging.getLogger(__name__)
 STOPPED_TEXT = "(stopped: this turn reached its limit of {n} model calls)"
 INTERRUPTED_TEXT = "(interrupted: the turn was stopped before it finished)"
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What the loop needs to know about its turn; ``run_turn`` builds it from the request, so
+    the loop depends on these few facts rather than on the activity's wire model."""
+
+    session_id: str
+    turn_id: str
+    turn_index: int
+    started_at: datetime
+    """Seeds the deterministic timestamps of the nodes the turn appends."""
+    user_text: str
+    model: str
+    max_steps: int
+    subagent_depth: int = 0
+    max_context_tokens: int | None = None
+    stop: bool = False
+    """End the turn as interrupted before any further model call."""
+    child_results: tuple[ChildResult, ...] = ()
+    """Sub-agent answers the workflow brings back to a turn that awaited them."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +126,7 @@ class AgentLoop:
     def __init__(
         self,
         *,
-        request: TurnRequest,
+        turn: TurnContext,
         state: PersistedSessionState,
         runtime: SessionRuntime,
         provider: ModelProvider,
@@ -112,7 +134,7 @@ class AgentLoop:
         exec_key: bytes,
         hooks: LoopHooks,
     ) -> None:
-        self.request, self.state, self.runtime = request, state, runtime
+        self.turn, self.state, self.runtime = turn, state, runtime
         self.provider, self.journal, self.exec_key, self.hooks = provider, journal, exec_key, hooks
         self.children = journal.children()
         self.result = LoopResult(status="completed", step=0)
@@ -121,11 +143,11 @@ class AgentLoop:
     # --- ids ------------------------------------------------------------------------------------
 
     def _mid(self, ordinal: str) -> str:
-        return message_id(self.request.session_id, self.request.turn_id, ordinal)
+        return message_id(self.turn.session_id, self.turn.turn_id, ordinal)
 
     def _ids(self, ordinal: str, offset: int) -> DerivedIds:
         """Per-step id source: the turn's seed plus the step, times from ``started_at``."""
-        r = self.request
+        r = self.turn
         return id_source(r.session_id, r.turn_id, ordinal, r.started_at, offset)
 
     # --- the loop ---------------------------------------------------------------------------------
@@ -137,9 +159,9 @@ class AgentLoop:
         if graph.find_node(user_id) is None:
             with use_id_source(self._ids("user", 0)):
                 self.state.append_active_read_delta(
-                    [user_message(user_id, self.request.user_text)], []
+                    [user_message(user_id, self.turn.user_text)], []
                 )
-            self.state.turn_index = self.request.turn_index
+            self.state.turn_index = self.turn.turn_index
             self.state.token_usage = TokenUsage.zero()
             return 0
         step = 0
@@ -148,7 +170,7 @@ class AgentLoop:
         return step
 
     async def run(self) -> LoopResult:
-        for child in self.request.child_results:
+        for child in self.turn.child_results:
             self.children[child.tool_call_id] = await self.journal.record_child(child)
         first = self._open_turn()
         result = self.result
@@ -157,15 +179,15 @@ class AgentLoop:
             reply = self.journal.model_reply(step)
             if reply is None:
                 raise ContractError(
-                    f"session {self.request.session_id!r}: turn {self.request.turn_id} holds step "
+                    f"session {self.turn.session_id!r}: turn {self.turn.turn_id} holds step "
                     f"{step} but its journal record is missing"
                 )
             self._count(result, step, reply)
             result.tool_calls += len(reply.tool_calls)
-        max_steps = self.request.policy.max_steps
+        max_steps = self.turn.max_steps
         for step in range(first, max_steps):
             result.step = step
-            if self.request.stop and self.journal.model_reply(step) is None:
+            if self.turn.stop and self.journal.model_reply(step) is None:
                 return self.interrupted()
             self.hooks.heartbeat(step)
             reply = await self._model_call(step)
@@ -220,18 +242,18 @@ class AgentLoop:
         recorded = self.journal.model_reply(step)
         if recorded is not None:
             return recorded
-        r = self.request
-        prompt = self.runtime.prompt(self.state.session_graph.messages(), r.policy)
+        r = self.turn
+        prompt = self.runtime.prompt(self.state.session_graph.messages(), r)
         request = ModelRequest(
             session_id=r.session_id,
             turn_id=r.turn_id,
             turn_index=r.turn_index,
             step=step,
-            model=r.policy.model,
+            model=r.model,
             messages=prompt.messages,
             prompt_chars=prompt.chars,
             tools=prompt.tools,
-            subagent_depth=r.policy.subagent_depth,
+            subagent_depth=r.subagent_depth,
         )
         reply = screen_reply(await self.provider.complete(request), self.provider.kind)
         if not reply.tool_calls:
@@ -252,14 +274,14 @@ class AgentLoop:
     # --- tools ------------------------------------------------------------------------------------
 
     def _ctx(self, step: int, call: ToolCallRequest) -> ToolContext:
-        r = self.request
+        r = self.turn
         return ToolContext(
             session_id=r.session_id,
             turn_id=r.turn_id,
             turn_index=r.turn_index,
             step=step,
             call_id=call.id,
-            subagent_depth=r.policy.subagent_depth,
+            subagent_depth=r.subagent_depth,
             child_result=self.children.get(call.id),
         )
 
@@ -283,7 +305,7 @@ class AgentLoop:
             tool = self.runtime.registry.get(call.name)
             started = time.monotonic()
             if tool is None:
-                output = ToolOutput.failed("invalid_request", f"unknown tool {call.name!r}")
+                output = self._unavailable(call.name)
             elif call.refusal is not None:
                 output = ToolOutput.failed("invalid_request", call.refusal)
             else:
@@ -308,6 +330,13 @@ class AgentLoop:
             batch.plugin_snapshot = self.runtime.plugins.snapshot()
         return batch
 
+    def _unavailable(self, name: str) -> ToolOutput:
+        """A call to a tool the model was not offered: say whether the policy left it out."""
+        if self.runtime.registry.implements(name):
+            message = f"tool {name!r} is not enabled for this session"
+            return ToolOutput.failed("permission_denied", message)
+        return ToolOutput.failed("invalid_request", f"unknown tool {name!r}")
+
     def _restore_side_state(self, batch: ToolBatch) -> None:
         """A replayed batch restores the interpreter and plugins as the original run left them."""
         blob = batch.execution_state
@@ -327,5 +356,6 @@ __all__ = [
     "LoopHooks",
     "LoopResult",
     "PendingChild",
+    "TurnContext",
     "turn_messages",
 ]

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from activities.agent.tools import ToolContext, ToolOutput, string_parameter
+from pydantic import BaseModel
+
+from activities.agent.tools import (
+    BUILTIN_SOURCE,
+    ToolContext,
+    ToolOutput,
+    adapted,
+    string_parameter,
+)
 from checkpoint.model import PluginSessionSnapshot, snapshot_revision_fingerprint
 
 
@@ -109,3 +117,16 @@ class RememberTool:
             return ToolOutput.failed("invalid_request", "remember needs a non-empty `note`")
         self.notes.add(note.strip()[:1000])
         return ToolOutput(value={"notes": len(self.notes.notes)}, text="noted")
+
+
+class NoteArguments(BaseModel):
+    note: str
+
+
+REMEMBER = adapted(
+    lambda parts: RememberTool(parts.notes),
+    name=RememberTool.name,
+    description=RememberTool.description,
+    args=NoteArguments,
+    source_id=BUILTIN_SOURCE,
+)

@@ -28,9 +28,9 @@ from typing import Any, TypeVar
 from temporalio import activity
 
 from activities.agent._runtime import SessionRuntime
-from activities.agent.loop import AgentLoop, LoopHooks, LoopResult, turn_messages
+from activities.agent.loop import AgentLoop, LoopHooks, LoopResult, TurnContext, turn_messages
 from activities.agent.providers import ModelProvider, ProviderRegistry
-from activities.agent.tools import key_from_env
+from activities.agent.tools import ToolCatalog, default_tools, key_from_env
 from activities.contract import (
     RUN_TURN_ACTIVITY,
     ChildRequest,
@@ -76,6 +76,24 @@ def session_policy(policy: TurnPolicy, session_id: str, base: SessionPolicy) -> 
             "session_id": session_id,
         },
         deep=True,
+    )
+
+
+def loop_context(request: TurnRequest) -> TurnContext:
+    """The few facts of a turn the agent loop works from."""
+    policy = request.policy
+    return TurnContext(
+        session_id=request.session_id,
+        turn_id=request.turn_id,
+        turn_index=request.turn_index,
+        started_at=request.started_at,
+        user_text=request.user_text,
+        model=policy.model,
+        max_steps=policy.max_steps,
+        subagent_depth=policy.subagent_depth,
+        max_context_tokens=policy.max_context_tokens,
+        stop=request.stop,
+        child_results=tuple(request.child_results),
     )
 
 
@@ -131,18 +149,21 @@ class _OpenTurn:
 
 
 class TurnActivities:
-    """Activities of one worker: the store, the provider registry and the signing key."""
+    """Activities of one worker: the store, the provider registry, the tool catalog and the
+    signing key. ``tools`` defaults to the built-ins (``default_tools()``)."""
 
     def __init__(
         self,
         store: SessionStore,
         *,
         providers: ProviderRegistry,
+        tools: ToolCatalog | None = None,
         execution_state_key: bytes | None = None,
         cache_size: int = 256,
     ) -> None:
         self.store = store
         self.providers = providers
+        self.tools = tools if tools is not None else default_tools()
         self._exec_key = execution_state_key or key_from_env()
         self.cache = SessionCache(cache_size)
 
@@ -190,7 +211,7 @@ class TurnActivities:
             heartbeat=lambda step: _beat_on_change(heartbeat, step),
         )
         loop = AgentLoop(
-            request=request,
+            turn=loop_context(request),
             state=turn.entry.state,
             runtime=turn.entry.runtime,
             provider=provider,
@@ -391,9 +412,11 @@ class TurnActivities:
         """Cached session if the store's ``head`` agrees, else the store, a child snapshot, or
         a new one."""
         sid = request.session_id
+        enabled = self.tools.allowed(request.policy)
         entry = self.cache.take(sid, head)
         if entry is not None:
             entry.state.policy = session_policy(request.policy, sid, entry.state.policy)
+            entry.runtime.registry.select(enabled)
             return entry
         if head is None and request.base is not None:
             raise ContractError(
@@ -415,6 +438,8 @@ class TurnActivities:
         state.policy = session_policy(request.policy, sid, state.policy)
         runtime = SessionRuntime.build(
             exec_key=self._exec_key,
+            tools=self.tools,
+            enabled=enabled,
             tool_state=state.tool_state_snapshot,
             plugin_snapshot=state.plugin_snapshot,
             execution_state=state.execution_state_snapshot,

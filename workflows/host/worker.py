@@ -31,10 +31,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.agent.providers import ProviderRegistry, default_providers
-from activities.agent.tools import key_from_env
+from activities.agent.tools import ToolCatalog, key_from_env
 from activities.turn import HEARTBEAT_EVERY
 from checkpoint.errors import LashError
 from checkpoint.store import SessionStore, open_store, redact_url
+from workflows.host._tools import load_tools
 from workflows.host._worker_log import configure_worker_logging
 from workflows.host.client import DEFAULT_TARGET, DEFAULT_TASK_QUEUE, connect, has_poller
 from workflows.plugin import LashPlugin, LashWorkerPlugin, client_has_plugin
@@ -61,6 +62,7 @@ def build_worker(
     *,
     task_queue: str = DEFAULT_TASK_QUEUE,
     providers: ProviderRegistry | None = None,
+    tools: ToolCatalog | None = None,
     max_concurrent_activities: int = 64,
     max_concurrent_workflow_tasks: int | None = None,
     execution_state_key: bytes | None = None,
@@ -71,12 +73,15 @@ def build_worker(
     ``client`` may come from ``workflows.host.client.connect`` (its LashPlugin configures this
     worker too) or be a plain client with the pydantic converter (the worker then
     gets the LashPlugin).
+    ``tools`` is the catalog sessions may use (default: the built-ins, ``default_tools()``).
     ``execution_state_key`` signs code-mode interpreter state; None reads it from the environment
     (LASH_EXECUTION_STATE_KEY). ``sticky_timeout`` is how long a workflow task waits for this
     worker's cache before any worker may take it: the delay a dead worker adds.
     """
     plugins: list[LashPlugin | LashWorkerPlugin] = [
-        LashWorkerPlugin(store, providers=providers, execution_state_key=execution_state_key)
+        LashWorkerPlugin(
+            store, providers=providers, tools=tools, execution_state_key=execution_state_key
+        )
     ]
     if not client_has_plugin(client):  # a second LashPlugin would apply its rules twice
         plugins.insert(0, LashPlugin())
@@ -143,13 +148,14 @@ async def serving(
     task_queue: str,
     execution_state_key: bytes | None,
     providers: ProviderRegistry | None = None,
+    tools: ToolCatalog | None = None,
     max_concurrent_activities: int = 64,
     sticky_timeout: timedelta = timedelta(seconds=10),
 ) -> AsyncIterator[Worker]:
     """A worker polling ``task_queue`` for the block, drained however the block ends. It yields
     once the server has seen a poll, so a message sent right after finds the worker."""
     worker = build_worker(
-        client, store, task_queue=task_queue, providers=providers,
+        client, store, task_queue=task_queue, providers=providers, tools=tools,
         max_concurrent_activities=max_concurrent_activities, sticky_timeout=sticky_timeout,
         execution_state_key=execution_state_key,
     )
@@ -184,23 +190,26 @@ async def run_worker(
     namespace: str = "default",
     task_queue: str = DEFAULT_TASK_QUEUE,
     providers: ProviderRegistry | None = None,
+    tools: ToolCatalog | str | None = None,
     max_concurrent_activities: int = 64,
     sticky_timeout: timedelta = timedelta(seconds=10),
 ) -> None:
     """Serve until SIGINT/SIGTERM, then drain and close the store; say so on stdout.
 
     Checks run cheapest first and before anything is announced: the signing key (a worker
-    without it must not start), the store, then Temporal and the namespace.
+    without it must not start), the tools (a catalog, or ``"module:attr"`` naming one), the
+    store, then Temporal and the namespace.
     """
     key = key_from_env()
+    catalog = load_tools(tools) if isinstance(tools, str) else tools
     store = await open_store(store_url)
     try:
         client = await _connect(target, namespace)
         with StopSignal() as stop:
             async with serving(
                 client, store, task_queue=task_queue, execution_state_key=key,
-                providers=providers, max_concurrent_activities=max_concurrent_activities,
-                sticky_timeout=sticky_timeout,
+                providers=providers, tools=catalog,
+                max_concurrent_activities=max_concurrent_activities, sticky_timeout=sticky_timeout,
             ):
                 print(f"{READY_LINE} {task_queue!r} at {target} (namespace {namespace}), "
                       f"store {redact_url(store_url)}; Ctrl-C stops", flush=True)
@@ -219,6 +228,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--store", required=True, help="sqlite:///file.db or postgresql://...")
     parser.add_argument("--openai-key-env", default="OPENAI_API_KEY",
                         help="environment variable that holds the openai provider's key")
+    parser.add_argument("--tools", metavar="MODULE:ATTR", default=None,
+                        help="a ToolCatalog to serve instead of the built-ins, e.g. "
+                             "mytools:registry (a function returning one also works)")
     parser.add_argument("--max-concurrent-activities", type=int, default=64)
     parser.add_argument("--sticky-timeout-s", type=float, default=10.0,
                         help="seconds a workflow task waits for this worker's cache before "
@@ -238,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                 namespace=args.namespace,
                 task_queue=args.task_queue,
                 providers=default_providers(args.openai_key_env),
+                tools=args.tools,
                 max_concurrent_activities=args.max_concurrent_activities,
                 sticky_timeout=timedelta(seconds=args.sticky_timeout_s),
             )

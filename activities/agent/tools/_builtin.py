@@ -1,26 +1,21 @@
-"""Small deterministic tools: ``word_count`` and ``spawn_agent``."""
+"""Small deterministic built-ins: ``word_count`` (a plain function tool) and ``spawn_agent``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
+from activities.agent.tools._definition import BUILTIN_SOURCE
+from activities.agent.tools._function import adapted, function_tool
 from activities.agent.tools._types import ToolContext, ToolOutput, string_parameter
 from activities.contract import MAX_SUBAGENT_DEPTH, MAX_TASK_CHARS
 
 
-class WordCountTool:
-    """Counts words and characters; the same input always gives the same output."""
-
-    name = "word_count"
-    description = "Count the words and characters in a text."
-    parameters = string_parameter("text")
-
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
-        text = args.get("text")
-        if not isinstance(text, str):
-            return ToolOutput.failed("invalid_request", "word_count needs a string argument `text`")
-        value = {"words": len(text.split()), "characters": len(text)}
-        return ToolOutput(value=value, text=f"{value['words']} words, {value['characters']} chars")
+def word_count(text: str) -> ToolOutput:
+    """Count the words and characters in a text."""
+    value = {"words": len(text.split()), "characters": len(text)}
+    return ToolOutput(value=value, text=f"{value['words']} words, {value['characters']} chars")
 
 
 class SpawnAgentTool:
@@ -54,3 +49,17 @@ class SpawnAgentTool:
                 "resource_limit", f"sub-agents may not nest deeper than {MAX_SUBAGENT_DEPTH} levels"
             )
         return ToolOutput(spawn_task=task)
+
+
+class TaskArguments(BaseModel):
+    task: str
+
+
+WORD_COUNT = function_tool(word_count, source_id=BUILTIN_SOURCE)
+SPAWN_AGENT = adapted(
+    lambda _parts: SpawnAgentTool(),
+    name=SpawnAgentTool.name,
+    description=SpawnAgentTool.description,
+    args=TaskArguments,
+    source_id=BUILTIN_SOURCE,
+)

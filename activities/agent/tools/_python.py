@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from activities.agent.tools._code_process import CodeLimits, run_in_child
+from activities.agent.tools._definition import BUILTIN_SOURCE
 from activities.agent.tools._exec_state import dump_signed, sign, verify
+from activities.agent.tools._function import adapted
 from activities.agent.tools._types import ToolContext, ToolOutput, string_parameter
 
 
@@ -85,3 +89,17 @@ class PythonTool:
             if ok
             else ToolOutput.failed("execution", text)
         )
+
+
+class CodeArguments(BaseModel):
+    code: str
+
+
+PYTHON = adapted(
+    lambda parts: PythonTool(parts.interpreter),
+    name=PythonTool.name,
+    description=PythonTool.description,
+    args=CodeArguments,
+    code_mode=True,
+    source_id=BUILTIN_SOURCE,
+)

@@ -12,14 +12,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from activities.agent.providers import ToolSpec
+from activities.agent.tools._definition import BUILTIN_SOURCE
 from activities.agent.tools._types import Tool
 from checkpoint.model import ToolRegistryState, ToolState, ToolStateEntry
 
-SOURCE_ID = "lash-temporal:builtin"
+SOURCE_ID = BUILTIN_SOURCE
+"""The source id of a tool that does not name its own."""
 
 
 def _manifest(tool: Tool) -> dict[str, Any]:
     return {"description": tool.description, "name": tool.name}
+
+
+def _source(tool: Tool) -> str:
+    source = getattr(tool, "source_id", SOURCE_ID)
+    return source if isinstance(source, str) else SOURCE_ID
 
 
 class ToolRegistry:
@@ -30,13 +37,19 @@ class ToolRegistry:
         self.state = ToolRegistryState()
 
     @classmethod
-    def with_tools(cls, tools: Iterable[Tool]) -> ToolRegistry:
-        """A registry holding ``tools``, built as one change (generation 1)."""
+    def with_tools(
+        cls, tools: Iterable[Tool], *, enabled: Iterable[str] | None = None
+    ) -> ToolRegistry:
+        """A registry holding ``tools``, the ``enabled`` ones (default: all) enabled, built as
+        one change (generation 1)."""
         registry = cls()
         entries = {}
+        wanted = None if enabled is None else set(enabled)
         for tool in tools:
             registry._impls[tool.name] = tool
-            entries[tool.name] = ToolStateEntry(manifest=_manifest(tool), source_id=SOURCE_ID)
+            if wanted is None or tool.name in wanted:
+                entry = ToolStateEntry(manifest=_manifest(tool), source_id=_source(tool))
+                entries[tool.name] = entry
         registry.state = ToolRegistryState(1, entries)
         return registry
 
@@ -47,11 +60,26 @@ class ToolRegistry:
     def register(self, tool: Tool) -> None:
         """Add or replace a tool and enable it (one change)."""
         self._impls[tool.name] = tool
-        self.state.upsert(tool.name, _manifest(tool), SOURCE_ID)
+        self.state.upsert(tool.name, _manifest(tool), _source(tool))
 
     def remove(self, name: str) -> None:
         """Disable a tool (one change when it was enabled)."""
         self.state.remove(name)
+
+    def select(self, names: Iterable[str]) -> None:
+        """Enable exactly the tools in ``names`` that this worker implements (the session's
+        policy wins over a restored snapshot); one change per tool that flips, none if the
+        set is already right."""
+        wanted = {name for name in names if name in self._impls}
+        for name in sorted(set(self.state.tools) - wanted):
+            self.state.remove(name)
+        for name in sorted(wanted - set(self.state.tools)):
+            tool = self._impls[name]
+            self.state.upsert(name, _manifest(tool), _source(tool))
+
+    def implements(self, name: str) -> bool:
+        """Whether this worker has a tool called ``name``, enabled or not."""
+        return name in self._impls
 
     def get(self, name: str) -> Tool | None:
         """The enabled tool called ``name``, or None."""

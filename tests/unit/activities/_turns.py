@@ -12,6 +12,7 @@ from typing import Any
 from temporalio.testing import ActivityEnvironment
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
+from activities.agent.tools import ToolCatalog
 from activities.contract import HeadRef, TurnOutcome, TurnPolicy, TurnRequest
 from activities.turn import TurnActivities
 from checkpoint.store import SessionStore
@@ -21,10 +22,16 @@ START = datetime(2026, 5, 19, 9, 0, tzinfo=UTC)
 
 
 def activities(
-    store: SessionStore, *, script: Path | str | None = None, call_log: Path | None = None
+    store: SessionStore,
+    *,
+    script: Path | str | None = None,
+    call_log: Path | None = None,
+    tools: ToolCatalog | None = None,
 ) -> TurnActivities:
     provider = ScriptedProvider(script, call_log=call_log)
-    return TurnActivities(store, providers=ProviderRegistry.of(provider), execution_state_key=KEY)
+    return TurnActivities(
+        store, providers=ProviderRegistry.of(provider), tools=tools, execution_state_key=KEY
+    )
 
 
 def write_script(path: Path, turns: list[list[dict[str, Any]]]) -> Path:

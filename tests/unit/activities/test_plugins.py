@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from activities.agent._runtime import SessionRuntime
 from activities.agent.plugins import NotesPlugin, PluginSession, RememberTool
-from activities.agent.tools import PythonInterpreter, ToolContext, ToolRegistry, WordCountTool
+from activities.agent.tools import (
+    WORD_COUNT,
+    PythonInterpreter,
+    SessionParts,
+    ToolContext,
+    ToolRegistry,
+)
 from checkpoint.model import PersistedSessionState
 
 CTX = ToolContext(session_id="s", turn_id="t", turn_index=1, step=0, call_id="c")
@@ -53,8 +59,9 @@ async def test_restore_brings_back_notes_and_revision() -> None:
 async def test_refresh_attaches_a_plugin_snapshot_only_after_a_change() -> None:
     """With a ref in place, refresh_plugin_snapshots attaches nothing until a note is added."""
     notes = NotesPlugin()
+    parts = SessionParts(interpreter=PythonInterpreter(None), notes=notes)
     runtime = SessionRuntime(
-        registry=ToolRegistry.with_tools([WordCountTool()]),
+        registry=ToolRegistry.with_tools([WORD_COUNT.bind(parts)]),
         plugins=PluginSession([notes]),
         interpreter=PythonInterpreter(None),
     )

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from activities.agent.tools import PythonInterpreter, PythonTool, ToolRegistry, WordCountTool
+from activities.agent.plugins import NotesPlugin
+from activities.agent.tools import (
+    PYTHON,
+    WORD_COUNT,
+    BoundTool,
+    PythonInterpreter,
+    SessionParts,
+    ToolRegistry,
+)
 from checkpoint.model import ToolState, ToolStateGenerationMismatch
+
+PARTS = SessionParts(interpreter=PythonInterpreter(), notes=NotesPlugin())
+
+
+def _word_count() -> BoundTool:
+    return WORD_COUNT.bind(PARTS)
 
 
 def _registry() -> ToolRegistry:
-    return ToolRegistry.with_tools([WordCountTool(), PythonTool(PythonInterpreter())])
+    return ToolRegistry.with_tools([_word_count(), PYTHON.bind(PARTS)])
 
 
 def test_registry_built_in_one_go_starts_at_generation_one() -> None:
@@ -21,8 +35,8 @@ def test_every_register_and_remove_bumps_the_generation() -> None:
     """Each upsert and each removal of an enabled tool counts as one change."""
     registry = ToolRegistry()
     assert registry.generation == 0
-    registry.register(WordCountTool())
-    registry.register(WordCountTool())
+    registry.register(_word_count())
+    registry.register(_word_count())
     registry.remove("word_count")
     assert registry.generation == 3
     assert registry.get("word_count") is None
@@ -77,3 +91,22 @@ def test_restore_of_a_changed_tool_set_normalises_and_applies() -> None:
     registry.restore(snapshot)
     assert [s.name for s in registry.specs()] == ["word_count"]
     assert registry.generation == 2
+
+
+def test_select_enables_exactly_the_named_tools_it_implements() -> None:
+    """The policy's set wins: tools flip one change each, unknown names are ignored."""
+    registry = _registry()
+    registry.select(["word_count", "no_such_tool"])
+    assert [s.name for s in registry.specs()] == ["word_count"]
+    assert registry.generation == 2
+    assert registry.implements("python") and registry.get("python") is None
+    registry.select(["word_count"])
+    assert registry.generation == 2
+
+
+def test_a_registry_built_with_an_enabled_set_starts_at_generation_one() -> None:
+    """Tools left out of ``enabled`` are implemented but not in the ToolState."""
+    registry = ToolRegistry.with_tools([_word_count(), PYTHON.bind(PARTS)], enabled=["python"])
+    assert registry.generation == 1
+    assert list(registry.export_state().tools) == ["python"]
+    assert registry.implements("word_count")

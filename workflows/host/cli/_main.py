@@ -79,7 +79,8 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
         configure_worker_logging(verbose=args.verbose, log_format=args.log_format,
                                  default_level="WARNING")
         runner.run(run_worker(store_url=target.store_url, target=target.address,
-                              namespace=target.namespace, task_queue=target.task_queue))
+                              namespace=target.namespace, task_queue=target.task_queue,
+                              tools=args.tools))
         return EXIT_OK
     if args.command == "dev":
         port = args.port or split_address(target.address)[1] or 7233

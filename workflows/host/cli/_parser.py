@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true",
                       help="leave the dev server (and its UI) running until Ctrl-C")
     add_time_travel_commands(commands, _command)
+    worker.add_argument("--tools", metavar="MODULE:ATTR", default=None,
+                        help="serve this ToolCatalog instead of the built-ins, e.g. "
+                             "mytools:registry (the global options say where it connects)")
     add_operations_commands(commands, _command)
-    del worker  # no options of its own: the global ones say where it connects
     return parser
