@@ -27,6 +27,7 @@ from activities.contract import TurnPolicy
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 from workflows.host import client as lash
 from workflows.host.cli._config import Target
+from workflows.host.cli._last_turn import last_turn_outcome
 from workflows.host.cli._show import gather, render_text
 from workflows.host.worker import build_worker
 
@@ -62,9 +63,11 @@ class _WindowedEndpoint:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 status, body = endpoint.answer(raw)
-                data = json.dumps(body).encode()
+                streamed = status == 200 and json.loads(raw).get("stream")
+                data = _as_stream(body) if streamed else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type",
+                                 "text/event-stream" if streamed else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -92,6 +95,25 @@ class _WindowedEndpoint:
             message = {"role": "assistant", "content": None, "tool_calls": [call]}
         usage = {"prompt_tokens": tokens, "completion_tokens": 40}
         return 200, {"choices": [{"message": message}], "usage": usage}
+
+
+def _as_stream(body: dict[str, Any]) -> bytes:
+    """A completion as Server-Sent Events, as the API streams it: the message as one delta
+    (tool calls with their index), then the usage, then ``[DONE]``."""
+    message = dict(body["choices"][0]["message"])
+    message.pop("role", None)
+    calls = message.get("tool_calls")
+    if calls:
+        message["tool_calls"] = [{**c, "index": i} for i, c in enumerate(calls)]
+    finish = "tool_calls" if calls else "stop"
+    chunks = [
+        {"choices": [{"index": 0, "delta": {"role": "assistant", **message},
+                      "finish_reason": finish}]},
+        {"choices": [], "usage": body["usage"]},
+    ]
+    base = {"id": "fake", "object": "chat.completion.chunk", "created": 0, "model": "fake"}
+    events = [f"data: {json.dumps({**base, **chunk})}\n\n" for chunk in chunks]
+    return ("".join(events) + "data: [DONE]\n\n").encode()
 
 
 @pytest.fixture
@@ -141,7 +163,9 @@ async def test_four_hundred_turns_fit_a_4096_token_window(
     assert endpoint.refusals == []
     assert max(endpoint.sizes) <= WINDOW
     assert len(endpoint.sizes) == TURNS + TURNS // 5  # one more call in each tool turn
-    prompt = outcome.prompt
+    run_id = (await lash.describe(client, sid)).run_id
+    last = await last_turn_outcome(client, client.namespace, sid, run_id)
+    prompt = last.prompt if last is not None else None
     assert prompt is not None and prompt.window_tokens == WINDOW
     assert prompt.path_turns == TURNS and 1 < prompt.turns < 40
     state = await load_persisted_session_state(store, sid)
