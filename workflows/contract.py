@@ -151,6 +151,9 @@ class SessionSummary(WireModel):
     model_calls: int
     tool_calls: int
     last_error: str | None
+    provider: str = ""
+    """The provider kind and model the session's turns run on (fixed when its run starts)."""
+    model: str = ""
 
 
 class SessionEnd(WireModel):

@@ -383,6 +383,8 @@ class SessionWorkflow:
             model_calls=self._model_calls,
             tool_calls=self._tool_calls,
             last_error=self._last_error,
+            provider=self._input.policy.provider,
+            model=self._input.policy.model,
         )
 
     @workflow.query(name="usage")

@@ -125,3 +125,21 @@ def test_chat_loop_reports_a_bad_line_and_goes_on(
     ]
     assert "lash-temporal: error: message text is too large" in result.err
     assert "Traceback" not in result.err
+
+
+def test_another_provider_for_a_running_session_is_refused_with_what_to_do(
+    dev_stack: DevStack, session_id: str, workdir: Path
+) -> None:
+    """`--provider` on a running session is refused in one line, not silently ignored; the
+    same provider, or none given, goes on."""
+    first = run_cli("chat", session_id, "hello", cwd=workdir, env=dev_stack.env())
+    assert first.code == 0, first.err
+    other = run_cli("chat", "--provider", "scripted", session_id, "again",
+                    cwd=workdir, env=dev_stack.env())
+    assert other.code == 1
+    assert len(other.err.strip().splitlines()) == 1, other.err
+    assert "runs on provider 'echo'" in other.err and "new session id" in other.err
+    same = run_cli("chat", "--provider", "echo", session_id, "again",
+                   cwd=workdir, env=dev_stack.env())
+    assert same.code == 0, same.err
+    assert "(turn 2 ·" in same.err

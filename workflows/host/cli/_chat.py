@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from temporalio.client import (
     Client,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -28,6 +29,7 @@ from activities.contract import (
 from checkpoint.errors import LashError
 from checkpoint.store import redact_url
 from workflows.contract import TurnReply
+from workflows.host import client as lash
 from workflows.host.cli._access import connect_to, open_store_at, require_worker, session_queue
 from workflows.host.cli._config import Target
 from workflows.host.cli._errors import CliError, from_rpc, from_update, one_line
@@ -81,6 +83,24 @@ async def send_message(
 
 def _say(line: str) -> None:
     print(f"lash-temporal: {line}", file=sys.stderr, flush=True)
+
+
+async def _refuse_other_policy(client: Client, session_id: str, policy: TurnPolicy) -> None:
+    """A running session keeps the provider and model it started with; saying otherwise is an
+    error that says what to do, never a silent no-op."""
+    try:
+        summary = await lash.summary(client, session_id)
+    except (RPCError, WorkflowQueryFailedError):
+        return  # not running (or unknown): this message starts it with ``policy``
+    running = (summary.provider, summary.model)
+    if summary.provider and running != (policy.provider, policy.model):
+        raise CliError(
+            f"session {session_id!r} runs on provider {summary.provider!r}, model "
+            f"{summary.model!r}; a session keeps the provider it started with. Use a new "
+            f"session id for {policy.provider!r}/{policy.model!r}, or cancel this session's "
+            f"workflow first (the UI's Request Cancellation, or `temporal workflow cancel`): its "
+            f"next message then starts a new run, from where it stands, with the options you give"
+        )
 
 
 def is_cut(outcome: TurnReply) -> bool:
@@ -140,14 +160,18 @@ def chat(
     *,
     policy: TurnPolicy,
     timeout: timedelta,
+    policy_given: bool = False,
 ) -> int:
     """Send ``message``, or each line of stdin until EOF or /exit; print every answer.
 
     In the loop a failed message is reported and the next line is read; the exit code is 1 if
-    any message failed.
+    any message failed. ``policy`` starts a new session (or a new run of a closed one); given
+    explicitly for a running session on another provider or model, it is refused, not ignored.
     """
     client = runner.run(connect_to(target))
     queue = runner.run(session_queue(client, target, session_id))
+    if policy_given:
+        runner.run(_refuse_other_policy(client, session_id, policy))
     runner.run(require_worker(client, target, task_queue=queue, announce=True))
     if message is not None:
         outcome = runner.run(

@@ -49,7 +49,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE = 0, 1, 2, 
 
 
 def _policy(args: argparse.Namespace) -> TurnPolicy:
-    return TurnPolicy(provider=args.provider, model=args.model or default_model(args.provider))
+    provider = args.provider or args.default_provider
+    return TurnPolicy(provider=provider, model=args.model or default_model(provider))
 
 
 def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> int:
@@ -59,7 +60,8 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
         return run_operation(args, target, runner)
     if args.command == "chat":
         return chat(runner, target, args.session, args.message, policy=_policy(args),
-                    timeout=timedelta(seconds=args.timeout))
+                    timeout=timedelta(seconds=args.timeout),
+                    policy_given=args.provider is not None or args.model is not None)
     if args.command == "show":
         last_turns = None if args.all else args.last
         if args.format in ("mermaid", "dot"):

@@ -64,7 +64,8 @@ def _command(commands: Any, name: str, text: str) -> argparse.ArgumentParser:
 
 
 def _add_model_options(parser: argparse.ArgumentParser, provider: str, what: str) -> None:
-    parser.add_argument("--provider", choices=PROVIDERS, default=provider,
+    parser.set_defaults(default_provider=provider)
+    parser.add_argument("--provider", choices=PROVIDERS, default=None,
                         help=f"model provider of a new session (default: {provider}, {what}; "
                         "echo and scripted need no key)")
     parser.add_argument("--model", help=f"model name (default: {DEFAULT_MODELS[provider]}, or "
