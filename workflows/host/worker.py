@@ -31,7 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.agent.providers import ProviderRegistry, default_providers
-from activities.agent.tools import ToolCatalog, key_from_env
+from activities.agent.tools import ToolCatalog, key_from_env, protect_worker_environment
 from activities.turn import HEARTBEAT_EVERY
 from checkpoint.errors import LashError
 from checkpoint.store import SessionStore, open_store, redact_url
@@ -78,6 +78,7 @@ def build_worker(
     (LASH_EXECUTION_STATE_KEY). ``sticky_timeout`` is how long a workflow task waits for this
     worker's cache before any worker may take it: the delay a dead worker adds.
     """
+    protect_worker_environment()  # code-mode children must not read our keys from /proc
     plugins: list[LashPlugin | LashWorkerPlugin] = [
         LashWorkerPlugin(
             store, providers=providers, tools=tools, execution_state_key=execution_state_key

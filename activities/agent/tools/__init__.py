@@ -11,7 +11,7 @@ per call with signed persistent globals; ``remember`` lives with its plugin in
 
 from activities.agent.tools._builtin import SPAWN_AGENT, WORD_COUNT, SpawnAgentTool, word_count
 from activities.agent.tools._catalog import CODE_MODE_PROVIDERS, ToolCatalog, default_tools
-from activities.agent.tools._code_process import CodeLimits
+from activities.agent.tools._code_process import CodeLimits, protect_worker_environment
 from activities.agent.tools._definition import (
     BUILTIN_SOURCE,
     WORKER_SOURCE,
@@ -67,6 +67,7 @@ __all__ = [
     "key_from_env_or_file",
     "load_or_create_key",
     "load_signed",
+    "protect_worker_environment",
     "sign",
     "string_parameter",
     "verify",

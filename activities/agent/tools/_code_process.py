@@ -16,11 +16,15 @@ Limits (worker environment, read when an interpreter is made):
 A call past a limit, or a child that crashes or exits early, ends as a tool failure that says
 what happened; the worker lives on and the globals stay as they were before the call.
 
-This is no security sandbox against a determined attacker: no seccomp, no namespaces, the same
-user id as the worker. Code can still read whatever that user can read (files, and on hosts that
-allow it the worker's /proc entries); run the worker as a user that owns nothing else to go
-further. What it does: secrets are not handed to the code, and the code cannot take the worker
-down.
+The worker's own environment is also out of reach through ``/proc/<worker>/environ``: a worker
+running as root starts the child as ``nobody`` (``CHILD_UID``), which cannot read root's /proc
+entries; any other worker marks itself non-dumpable at start (``protect_worker_environment``),
+which makes its /proc entries root's, so the child, the same user, cannot read them.
+
+This is no security sandbox against a determined attacker: no seccomp, no namespaces. Code can
+still read whatever its user can read (world-readable files), and use the network; run workers as
+a user that owns nothing else to go further. What it does: secrets are not handed to the code,
+not readable by it, and the code cannot take the worker down.
 """
 
 from __future__ import annotations
@@ -96,6 +100,32 @@ class ChildResult:
     dropped: tuple[str, ...] = ()
 
 
+CHILD_UID = 65534
+"""``nobody``: the user a root worker runs code as."""
+
+
+def _as_nobody(workdir: str) -> dict[str, object]:
+    """The subprocess options that drop a root worker's child to ``nobody`` (its directory
+    handed over); none for a worker that is not root."""
+    if os.geteuid() != 0:
+        return {}
+    os.chown(workdir, CHILD_UID, CHILD_UID)
+    return {"user": CHILD_UID, "group": CHILD_UID, "extra_groups": []}
+
+
+def protect_worker_environment() -> None:
+    """Mark the worker non-dumpable (Linux ``PR_SET_DUMPABLE``), so processes of its own user,
+    code-mode children included, cannot read its /proc entries (its environment: the keys).
+    A no-op where prctl is not available."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_dumpable = 4
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
+
+
 def child_env(workdir: str) -> dict[str, str]:
     """The child's whole environment: allow-listed names only, HOME and TMPDIR its own."""
     env = {
@@ -118,6 +148,7 @@ async def run_in_child(code: str, state: bytes | None, limits: CodeLimits) -> Ch
                 str(limits.memory_mb * 2**20), str(limits.file_mb * 2**20), *_SITE_DIRS,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=output,
                 cwd=workdir, env=child_env(workdir), start_new_session=True,
+                **_as_nobody(workdir),  # type: ignore[arg-type]
             )
         try:
             request = encode_frame({"code": code}, state or b"")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from activities.agent.tools import CodeLimits, PythonInterpreter, dump_signed, sign
+from activities.agent.tools import (
+    CodeLimits,
+    PythonInterpreter,
+    dump_signed,
+    protect_worker_environment,
+    sign,
+)
 from checkpoint.errors import ExecutionStateError
 from tests.unit.activities.test_execution_state import UNPICKLED, _Tripwire
 
@@ -89,6 +95,26 @@ async def test_environment_is_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> 
     assert ok
     for secret in ("sk-canary-openai", "canary-signing-key", "canary@db", "OPENAI_API_KEY"):
         assert secret not in text
+
+
+async def test_the_worker_environment_is_not_readable_through_proc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Canary: the child cannot read the worker's /proc/<pid>/environ either (as root the child
+    runs as nobody; otherwise the worker is non-dumpable)."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-canary-proc")
+    protect_worker_environment()
+    code = (
+        "import os\n"
+        "try:\n"
+        "    print(open(f'/proc/{os.getppid()}/environ', 'rb').read())\n"
+        "except OSError as err:\n"
+        "    print('refused:', type(err).__name__)\n"
+    )
+    text, ok = await _interp().run(code)
+    assert ok, text
+    assert "sk-canary-proc" not in text
+    assert text.startswith("refused: PermissionError"), text
 
 
 async def test_the_child_works_in_a_directory_of_its_own_removed_after() -> None:
