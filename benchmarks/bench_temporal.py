@@ -44,8 +44,9 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.agent.providers import ProviderRegistry, ScriptedProvider
     from activities.contract import HeadRef, TurnOutcome, TurnPolicy, TurnRequest
+    from checkpoint.model import TokenLedgerEntry, TokenUsage, TurnReceipt
     from checkpoint.store import open_store
-    from workflows.contract import SendInput
+    from workflows.contract import SendInput, TurnReply
     from workflows.host import client as lash
     from workflows.host.devserver import dev_server
     from workflows.plugin import LashPlugin, LashWorkerPlugin
@@ -53,13 +54,45 @@ with workflow.unsafe.imports_passed_through():
 BENCH_KEY = b"bench-key"
 BARE = "bare no-op activity"
 PLAIN_SCRIPT = [[{"text": "A plain answer with no tools, to time the orchestration itself."}]]
-_CANNED: dict[str, TurnOutcome] = {}
+BARE_MESSAGE = "bare, message only"
 
 
 @activity.defn(name="bench.noop_turn")
 async def noop_turn(request: TurnRequest) -> TurnOutcome:
-    """Does nothing but hand back a real outcome of the same size as a lash turn's."""
-    return _CANNED["outcome"].model_copy(update={"turn_index": request.turn_index})
+    """Does nothing but hand back an outcome shaped like a plain lash turn's."""
+    n = request.turn_index
+    usage = TokenUsage(input_tokens=40 + n, output_tokens=12, cached_input_tokens=0)
+    return TurnOutcome(
+        status="completed",
+        receipt=TurnReceipt(head_revision=2 * n, checkpoint_ref=f"{n:064x}",
+                            leaf_node_id=f"m{n:032x}"),
+        turn_index=n, answer_excerpt=PLAIN_SCRIPT[0][0]["text"],
+        usage_deltas=[TokenLedgerEntry(source="turn", model="scripted-demo", usage=usage)],
+        turn_usage=usage, model_calls=1,
+    )
+
+
+@activity.defn(name="bench.noop_message")
+async def noop_message(text: str) -> str:
+    """The fairest baseline: the new message in, a short answer out."""
+    return "ok"
+
+
+@workflow.defn(name="bench.bare_message")
+class BareMessageWorkflow:
+    """One activity per update carrying only the new message: what any durable chat needs."""
+
+    @workflow.run
+    async def run(self, session_id: str) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.update(name="send")
+    async def send(self, inp: SendInput) -> str:
+        answer: str = await workflow.execute_activity(
+            "bench.noop_message", inp.text, result_type=str,
+            start_to_close_timeout=timedelta(minutes=1),
+        )
+        return answer
 
 
 @workflow.defn(name="bench.bare")
@@ -75,7 +108,7 @@ class BareWorkflow:
         await workflow.wait_condition(lambda: False)
 
     @workflow.update(name="send")
-    async def send(self, inp: SendInput) -> TurnOutcome:
+    async def send(self, inp: SendInput) -> TurnReply:
         await workflow.wait_condition(lambda: not self._busy)
         self._busy, self._turn = True, self._turn + 1
         try:
@@ -89,7 +122,7 @@ class BareWorkflow:
                 summary=f"turn {self._turn} · {inp.text[:60]}",
                 start_to_close_timeout=timedelta(minutes=1),
             )
-            return outcome
+            return TurnReply.of(outcome)
         finally:
             self._busy = False
 
@@ -172,9 +205,7 @@ async def _sessions(client: Client, queue: str) -> Drivers:
                             ("lash (plain answers)", "plain")):
         sid = f"bench-{provider}-{uuid.uuid4().hex[:6]}"
         policy = TurnPolicy(provider=provider, model="scripted-demo")
-        first = await lash.send(client, sid, "benchmark message 0", task_queue=queue,
-                                policy=policy)
-        _CANNED.setdefault("outcome", first)
+        await lash.send(client, sid, "benchmark message 0", task_queue=queue, policy=policy)
 
         async def send(n: int, sid: str = sid) -> None:
             # A plain update, the same call the bare workflow gets (sent again if refused
@@ -191,6 +222,18 @@ async def _sessions(client: Client, queue: str) -> Drivers:
 
     await bare(0)
     drivers[BARE] = (bare_id, bare)
+    message_id = f"bench-bare-message-{uuid.uuid4().hex[:6]}"
+    message_handle = await client.start_workflow(
+        BareMessageWorkflow.run, message_id, id=message_id, task_queue=queue
+    )
+
+    async def bare_message(n: int) -> None:
+        await message_handle.execute_update(
+            BareMessageWorkflow.send, SendInput(text=f"benchmark message {n}")
+        )
+
+    await bare_message(0)
+    drivers[BARE_MESSAGE] = (message_id, bare_message)
     return drivers
 
 
@@ -210,8 +253,10 @@ async def _bench(args: argparse.Namespace, workdir: Path) -> None:
             LashPlugin(),
             LashWorkerPlugin(store, providers=providers, execution_state_key=BENCH_KEY),
         ]
-        async with Worker(client, task_queue=queue, plugins=plugins, activities=[noop_turn],
-                          workflows=[BareWorkflow], max_concurrent_activities=64):
+        async with Worker(client, task_queue=queue, plugins=plugins,
+                          activities=[noop_turn, noop_message],
+                          workflows=[BareWorkflow, BareMessageWorkflow],
+                          max_concurrent_activities=64):
             early: dict[str, list[Sample]] = {}
             for _round in range(max(0, args.early_rounds - 1)):
                 for label, samples in (await _drive(client, await _sessions(client, queue),
@@ -234,7 +279,6 @@ class _Plain(ScriptedProvider):
 
 def _print_history(report: dict[str, list[Sample]], turns: int) -> None:
     points = [t for t in (10, 100, 1000) if t <= turns]
-    bare = report[BARE]
     print(f"\nhistory bytes per turn (server's history_size_bytes, current run), turns={turns}")
     print(f"  {'workflow':<28}" + "".join(f"{'turn ' + str(t):>14}" for t in points)
           + f"{'runs (CAN)':>12}")
@@ -242,10 +286,13 @@ def _print_history(report: dict[str, list[Sample]], turns: int) -> None:
         cans = sum(1 for s in samples if s.history_bytes < 0)
         print(f"  {label:<28}" + "".join(f"{_at(samples, t)[0]:>14.0f}" for t in points)
               + f"{cans + 1:>12}")
-    for label, samples in report.items():
-        if samples is not bare:
-            ratios = [_at(samples, t)[0] / _at(bare, t)[0] for t in points]
-            print(f"  ratio {label} / bare: " + ", ".join(f"{r:.2f}x" for r in ratios))
+    for baseline in (BARE, BARE_MESSAGE):
+        base = report[baseline]
+        for label, samples in report.items():
+            if label.startswith("lash"):
+                ratios = [_at(samples, t)[0] / _at(base, t)[0] for t in points]
+                print(f"  ratio {label} / {baseline}: "
+                      + ", ".join(f"{r:.2f}x" for r in ratios))
 
 
 def _print_times(
