@@ -11,6 +11,9 @@ exception types only), so workflow code may import it.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from temporalio.exceptions import ApplicationError
 
 from checkpoint.errors import final_error_types, is_retryable
@@ -36,4 +39,22 @@ def to_application_error(err: BaseException, context: str = "") -> ApplicationEr
     return ApplicationError(message, type=type(err).__name__, non_retryable=True)
 
 
-__all__ = ["NON_RETRYABLE_ERROR_TYPES", "PAYLOAD_TOO_LARGE_TYPES", "to_application_error"]
+@contextlib.contextmanager
+def final_failures(context: str) -> Iterator[None]:
+    """Around an activity's body: an error no retry can fix leaves as a non-retryable
+    ``ApplicationError`` saying ``context``; any other goes on as it is (Temporal retries it)."""
+    try:
+        yield
+    except Exception as exc:
+        failure = to_application_error(exc, context)
+        if failure is None:
+            raise
+        raise failure from exc
+
+
+__all__ = [
+    "NON_RETRYABLE_ERROR_TYPES",
+    "PAYLOAD_TOO_LARGE_TYPES",
+    "final_failures",
+    "to_application_error",
+]

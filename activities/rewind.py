@@ -20,7 +20,7 @@ from activities.contract import (
     SessionHeadView,
     excerpt,
 )
-from activities.failures import to_application_error
+from activities.failures import final_failures
 from activities.session_head import last_answer_near
 from checkpoint.errors import SessionNotFoundError
 from checkpoint.store import rewind_commit, rewind_op
@@ -38,14 +38,9 @@ class RewindActivities:
     @activity.defn(name=REWIND_SESSION_ACTIVITY)
     async def rewind_session(self, request: RewindRequest) -> SessionHeadView:
         """Commit the rewind (once) and answer the rewound head."""
-        try:
+        context = f"cannot rewind session {request.session_id!r} to turn {request.to_turn}"
+        with final_failures(context):
             return await self._rewind(request)
-        except Exception as exc:
-            context = f"cannot rewind session {request.session_id!r} to turn {request.to_turn}"
-            failure = to_application_error(exc, context)
-            if failure is None:
-                raise
-            raise failure from exc
 
     async def _rewind(self, request: RewindRequest) -> SessionHeadView:
         sid = request.session_id

@@ -28,7 +28,7 @@ from activities.contract import (
     excerpt,
     last_answer,
 )
-from activities.failures import to_application_error
+from activities.failures import final_failures
 from checkpoint.model import (
     ActivePath,
     HydratedSessionCheckpoint,
@@ -91,14 +91,8 @@ class SessionHeadActivities:
     @activity.defn(name=LOAD_SESSION_HEAD_ACTIVITY)
     async def load_session_head(self, request: SessionHeadRequest) -> SessionHeadView:
         """Head ref, turn index, ledger, counts and last answer of the stored session."""
-        try:
+        with final_failures(f"cannot load the head of session {request.session_id!r}"):
             return await self._load(request.session_id, request.counts)
-        except Exception as exc:
-            context = f"cannot load the head of session {request.session_id!r}"
-            failure = to_application_error(exc, context)
-            if failure is None:
-                raise
-            raise failure from exc
 
     async def _load(self, session_id: str, counts: bool) -> SessionHeadView:
         if not counts:

@@ -39,7 +39,7 @@ from activities.contract import (
     TurnRequest,
     answer_fields,
 )
-from activities.failures import to_application_error
+from activities.failures import final_failures
 from activities.session_head import last_answer_near
 from activities.turn import ids
 from activities.turn._cache import OpenSession, SessionCache
@@ -171,14 +171,10 @@ class TurnActivities:
     async def run_turn(self, request: TurnRequest) -> TurnOutcome:
         """Run (or resume) one turn and commit it; returns refs and small figures only."""
         heartbeat = Heartbeat().start()
+        context = f"turn {request.turn_index} of session {request.session_id!r} cannot run"
         try:
-            return await self._run(request, heartbeat)
-        except Exception as exc:
-            context = f"turn {request.turn_index} of session {request.session_id!r} cannot run"
-            failure = to_application_error(exc, context)
-            if failure is None:
-                raise
-            raise failure from exc
+            with final_failures(context):
+                return await self._run(request, heartbeat)
         finally:
             await heartbeat.stop()
 
