@@ -92,6 +92,8 @@ def loop_context(request: TurnRequest) -> TurnContext:
         max_steps=policy.max_steps,
         subagent_depth=policy.subagent_depth,
         max_context_tokens=policy.max_context_tokens,
+        session_token_budget=policy.session_token_budget,
+        turn_token_budget=policy.turn_token_budget,
         stop=request.stop,
         child_results=tuple(request.child_results),
     )

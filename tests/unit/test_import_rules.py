@@ -59,8 +59,8 @@ SANDBOX_PROJECT = frozenset({  # each entry covers its submodules
 
 SANDBOX_EXTERNAL = frozenset({
     "__future__", "asyncio", "collections", "contextlib", "contextvars", "copy",
-    "dataclasses", "datetime", "enum", "functools", "hashlib", "itertools", "json", "math", "pydantic",
-    "pydantic_core", "re", "temporalio", "typing", "uuid",
+    "dataclasses", "datetime", "enum", "functools", "hashlib", "itertools", "json", "math",
+    "pydantic", "pydantic_core", "re", "temporalio", "typing", "uuid",
 })
 """Other modules the sandbox closure may import (Temporal's own, pydantic, pure stdlib)."""
 
