@@ -15,6 +15,7 @@ from activities.contract import TurnPolicy
 from checkpoint.store import CheckpointStore, load_persisted_session_state, open_store
 from tests.unit.activities._turns import activities, call_log_lines, request, run, write_script
 from tests.unit.activities.test_run_turn_crash_anywhere import Crash, DyingStore
+from tests.unit.activities.test_spawn_agent import _child
 
 CALL_TOKENS = 150
 USAGE = {"input_tokens": 100, "output_tokens": 50, "cached_input_tokens": 30}
@@ -118,3 +119,41 @@ async def test_a_crash_anywhere_in_a_budgeted_turn_does_not_spend_twice(
         steps = Counter(x["step"] for x in call_log_lines(log))
         assert set(steps) == {0, 1, 2, 3}, (crash_at, steps)
         assert all(n == 1 for n in steps.values()) or not after, (crash_at, steps)
+
+
+async def _spawn_with(store: CheckpointStore, budget: int | None) -> tuple[int, int, str]:
+    """Three demo turns and a turn that spawns a child, under ``budget``: the parent's ledger at
+    the pause, the child's spend, and the continued turn's answer."""
+    acts = activities(store)
+    policy = TurnPolicy(session_token_budget=budget)
+    outcome = None
+    for index in range(1, 4):
+        outcome = await run(acts, request("p", index, f"m {index}", base=outcome, policy=policy))
+    req = request("p", 4, "ask a helper", base=outcome, policy=policy)
+    paused = await run(acts, req)
+    assert paused.status == "awaiting_children"
+    state = await load_persisted_session_state(store, "p")
+    assert state is not None
+    spent = sum(e.usage.total() for e in state.token_ledger)
+    [child] = paused.child_requests
+    left = None if budget is None else budget - spent
+    assert child.policy.session_token_budget == left
+    result, child_outcome = await _child(acts, paused)
+    done = await run(acts, req.model_copy(update={"child_results": [result]}))
+    return spent, child_outcome.turn_usage.total(), done.answer_excerpt
+
+
+async def test_a_child_gets_what_is_left_and_its_spend_counts_toward_the_parents_budget(
+    store: CheckpointStore,
+) -> None:
+    """A child's session budget is its parent's remainder; once the child's tokens bring the
+    parent to its budget, the parent's next call is not made."""
+    scratch = await open_store("memory://")
+    try:
+        spent, child_spent, answer = await _spawn_with(scratch, None)
+    finally:
+        await scratch.close()
+    assert child_spent > 0 and answer == "The sub-agent has reported back."
+    budget = spent + child_spent
+    _, _, answer = await _spawn_with(store, budget)
+    assert answer == SESSION_BUDGET_TEXT.format(n=budget)
