@@ -109,6 +109,18 @@ class TurnPolicy(WireModel):
     but code mode (``python``), which only the ``scripted`` and ``echo`` providers get by
     default. A tool left out is not offered to the model, and a call to it fails as a tool."""
 
+    session_token_budget: int | None = Field(default=None, gt=0)
+    """Tokens the session may spend, its sub-agents included; None is unlimited. Counted as the
+    ledger counts them (``TokenUsage.total()``: input + output + reasoning; cached input is not
+    added again, it is already part of input). A model call that would start at or past it is
+    not made: the turn ends *completed*, its answer a closing text saying the budget is spent
+    (``TurnOutcome.status`` is unchanged, so the workflow needs no new case). The check runs
+    before each call, so the ledger can pass the budget by at most the last call's usage (and
+    by what sub-agents already running spend)."""
+    turn_token_budget: int | None = Field(default=None, gt=0)
+    """Tokens one turn's own model calls may spend (sub-agents are in the session budget, not
+    here); None is unlimited. Checked and ended like ``session_token_budget``."""
+
     @field_validator("provider", "model")
     @classmethod
     def _non_empty(cls, value: str) -> str:

@@ -43,6 +43,8 @@ from checkpoint.model import (
 _log = logging.getLogger(__name__)
 STOPPED_TEXT = "(stopped: this turn reached its limit of {n} model calls)"
 INTERRUPTED_TEXT = "(interrupted: the turn was stopped before it finished)"
+SESSION_BUDGET_TEXT = "(stopped: the session's token budget of {n} is spent)"
+TURN_BUDGET_TEXT = "(stopped: this turn's token budget of {n} is spent)"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class TurnContext:
     max_steps: int
     subagent_depth: int = 0
     max_context_tokens: int | None = None
+    session_token_budget: int | None = None
+    turn_token_budget: int | None = None
     stop: bool = False
     """End the turn as interrupted before any further model call."""
     child_results: tuple[ChildResult, ...] = ()
@@ -189,6 +193,13 @@ class AgentLoop:
             result.step = step
             if self.turn.stop and self.journal.model_reply(step) is None:
                 return self.interrupted()
+            closing = self._budget_spent() if self.journal.model_reply(step) is None else None
+            if closing is not None:
+                # A replayed call is already paid, so only a call this attempt would make is
+                # checked; the turn ends completed, the closing text its answer.
+                self._append_step(step, ModelReply(text=closing), None)
+                result.answer = closing
+                return result
             self.hooks.heartbeat(step)
             reply = await self._model_call(step)
             self._count(result, step, reply)
@@ -230,6 +241,28 @@ class AgentLoop:
         result.pending = []
         self._append_step(step, ModelReply(text=INTERRUPTED_TEXT), None)
         return result
+
+    def _budget_spent(self) -> str | None:
+        """The closing text if a budget is spent, before a new model call; None to go on."""
+        r, result = self.turn, self.result
+        if r.turn_token_budget is not None and result.turn_usage.total() >= r.turn_token_budget:
+            return TURN_BUDGET_TEXT.format(n=r.turn_token_budget)
+        if r.session_token_budget is not None and self.session_spent() >= r.session_token_budget:
+            return SESSION_BUDGET_TEXT.format(n=r.session_token_budget)
+        return None
+
+    def session_spent(self) -> int:
+        """The session's tokens so far, exactly once each: the ledger as committed (progress
+        commits of this turn included), this turn's model calls no commit counted yet, and the
+        children this turn received (the final commit counts them)."""
+        committed = sum(e.usage.total() for e in self.state.token_ledger)
+        uncounted = sum(
+            u.total()
+            for step, u in self.result.usage_by_step.items()
+            if not self.journal.usage_counted(step)
+        )
+        children = sum(e.usage.total() for c in self.children.values() for e in c.usage)
+        return committed + uncounted + children
 
     def _count(self, result: LoopResult, step: int, reply: ModelReply) -> None:
         usage = _usage(reply)
@@ -352,6 +385,8 @@ class AgentLoop:
 
 __all__ = [
     "INTERRUPTED_TEXT",
+    "SESSION_BUDGET_TEXT",
+    "TURN_BUDGET_TEXT",
     "AgentLoop",
     "LoopHooks",
     "LoopResult",

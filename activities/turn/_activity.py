@@ -92,9 +92,25 @@ def loop_context(request: TurnRequest) -> TurnContext:
         max_steps=policy.max_steps,
         subagent_depth=policy.subagent_depth,
         max_context_tokens=policy.max_context_tokens,
+        session_token_budget=policy.session_token_budget,
+        turn_token_budget=policy.turn_token_budget,
         stop=request.stop,
         child_results=tuple(request.child_results),
     )
+
+
+def _child_budget(
+    policy: TurnPolicy, turn: _OpenTurn, deltas: list[TokenLedgerEntry]
+) -> int | None:
+    """A sub-agent's session budget: what its parent has left when it starts (at least one
+    token, so its policy is valid: it then makes one call). The parent's spend is its
+    committed ledger, the ``deltas`` about to be committed and the children it has received.
+    Siblings started in one round each get the whole remainder."""
+    if policy.session_token_budget is None:
+        return None
+    spent = sum(e.usage.total() for e in [*turn.entry.state.token_ledger, *deltas])
+    spent += sum(e.usage.total() for c in turn.journal.children().values() for e in c.usage)
+    return max(1, policy.session_token_budget - spent)
 
 
 def _beat_on_change(heartbeat: Heartbeat, step: int) -> None:
@@ -358,8 +374,14 @@ class TurnActivities:
     ) -> TurnOutcome:
         """Write each child's starting state as a blob, commit progress, hand back requests."""
         sid, tid = request.session_id, request.turn_id
+        deltas = uncounted_usage(
+            turn.journal, request.policy.model, result.usage_by_step, final=False
+        )
         policy = request.policy.model_copy(
-            update={"subagent_depth": request.policy.subagent_depth + 1}
+            update={
+                "subagent_depth": request.policy.subagent_depth + 1,
+                "session_token_budget": _child_budget(request.policy, turn, deltas),
+            }
         )
         parent_policy = turn.entry.state.policy
         requests = []
@@ -380,9 +402,6 @@ class TurnActivities:
             )
         turn.metas += [child_meta(sid, r) for r in requests]
         op = ids.await_op(sid, tid, result.step)
-        deltas = uncounted_usage(
-            turn.journal, request.policy.model, result.usage_by_step, final=False
-        )
         receipt = await self.store.load_receipt(sid, op)
         if receipt is None:
             receipt = await self._commit(turn, op, deltas)
