@@ -124,5 +124,5 @@ def test_a_rejected_key_fails_the_turn_at_once(
                     f"'openai': HTTP 401 unauthorized from {endpoint.url}: Incorrect API key "
                     "provided: <redacted>")
     assert took < 15 and len(endpoint.seen) == 1
-    assert "not retryable): provider 'openai': HTTP 401" in worker.err
+    assert "not retryable): " in worker.err and "provider 'openai': HTTP 401" in worker.err
     assert "Traceback" not in worker.err and KEY not in worker.err

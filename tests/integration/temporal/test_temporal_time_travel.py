@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 
 from activities.agent.providers import EchoProvider, ProviderRegistry
 from activities.contract import TurnPolicy
-from checkpoint.model import HandoffRelation, SessionUsageReport, TokenLedgerEntry
+from checkpoint.model import HandoffRelation, SessionUsageReport, TokenLedgerEntry, TokenUsage
 from checkpoint.store import FORK_REASON, CheckpointStore, load_persisted_session_state
 from workflows.contract import RewindInput
 from workflows.host import client as lash
@@ -38,15 +38,40 @@ def _sid() -> str:
 
 
 async def _turns(
-    client: Client, sid: str, queue: str, numbers: range
+    client: Client, store: CheckpointStore, sid: str, queue: str, numbers: range
 ) -> list[TokenLedgerEntry]:
+    """Send one message per number; what each turn added to the stored ledger, so a later
+    check that the ledger is their sum shows nothing else (a rewind) changed it."""
     deltas: list[TokenLedgerEntry] = []
     for n in numbers:
+        before = await _ledger(store, sid)
         outcome = await lash.send(client, sid, f"message {n}", policy=ECHO, task_queue=queue)
         assert outcome.status == "completed"
         assert outcome.turn_index == n
-        deltas += outcome.usage_deltas
+        after = await _ledger(store, sid)
+        deltas += [
+            TokenLedgerEntry(source=e.source, model=e.model, usage=_minus(e, before))
+            for e in after
+        ]
     return deltas
+
+
+async def _ledger(store: CheckpointStore, sid: str) -> list[TokenLedgerEntry]:
+    head = await store.load_head(sid)
+    return list(head.token_ledger) if head is not None else []
+
+
+def _minus(entry: TokenLedgerEntry, before: list[TokenLedgerEntry]) -> TokenUsage:
+    usage = entry.usage.model_copy()
+    for old in before:
+        if (old.source, old.model) == (entry.source, entry.model):
+            usage = TokenUsage(
+                input_tokens=usage.input_tokens - old.usage.input_tokens,
+                output_tokens=usage.output_tokens - old.usage.output_tokens,
+                cached_input_tokens=usage.cached_input_tokens - old.usage.cached_input_tokens,
+                reasoning_tokens=usage.reasoning_tokens - old.usage.reasoning_tokens,
+            )
+    return usage
 
 
 async def _all_user_texts(store: CheckpointStore, sid: str) -> list[str]:
@@ -62,7 +87,7 @@ async def test_rewind_to_turn_3_of_8_branches_and_keeps_indices_and_ledger(
     """After a rewind to turn 3 of 8 and two messages, the active path is turns 1-3, 9, 10;
     turns 4-8 stay in the graph off the path; the ledger counts all ten turns."""
     sid = _sid()
-    deltas = await _turns(client, sid, task_queue, range(1, 9))
+    deltas = await _turns(client, store, sid, task_queue, range(1, 9))
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await lash.handle(client, sid).execute_update(
             SessionWorkflow.rewind, RewindInput(to_turn=9))
@@ -73,7 +98,7 @@ async def test_rewind_to_turn_3_of_8_branches_and_keeps_indices_and_ledger(
     assert "message 3" in done.last_answer_excerpt
     view = await store_view(store, sid)
     assert user_texts(view) == [f"message {n}" for n in (1, 2, 3)]
-    deltas += await _turns(client, sid, task_queue, range(9, 11))
+    deltas += await _turns(client, store, sid, task_queue, range(9, 11))
     view = await store_view(store, sid)
     assert view.turn_index == 10
     assert user_texts(view) == [f"message {n}" for n in (1, 2, 3, 9, 10)]
@@ -88,7 +113,7 @@ async def test_fork_starts_a_session_at_turn_n_that_shares_the_original(
     """A fork at turn 2 of 4 continues with turn 3 from turns 1-2; the original is untouched
     and the fork records where it came from."""
     sid = _sid()
-    await _turns(client, sid, task_queue, range(1, 5))
+    await _turns(client, store, sid, task_queue, range(1, 5))
     before = await store.load_session(sid)
     new = await _control.fork(client, store, sid, 2, new_session_id=f"{sid}-f",
                               task_queue=task_queue)
@@ -110,14 +135,14 @@ async def test_resume_a_terminated_session_from_its_history(
 ) -> None:
     """A terminated session resumes with its turn index, conversation and ledger."""
     sid = _sid()
-    deltas = await _turns(client, sid, task_queue, range(1, 4))
+    deltas = await _turns(client, store, sid, task_queue, range(1, 4))
     await lash.handle(client, sid).terminate("test")
     done = await _control.resume(client, sid, task_queue=task_queue)
     assert done.turn_index == 3 and done.run_count == 1
     view = await store_view(store, sid)
     assert await lash.usage(client, sid) == SessionUsageReport.from_entries(view.ledger)
     assert ledger_sum(view.ledger) == ledger_sum(deltas)
-    deltas += await _turns(client, sid, task_queue, range(4, 5))
+    deltas += await _turns(client, store, sid, task_queue, range(4, 5))
     view = await store_view(store, sid)
     assert user_texts(view) == [f"message {n}" for n in range(1, 5)]
     assert ledger_sum(view.ledger) == ledger_sum(deltas)

@@ -37,7 +37,7 @@ def _applied_once(worker: Worker) -> None:
     assert list(config.get("workflows") or []) == [SessionWorkflow]
     names = sorted(getattr(a, "__temporal_activity_definition").name
                    for a in config.get("activities") or [])
-    assert names == ["lash.load_session_head", "lash.run_turn"]
+    assert names == ["lash.load_session_head", "lash.rewind_session", "lash.run_turn"]
 
 
 async def test_a_client_from_connect_gets_a_worker_without_a_second_plugin(
