@@ -4,7 +4,6 @@ the streamed reply it assembles, and the key kept out of every error and log."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
@@ -26,13 +25,6 @@ from tests.unit.activities._openai_fake import (
 )
 
 CANARY = "sk-canary-7f3a9c1e-never-print-me"
-
-
-@pytest.fixture
-def endpoint() -> Iterator[FakeEndpoint]:
-    server = FakeEndpoint()
-    yield server
-    server.close()
 
 
 def _request() -> ModelRequest:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Iterator
 
 import pytest
 
@@ -22,13 +21,6 @@ from activities.agent.providers._failures import classify, public_url
 from tests.unit.activities._openai_fake import FakeEndpoint
 
 KEY = "sk-test-key-3141"
-
-
-@pytest.fixture
-def endpoint() -> Iterator[FakeEndpoint]:
-    server = FakeEndpoint()
-    yield server
-    server.close()
 
 
 def _request() -> ModelRequest:
