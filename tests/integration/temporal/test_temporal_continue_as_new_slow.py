@@ -5,7 +5,8 @@ A refused update leaves no event, so the server drops the workflow task that del
 together with whatever the run decided in it. A run that refused the first message after the
 suggestion arrived at the end of a turn was never woken again: with turns over a second apart
 (any real model), 4 thresholds in 14 left a message unanswered. This sweeps the threshold over
-more than one turn's worth of events, one dev server per threshold, all at once.
+more than one turn's worth of events, one dev server per threshold (started one by one, run
+at once).
 """
 
 from __future__ import annotations
@@ -65,16 +66,16 @@ async def _converse(env: WorkflowEnvironment, threshold: int, tmp_path: Path) ->
 
 async def test_every_message_is_answered_wherever_the_suggestion_lands(tmp_path: Path) -> None:
     async with AsyncExitStack() as stack:
-        envs = await asyncio.gather(
-            *(
-                stack.enter_async_context(
-                    dev_server(DevServerOptions(
-                        dynamic_config={"limit.historyCount.suggestContinueAsNew": threshold}
-                    ))
-                )
-                for threshold in THRESHOLDS
+        # One at a time: each server holds its ports before the next picks free ones (picked
+        # all at once, two servers could be handed the same port).
+        envs = [
+            await stack.enter_async_context(
+                dev_server(DevServerOptions(
+                    dynamic_config={"limit.historyCount.suggestContinueAsNew": threshold}
+                ))
             )
-        )
+            for threshold in THRESHOLDS
+        ]
         results = await asyncio.gather(
             *(
                 _converse(env, threshold, tmp_path)
