@@ -28,6 +28,9 @@ from temporalio.exceptions import ApplicationError
 from activities.contract import TurnPolicy, check_user_text
 from checkpoint.model import SessionUsageReport
 from workflows.contract import (
+    ApprovalReply,
+    ApproveInput,
+    PendingApproval,
     SendInput,
     SessionEnd,
     SessionInput,
@@ -203,6 +206,23 @@ async def interrupt(client: Client, session_id: str) -> int:
     return await handle(client, session_id).execute_update(SessionWorkflow.interrupt)
 
 
+async def pending(client: Client, session_id: str) -> list[PendingApproval]:
+    """The calls of the session's running turn that wait for a decision."""
+    return await handle(client, session_id).query(SessionWorkflow.pending)
+
+
+async def approve(
+    client: Client, session_id: str, tool_call_id: str, *, approve: bool = True,
+    reason: str = "",
+) -> ApprovalReply:
+    """Approve (or deny, with ``approve=False``) one waiting call. Refused
+    (WorkflowUpdateFailedError) when the call is unknown or already decided."""
+    return await handle(client, session_id).execute_update(
+        SessionWorkflow.approve,
+        ApproveInput(tool_call_id=tool_call_id, approve=approve, reason=reason),
+    )
+
+
 async def close(client: Client, session_id: str) -> SessionEnd:
     """Ask a session to end after its queued messages and wait for its final result."""
     h = handle(client, session_id)
@@ -213,12 +233,14 @@ async def close(client: Client, session_id: str) -> SessionEnd:
 __all__ = [
     "DEFAULT_TARGET",
     "DEFAULT_TASK_QUEUE",
+    "approve",
     "close",
     "connect",
     "describe",
     "handle",
     "has_poller",
     "interrupt",
+    "pending",
     "post",
     "send",
     "send_to_running",
