@@ -43,6 +43,12 @@ MAX_USER_TEXT_BYTES = 32 * 1024
 ANSWER_EXCERPT_CHARS = 400
 """Longest answer excerpt an outcome carries (the full answer lives in the store)."""
 
+TURN_RETRY_SIGNAL = "turn_retry"
+"""Signal a failed turn attempt sends its session workflow (``TurnRetry``)."""
+
+RETRY_ERROR_CHARS = 300
+"""Longest failure text a ``TurnRetry`` carries."""
+
 APPROVAL_ARGS_CHARS = 400
 """Longest arguments excerpt an approval request shows."""
 
@@ -297,6 +303,17 @@ class TurnOutcome(WireModel):
     this attempt made no model call."""
 
 
+class TurnRetry(WireModel):
+    """A failed attempt of a turn that Temporal retries, reported by the attempt itself (the
+    ``TURN_RETRY_SIGNAL``): the workflow cannot see activity attempts, and the UI's current
+    details should say why the turn is taking long."""
+
+    turn_id: str
+    attempt: int = Field(ge=1)
+    """The attempt that failed; the next one is ``attempt + 1``."""
+    error: str = Field(max_length=RETRY_ERROR_CHARS)
+
+
 class SessionHeadRequest(WireModel):
     """Which session to look up."""
 
@@ -406,9 +423,11 @@ __all__ = [
     "MAX_TASK_CHARS",
     "MAX_USER_TEXT_BYTES",
     "MAX_USER_TEXT_CHARS",
+    "RETRY_ERROR_CHARS",
     "REWIND_SESSION_ACTIVITY",
     "RUN_TURN_ACTIVITY",
     "TITLE_CHARS",
+    "TURN_RETRY_SIGNAL",
     "ApprovalDecision",
     "ApprovalRequest",
     "ChildRequest",
@@ -421,6 +440,7 @@ __all__ = [
     "TurnOutcome",
     "TurnPolicy",
     "TurnRequest",
+    "TurnRetry",
     "WireModel",
     "answer_fields",
     "answer_text",

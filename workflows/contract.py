@@ -189,6 +189,8 @@ class SessionSummary(WireModel):
     model: str = ""
     pending_approvals: list[PendingApproval] = Field(default_factory=list)
     """Calls of the running turn that wait for a decision (``approve``)."""
+    turn_retry: str | None = None
+    """While Temporal retries the running turn: ``attempt N failed: <cause>``."""
     approval_tools: list[str] = Field(default_factory=list)
     """The session policy's ``approval_tools`` (fixed when its run starts)."""
     approval_timeout: timedelta | None = None

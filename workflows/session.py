@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         LOAD_SESSION_HEAD_ACTIVITY,
         REWIND_SESSION_ACTIVITY,
         RUN_TURN_ACTIVITY,
+        TURN_RETRY_SIGNAL,
         ApprovalDecision,
         ChildRequest,
         ChildResult,
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         SessionHeadView,
         TurnOutcome,
         TurnRequest,
+        TurnRetry,
     )
     from activities.failures import NON_RETRYABLE_ERROR_TYPES
     from checkpoint.model import SessionUsageReport, TokenLedgerEntry
@@ -181,6 +183,10 @@ class SessionWorkflow:
         """Calls of the running turn that wait for a decision, by tool call id."""
         self._decisions: dict[str, ApprovalDecision] = {}
         """Decisions on the running turn's calls (every later attempt carries them)."""
+        self._turn_id: str | None = None
+        """The running turn's id (retry notices of other turns are stale)."""
+        self._retry: TurnRetry | None = None
+        """The running turn's last failed attempt, while Temporal retries it."""
 
     @workflow.run
     async def run(self, inp: SessionInput) -> SessionEnd:
@@ -297,6 +303,15 @@ class SessionWorkflow:
             workflow.logger.warning("session %s: %s", self._input.session_id, self._last_error)
             return
         self._queue.append(_Queued(inp.text, None))
+        self._publish_details()
+
+    @workflow.signal(name=TURN_RETRY_SIGNAL)
+    def turn_retry(self, notice: TurnRetry) -> None:
+        """A failed attempt of the running turn reports itself (the workflow cannot see
+        activity attempts); the details say so until the turn ends."""
+        if notice.turn_id != self._turn_id:
+            return  # a notice that arrived after its turn ended
+        self._retry = notice
         self._publish_details()
 
     @workflow.signal(name="close")
@@ -427,6 +442,8 @@ class SessionWorkflow:
             provider=self._input.policy.provider,
             model=self._input.policy.model,
             pending_approvals=self.pending(),
+            turn_retry=(f"attempt {self._retry.attempt} failed: {self._retry.error}"
+                        if self._retry else None),
             approval_tools=self._input.policy.approval_tools,
             approval_timeout=self._input.policy.approval_timeout,
         )
@@ -472,6 +489,7 @@ class SessionWorkflow:
                 self._results[item.ticket] = TurnReply.of(outcome)
         finally:
             self._in_flight = False
+            self._turn_id, self._retry = None, None
             self._publish_details()
 
     async def _failed(self, item: _Queued, err: BaseException) -> None:
@@ -513,6 +531,7 @@ class SessionWorkflow:
         )
         summary = turn_summary(turn_index, text)
         self._decisions = {}
+        self._turn_id = request.turn_id
         child_rounds = 0
         while True:
             outcome = await self._execute_turn(request, summary)

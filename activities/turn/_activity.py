@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.agent._runtime import SessionRuntime
 from activities.agent.loop import AgentLoop, LoopHooks, LoopResult, TurnContext, turn_messages
@@ -46,6 +47,7 @@ from activities.turn._cache import OpenSession, SessionCache
 from activities.turn._heartbeat import Heartbeat
 from activities.turn._journal import TurnJournal, TurnSummary
 from activities.turn._metas import child_meta, root_meta
+from activities.turn._retry_notice import announce_retry
 from activities.turn._usage import child_deltas, merge_into, uncounted_usage
 from checkpoint.errors import ContractError, OperationConflictError
 from checkpoint.model import (
@@ -193,6 +195,10 @@ class TurnActivities:
         try:
             with final_failures(context):
                 return await self._run(request, heartbeat)
+        except Exception as exc:
+            if not (isinstance(exc, ApplicationError) and exc.non_retryable):
+                await announce_retry(request.turn_id, exc)
+            raise
         finally:
             await heartbeat.stop()
 

@@ -33,6 +33,8 @@ def render_details(summary: SessionSummary, ledger: Sequence[TokenLedgerEntry]) 
     out = sum(e.usage.output_tokens for e in ledger)
     cached = sum(e.usage.cached_input_tokens for e in ledger)
     state = "running a turn" if summary.in_flight else "waiting for a message"
+    if summary.turn_retry:
+        state += f", retrying ({summary.turn_retry})"
     if summary.pending_approvals:
         state = f"waiting for approval ({len(summary.pending_approvals)} call(s))"
     if summary.queued:

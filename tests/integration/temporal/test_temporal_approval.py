@@ -185,7 +185,8 @@ async def test_an_interrupt_denies_the_waiting_call_and_ends_the_turn(
     assert not effects.exists()
     state = await load_persisted_session_state(store, sid)
     assert state is not None
-    assert _results(state) == {"prod": ("failed", "denied: the turn was stopped before anyone decided")}
+    stopped = "denied: the turn was stopped before anyone decided"
+    assert _results(state) == {"prod": ("failed", stopped)}
 
 
 async def test_an_approved_call_runs_at_most_once_across_worker_kills(
