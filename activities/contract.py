@@ -225,7 +225,8 @@ class TurnRequest(WireModel):
     """Bounded by ``check_user_text``, the same rule the workflow's update validator applies."""
     policy: TurnPolicy = Field(default_factory=TurnPolicy)
     base: HeadRef | None = None
-    """None for a session that has no head yet."""
+    """The head revision the turn starts from (the workflow sends the revision alone: the
+    activity checks only it); None for a session that has no head yet."""
     title: str = Field(default="", max_length=TITLE_CHARS)
     """The session's title: a new root session's ``SessionMeta.session_name`` (its id when
     empty). Only the turn that creates the session reads it."""

@@ -4,9 +4,11 @@ Whether an error is worth another attempt is the error's own property
 (``checkpoint.errors.is_retryable``); this module only turns that answer into what Temporal acts
 on. Temporal retries every activity failure unless it is a non-retryable ``ApplicationError`` or
 its type name is listed in the ``RetryPolicy``, and a name list misses subclasses, so activities
-(and the plugin's interceptor, for anything that slips past them) raise ``to_application_error``
-and the workflow's retry policy lists ``NON_RETRYABLE_ERROR_TYPES`` as a backstop. Pure (Temporal's
-exception types only), so workflow code may import it.
+(and the worker plugin's interceptor, for anything that slips past them) raise
+``to_application_error``. The retry policy lists only what no activity code can translate
+(``NON_RETRYABLE_ERROR_TYPES``): a list of every final type would add some 200 bytes to every
+turn's history and decide nothing the interceptor has not. Pure (Temporal's exception types
+only), so workflow code may import it.
 """
 
 from __future__ import annotations
@@ -16,18 +18,15 @@ from collections.abc import Iterator
 
 from temporalio.exceptions import ApplicationError
 
-from checkpoint.errors import final_error_types, is_retryable
+from checkpoint.errors import is_retryable
 
 PAYLOAD_TOO_LARGE_TYPES = ("PayloadsTooLarge", "PayloadSizeError")
 """Error types Temporal gives an activity result over the server's blob size limit (core names it
 ``PayloadsTooLarge``; older SDKs ``PayloadSizeError``). Temporal itself would retry it forever."""
 
-NON_RETRYABLE_ERROR_TYPES: tuple[str, ...] = (
-    *sorted(cls.__name__ for cls in final_error_types()),
-    *PAYLOAD_TOO_LARGE_TYPES,
-)
-"""Type names for the turn activity's ``RetryPolicy.non_retryable_error_types``: the final error
-types' names, and the payload-size failures that no activity code raises."""
+NON_RETRYABLE_ERROR_TYPES: tuple[str, ...] = PAYLOAD_TOO_LARGE_TYPES
+"""Type names for the activities' ``RetryPolicy.non_retryable_error_types``: the payload-size
+failures, which the SDK raises after the activity's code returned."""
 
 
 def to_application_error(err: BaseException, context: str = "") -> ApplicationError | None:

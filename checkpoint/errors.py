@@ -264,19 +264,3 @@ def is_retryable(err: BaseException) -> bool:
     return not isinstance(err, FOREIGN_DETERMINISTIC)
 
 
-def _subclasses(root: type[LashError]) -> list[type[LashError]]:
-    return [c for sub in root.__subclasses__() for c in (sub, *_subclasses(sub))]
-
-
-def final_error_types() -> tuple[type[Exception], ...]:
-    """The topmost classes that are never retryable: ours (this module's, whose ``retryable``
-    is False and whose bases' is not) and ``FOREIGN_DETERMINISTIC``. Where only a type name is
-    known (a ``RetryPolicy``), their names back up ``is_retryable``."""
-    ours = [
-        cls
-        for cls in _subclasses(LashError)
-        if cls.__module__ == __name__
-        and not cls.retryable
-        and all(getattr(base, "retryable", True) for base in cls.__bases__)
-    ]
-    return (*ours, *FOREIGN_DETERMINISTIC)

@@ -525,7 +525,7 @@ class SessionWorkflow:
             started_at=workflow.now(),
             user_text=text,
             policy=self._input.policy,
-            base=self._head,
+            base=self._base(),
             start_snapshot_ref=self._snapshot_ref if self._head is None else None,
             title=self._input.title,
         )
@@ -539,7 +539,7 @@ class SessionWorkflow:
             if outcome.status == "awaiting_approval":
                 decisions = await self._await_approvals(outcome)
                 request = request.model_copy(
-                    update={"base": self._head, "approvals": decisions, "stop": self._stopping()}
+                    update={"base": self._base(), "approvals": decisions, "stop": self._stopping()}
                 )
                 continue
             if outcome.status != "awaiting_children":
@@ -560,7 +560,7 @@ class SessionWorkflow:
             else:
                 results = await self._run_children(outcome.child_requests)
             request = request.model_copy(
-                update={"base": self._head, "child_results": results, "stop": self._stopping()}
+                update={"base": self._base(), "child_results": results, "stop": self._stopping()}
             )
 
     async def _await_approvals(self, outcome: TurnOutcome) -> list[ApprovalDecision]:
@@ -623,6 +623,11 @@ class SessionWorkflow:
             return await handle
         finally:
             self._turn_activity = None
+
+    def _base(self) -> HeadRef | None:
+        """The head a turn starts from, as its request carries it: the revision alone, which
+        is all the activity checks (the refs are in the previous turn's receipt already)."""
+        return HeadRef(head_revision=self._head.head_revision) if self._head else None
 
     def _stopping(self) -> bool:
         """The running turn is to end at its next safe point (interrupt, or cancellation)."""

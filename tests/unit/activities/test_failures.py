@@ -14,7 +14,6 @@ from checkpoint.errors import (
     PromptTooLargeError,
     ProviderError,
     StoreUnavailableError,
-    final_error_types,
     is_retryable,
 )
 
@@ -62,10 +61,6 @@ def test_a_retryable_error_is_left_as_it_is(err: Exception) -> None:
 
 
 def test_foreign_deterministic_errors_are_classified_in_one_place() -> None:
-    """pydantic's ValidationError is final; the name list for RetryPolicy holds the roots."""
+    """pydantic's ValidationError is final; the RetryPolicy names only what no code translates."""
     assert not is_retryable(_validation_error())
-    names = {cls.__name__ for cls in final_error_types()}
-    assert {"ContractError", "ModelError", "BlobError", "ValidationError"} <= names
-    assert "PromptTooLargeError" not in names  # covered by its base, ContractError
-    assert set(names) <= set(NON_RETRYABLE_ERROR_TYPES)
-    assert "PayloadsTooLarge" in NON_RETRYABLE_ERROR_TYPES
+    assert set(NON_RETRYABLE_ERROR_TYPES) == {"PayloadsTooLarge", "PayloadSizeError"}
