@@ -12,9 +12,10 @@ continued as new under a low server threshold with queued posts carried across: 
 the paths that stop or fail: a run that continued as new after slow turns
 (``session-slow-continued``), a session cancelled while its sub-agent worked
 (``session-cancelled``, ``session-cancelled-child``), a turn whose three sub-agents fail, time out
-and answer (``session-failed-children``), and an interrupted turn (``session-interrupted``). Each
+and answer (``session-failed-children``), an interrupted turn (``session-interrupted``), and calls that wait for approval: approved,
+denied and timed out (``session-approval``). Each
 file holds ``WorkflowHistory.to_json()`` of one finished run, and the workflow id it belongs to.
-Pass scenario names (demo, can, slow-can, cancel, children, interrupt) to record only those.
+Pass scenario names (demo, can, slow-can, cancel, children, interrupt, approval) to record only those.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from activities.agent.providers import ModelProvider, ProviderRegistry, ScriptedProvider
 from activities.contract import TurnPolicy
 from checkpoint.store import open_store
-from workflows.contract import workflow_id
+from workflows.contract import PendingApproval, workflow_id
 from workflows.host import client as lash
 from workflows.host.devserver import DevServerOptions, dev_server
 from workflows.host.worker import build_worker
@@ -60,6 +61,8 @@ def _provider(scenario: str) -> ModelProvider:
         return ScriptedProvider(SCRIPTS / "slow-child.json", delay_s=0.5)
     if scenario == "interrupt":
         return ScriptedProvider(SCRIPTS / "slow-tool.json")
+    if scenario == "approval":
+        return ScriptedProvider(SCRIPTS / "approval.json")
     if scenario == "children":
         return TaskScriptProvider(
             [{"tool_calls": [{"name": "spawn_agent", "args": {"task": t}}
@@ -117,6 +120,9 @@ async def _record(options: DevServerOptions, scenario: str) -> None:
                 await lash.send(env.client, sid, "go", task_queue=queue, policy=policy)
                 await lash.close(env.client, sid)
                 await _save(env.client, workflow_id(sid), None, "session-failed-children")
+            elif scenario == "approval":
+                await _record_approval(env.client, sid, queue)
+                await _save(env.client, workflow_id(sid), None, "session-approval")
             else:
                 sending = asyncio.create_task(lash.send(env.client, sid, "go", task_queue=queue))
                 await asyncio.sleep(2.0)
@@ -126,6 +132,26 @@ async def _record(options: DevServerOptions, scenario: str) -> None:
                 await lash.close(env.client, sid)
                 await _save(env.client, workflow_id(sid), None, "session-interrupted")
         await store.close()
+
+
+async def _record_approval(client: Client, sid: str, queue: str) -> None:
+    """Turn 1: two calls wait; one approved, one denied. Turn 2: nobody decides in time."""
+    policy = TurnPolicy(approval_tools=["word_count"], approval_timeout=timedelta(seconds=2))
+    sending = asyncio.create_task(lash.send(client, sid, "one", task_queue=queue, policy=policy))
+    while len(waiting := await _pending(client, sid)) < 2:
+        await asyncio.sleep(0.1)
+    await lash.approve(client, sid, waiting[0].request.tool_call_id)
+    await lash.approve(client, sid, waiting[1].request.tool_call_id, approve=False,
+                       reason="not this one")
+    await sending
+    await lash.send(client, sid, "two", task_queue=queue, policy=policy)
+    await lash.close(client, sid)
+
+
+async def _pending(client: Client, sid: str) -> list[PendingApproval]:
+    with contextlib.suppress(Exception):  # not started yet
+        return await lash.pending(client, sid)
+    return []
 
 
 async def _continued_runs(client: Client, session_id: str) -> list[str]:
@@ -147,6 +173,7 @@ SCENARIOS = {
     "cancel": DevServerOptions(),
     "children": DevServerOptions(),
     "interrupt": DevServerOptions(),
+    "approval": DevServerOptions(),
 }
 
 
