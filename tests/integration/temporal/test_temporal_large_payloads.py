@@ -22,6 +22,7 @@ from workflows.contract import workflow_id
 from workflows.host import client as lash
 from workflows.host.cli._config import Target
 from workflows.host.cli._history import load_session_history
+from workflows.host.cli._replay import replay
 from workflows.host.worker import build_worker
 from workflows.payloads import with_payload_store
 
@@ -98,3 +99,9 @@ async def test_a_5_mb_message_and_a_5_mb_tool_result_travel_by_reference(
     [rebuilt] = at_three.session_graph.tool_calls()
     assert isinstance(rebuilt.output.outcome, OutcomeSuccess)
     assert rebuilt.output.outcome.payload == BIG_RESULT
+
+    # Today's workflow replays the history, reading the references back through the store.
+    run = await client.get_workflow_handle(workflow_id(sid)).fetch_history()
+    assert await replay([("run", run)], store=store) == []
+    [problem] = await replay([("run", run)])  # without the store it cannot, and says why
+    assert "LASH_TEMPORAL_STORE" in problem.line(), problem.line()
