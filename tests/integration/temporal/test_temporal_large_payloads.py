@@ -21,6 +21,7 @@ from checkpoint.store import CheckpointStore, load_persisted_session_state
 from workflows.contract import workflow_id
 from workflows.host import client as lash
 from workflows.host.cli._config import Target
+from workflows.host.cli._control import session_history
 from workflows.host.cli._history import load_session_history
 from workflows.host.cli._replay import replay
 from workflows.host.worker import build_worker
@@ -91,8 +92,10 @@ async def test_a_5_mb_message_and_a_5_mb_tool_result_travel_by_reference(
     target = Target(address=temporal_env.client.service_client.config.target_host,
                     namespace="default", task_queue=task_queue, store_url=store_url,
                     store_given=True)
-    history = await load_session_history(target, sid)
+    history = await load_session_history(target, sid)  # the CLI's reader (history, rebuild)
     assert [t.turn_index for t in history.turns] == [1, 2, 3]
+    control = await session_history(client, sid)  # rewind, fork and resume read it this way
+    assert control is not None and [t.turn_index for t in control.turns] == [1, 2, 3]
     at_two = await rebuild_state(store, history, 2)
     assert user_texts(at_two) == ["hello", BIG_MESSAGE]
     at_three = await rebuild_state(store, history, 3)

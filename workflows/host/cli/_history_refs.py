@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
 from temporalio.converter import StorageDriverClaim, StorageDriverRetrieveContext
 
 from checkpoint.history import HistoryError
@@ -48,19 +49,40 @@ def _as_read(payload: Payload) -> dict[str, Any]:
             "data": base64.b64encode(payload.data).decode()}
 
 
+def _references(value: Any, found: list[tuple[Any, Any, dict[str, str]]]) -> None:
+    """Collect (container, key, claim) of every reference payload in ``value``, without going
+    into decoded payload data (a turn's outcome is no place for a reference)."""
+    items = enumerate(value) if isinstance(value, list) else (
+        value.items() if isinstance(value, dict) else ())
+    for key, item in items:
+        if key == "data" or not isinstance(item, dict | list):
+            continue
+        claim = _claim(item) if isinstance(item, dict) else None
+        if claim is not None:
+            found.append((value, key, claim))
+        else:
+            _references(item, found)
+
+
 async def resolve_references(value: Any, driver: PayloadDriver) -> Any:
-    """``value`` with every reference payload replaced by the payload it names (hash verified
-    by the store); the rest is returned as it is."""
-    if isinstance(value, list):
-        return [await resolve_references(v, driver) for v in value]
-    if not isinstance(value, dict):
-        return value
-    claim = _claim(value)
-    if claim is not None:
-        [payload] = await driver.retrieve(StorageDriverRetrieveContext(),
-                                          [StorageDriverClaim(claim_data=claim)])
-        return _as_read(payload)
-    return {k: await resolve_references(v, driver) for k, v in value.items()}
+    """``value`` with every reference payload replaced, in place, by the payload it names (hash
+    verified by the store); the store is opened only if there is one."""
+    found: list[tuple[Any, Any, dict[str, str]]] = []
+    _references(value, found)
+    if found:
+        payloads = await driver.retrieve(StorageDriverRetrieveContext(),
+                                         [StorageDriverClaim(claim_data=c) for _, _, c in found])
+        for (container, key, _), payload in zip(found, payloads, strict=True):
+            container[key] = _as_read(payload)
+    return value
 
 
-__all__ = ["resolve_references"]
+def client_driver(client: Client) -> PayloadDriver:
+    """The client's lash driver, which reads references through its store; a driver without a
+    store (whose reads fail saying so) when the client has none."""
+    storage = client.data_converter.external_storage
+    drivers = storage.drivers if storage is not None else ()
+    return next((d for d in drivers if isinstance(d, PayloadDriver)), PayloadDriver(None))
+
+
+__all__ = ["client_driver", "resolve_references"]
