@@ -38,8 +38,9 @@ from workflows.payloads import with_payload_store
 
 BENCH_KEY = b"bench-key"
 SIZES = (100, 10_000, 1_000_000)
-POLICY = TurnPolicy(max_context_tokens=4_000_000)
-"""Large enough for a 1 MB message (about 340 K estimated tokens) and several before it."""
+POLICY = TurnPolicy(max_context_tokens=400_000)
+"""Large enough for a 1 MB message (about 340 K estimated tokens), too small for two: each
+prompt holds the new message only, so the figure is a turn's cost, not a growing context's."""
 
 
 def _message(size: int, n: int) -> str:
