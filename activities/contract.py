@@ -42,6 +42,18 @@ check stays deterministic. A message past a few KB travels by reference (``workf
 ANSWER_EXCERPT_CHARS = 400
 """Longest answer excerpt an outcome carries (the full answer lives in the store)."""
 
+TURN_RETRY_SIGNAL = "turn_retry"
+"""Signal a failed turn attempt sends its session workflow (``TurnRetry``)."""
+
+RETRY_ERROR_CHARS = 300
+"""Longest failure text a ``TurnRetry`` carries."""
+
+APPROVAL_ARGS_CHARS = 400
+"""Longest arguments excerpt an approval request shows."""
+
+APPROVAL_REASON_CHARS = 1_000
+"""Longest reason a decision carries."""
+
 MAX_TASK_CHARS = 4_000
 """Longest task text a sub-agent request carries."""
 
@@ -119,6 +131,14 @@ class TurnPolicy(WireModel):
     turn_token_budget: int | None = Field(default=None, gt=0)
     """Tokens one turn's own model calls may spend (sub-agents are in the session budget, not
     here); None is unlimited. Checked and ended like ``session_token_budget``."""
+    approval_tools: list[str] = Field(default_factory=list)
+    """Tools each of whose calls waits for a person's decision in this session, besides those
+    the worker's catalog marks ``needs_approval``. A call waiting is not run: the turn commits
+    what it completed and returns ``awaiting_approval``; the workflow's ``approve`` update
+    decides it."""
+    approval_timeout: timedelta | None = Field(default=None, gt=timedelta(0))
+    """How long a call may wait for a decision; past it the call is denied ("no decision
+    within ..."). None waits for as long as it takes."""
 
     @field_validator("provider", "model")
     @classmethod
@@ -127,7 +147,7 @@ class TurnPolicy(WireModel):
             raise ValueError("must not be empty")
         return value
 
-    @field_validator("tools")
+    @field_validator("tools", "approval_tools")
     @classmethod
     def _tool_names(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and not all(name.strip() for name in value):
@@ -170,6 +190,26 @@ class ChildResult(WireModel):
     """The child ran past ``TurnPolicy.subagent_timeout`` and was cancelled."""
 
 
+class ApprovalRequest(WireModel):
+    """A tool call that waits for a person's decision before it runs."""
+
+    tool_call_id: str
+    tool: str
+    args_excerpt: str = Field(default="", max_length=APPROVAL_ARGS_CHARS)
+    """The call's arguments as JSON, cut at ``APPROVAL_ARGS_CHARS`` (the whole call is in the
+    turn's journal)."""
+
+
+class ApprovalDecision(WireModel):
+    """A person's decision on one call; made once, then carried by every later attempt."""
+
+    tool_call_id: str
+    approved: bool
+    reason: str = Field(default="", max_length=APPROVAL_REASON_CHARS)
+    """Why (optional); a denied call fails as a tool with ``denied: <reason>``, which the model
+    sees."""
+
+
 class TurnRequest(WireModel):
     """Input of one ``run_turn`` attempt; a retry or a continuation reuses the same turn id."""
 
@@ -194,6 +234,9 @@ class TurnRequest(WireModel):
     """Set when the workflow continues a turn that returned ``awaiting_children``. The activity
     journals each result by tool call id, so passing only the latest round's results, or all of
     them again, counts every child's usage exactly once."""
+    approvals: list[ApprovalDecision] = Field(default_factory=list)
+    """Every decision made on this turn's calls so far, set when the workflow continues a turn
+    that returned ``awaiting_approval``. An approved call runs, a denied one fails as a tool."""
     stop: bool = False
     """Finish the turn as interrupted at its first safe point: after the tool round the child
     results complete, before any further model call (set after an interrupt or a cancellation
@@ -203,6 +246,12 @@ class TurnRequest(WireModel):
     @classmethod
     def _bounded(cls, value: str) -> str:
         return check_user_text(value)
+
+    @property
+    def continues(self) -> bool:
+        """A continuation of a turn that handed work back (sub-agents, approvals): its journal
+        and progress commits are in the store."""
+        return bool(self.child_results or self.approvals)
 
 
 class PromptWindow(WireModel):
@@ -227,9 +276,12 @@ class PromptWindow(WireModel):
 class TurnOutcome(WireModel):
     """Result of one ``run_turn`` attempt: refs and small figures only."""
 
-    status: Literal["completed", "awaiting_children", "interrupted"]
+    status: Literal["completed", "awaiting_children", "awaiting_approval", "interrupted"]
     """``interrupted``: an interrupt or a cancellation stopped the turn at a safe point; what it
-    had completed is committed, and the turn ends there (its index is used)."""
+    had completed is committed, and the turn ends there (its index is used).
+    ``awaiting_children`` / ``awaiting_approval``: the turn committed its progress and hands
+    back ``child_requests`` / ``approval_requests``; the workflow continues it with the
+    results."""
     receipt: TurnReceipt
     """Receipt of the commit this attempt ended with (final or progress)."""
     turn_index: int
@@ -242,11 +294,23 @@ class TurnOutcome(WireModel):
     """Ledger deltas committed with this turn (``"turn"`` and ``"subagent"`` sources)."""
     turn_usage: TokenUsage = Field(default_factory=TokenUsage.zero)
     child_requests: list[ChildRequest] = Field(default_factory=list)
+    approval_requests: list[ApprovalRequest] = Field(default_factory=list)
     model_calls: int = 0
     tool_calls: int = 0
     prompt: PromptWindow | None = None
     """The last model call's prompt window; None in outcomes recorded before it existed, or when
     this attempt made no model call."""
+
+
+class TurnRetry(WireModel):
+    """A failed attempt of a turn that Temporal retries, reported by the attempt itself (the
+    ``TURN_RETRY_SIGNAL``): the workflow cannot see activity attempts, and the UI's current
+    details should say why the turn is taking long."""
+
+    turn_id: str
+    attempt: int = Field(ge=1)
+    """The attempt that failed; the next one is ``attempt + 1``."""
+    error: str = Field(max_length=RETRY_ERROR_CHARS)
 
 
 class SessionHeadRequest(WireModel):
@@ -349,13 +413,19 @@ def last_answer(messages: Sequence[Message]) -> str:
 
 __all__ = [
     "ANSWER_EXCERPT_CHARS",
+    "APPROVAL_ARGS_CHARS",
+    "APPROVAL_REASON_CHARS",
     "LOAD_SESSION_HEAD_ACTIVITY",
     "MAX_SUBAGENT_DEPTH",
     "MAX_TASK_CHARS",
     "MAX_USER_TEXT_BYTES",
+    "RETRY_ERROR_CHARS",
     "REWIND_SESSION_ACTIVITY",
     "RUN_TURN_ACTIVITY",
     "TITLE_CHARS",
+    "TURN_RETRY_SIGNAL",
+    "ApprovalDecision",
+    "ApprovalRequest",
     "ChildRequest",
     "ChildResult",
     "HeadRef",
@@ -366,6 +436,7 @@ __all__ = [
     "TurnOutcome",
     "TurnPolicy",
     "TurnRequest",
+    "TurnRetry",
     "WireModel",
     "answer_fields",
     "answer_text",

@@ -6,12 +6,19 @@ continue-as-new carry), and user text is bounded before it is accepted.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from activities.contract import HeadRef, TurnOutcome, TurnPolicy, WireModel
+from activities.contract import (
+    APPROVAL_REASON_CHARS,
+    ApprovalRequest,
+    HeadRef,
+    TurnOutcome,
+    TurnPolicy,
+    WireModel,
+)
 from activities.contract import check_user_text as check_user_text  # the workflow imports it here
 from checkpoint.model import TokenLedgerEntry
 
@@ -132,6 +139,32 @@ class SessionInput(WireModel):
         return None if value is None else check_user_text(value)
 
 
+class PendingApproval(WireModel):
+    """A call waiting for a person's decision (the ``pending`` query, ``summary``, the UI)."""
+
+    turn_index: int
+    request: ApprovalRequest
+    asked_at: datetime
+    deadline: datetime | None = None
+    """When the call is denied if nobody decided (``TurnPolicy.approval_timeout``)."""
+
+
+class ApproveInput(WireModel):
+    """The ``approve`` update: decide one waiting call, once."""
+
+    tool_call_id: str = Field(min_length=1)
+    approve: bool
+    reason: str = Field(default="", max_length=APPROVAL_REASON_CHARS)
+
+
+class ApprovalReply(WireModel):
+    """What ``approve`` answers: the decision taken and how many calls still wait."""
+
+    tool_call_id: str
+    approved: bool
+    waiting: int
+
+
 class SessionSummary(WireModel):
     """What the ``summary`` query answers: where the session stands, in figures and refs."""
 
@@ -154,6 +187,13 @@ class SessionSummary(WireModel):
     provider: str = ""
     """The provider kind and model the session's turns run on (fixed when its run starts)."""
     model: str = ""
+    pending_approvals: list[PendingApproval] = Field(default_factory=list)
+    """Calls of the running turn that wait for a decision (``approve``)."""
+    turn_retry: str | None = None
+    """While Temporal retries the running turn: ``attempt N failed: <cause>``."""
+    approval_tools: list[str] = Field(default_factory=list)
+    """The session policy's ``approval_tools`` (fixed when its run starts)."""
+    approval_timeout: timedelta | None = None
 
 
 class SessionEnd(WireModel):
@@ -183,8 +223,8 @@ class TurnReply(WireModel):
     @classmethod
     def of(cls, outcome: TurnOutcome) -> TurnReply:
         """The reply for a finished turn's outcome."""
-        if outcome.status == "awaiting_children":
-            raise ValueError("a turn awaiting sub-agents has not finished")
+        if outcome.status in ("awaiting_children", "awaiting_approval"):
+            raise ValueError(f"a turn {outcome.status.replace('_', ' ')} has not finished")
         return cls(
             status=outcome.status,
             turn_index=outcome.turn_index,

@@ -34,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
         LOAD_SESSION_HEAD_ACTIVITY,
         REWIND_SESSION_ACTIVITY,
         RUN_TURN_ACTIVITY,
+        TURN_RETRY_SIGNAL,
+        ApprovalDecision,
         ChildRequest,
         ChildResult,
         HeadRef,
@@ -42,11 +44,15 @@ with workflow.unsafe.imports_passed_through():
         SessionHeadView,
         TurnOutcome,
         TurnRequest,
+        TurnRetry,
     )
     from activities.failures import NON_RETRYABLE_ERROR_TYPES
     from checkpoint.model import SessionUsageReport, TokenLedgerEntry
     from workflows.contract import (
+        ApprovalReply,
+        ApproveInput,
         ChildSession,
+        PendingApproval,
         QueuedMessage,
         RewindInput,
         SendInput,
@@ -78,7 +84,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.sandbox.turn_index import TurnIndexPublisher
 
 MAX_CHILD_ROUNDS = 16
-"""A turn that keeps asking for sub-agents past this many rounds fails instead of looping."""
+"""A turn that keeps asking for sub-agents past this many rounds fails instead of looping.
+Rounds that wait for approvals are not counted: each step asks for a call's decision once."""
 
 HEAD_LOAD_ATTEMPTS = 3
 """Attempts at loading the session head before giving up for now: a caller waits on it, so a
@@ -172,6 +179,14 @@ class SessionWorkflow:
         self._child_tasks: list[asyncio.Task[ChildResult]] = []
         self._rewinding = False
         """A ``rewind`` is committing: the next turn waits for its head."""
+        self._waiting_approval: dict[str, PendingApproval] = {}
+        """Calls of the running turn that wait for a decision, by tool call id."""
+        self._decisions: dict[str, ApprovalDecision] = {}
+        """Decisions on the running turn's calls (every later attempt carries them)."""
+        self._turn_id: str | None = None
+        """The running turn's id (retry notices of other turns are stale)."""
+        self._retry: TurnRetry | None = None
+        """The running turn's last failed attempt, while Temporal retries it."""
 
     @workflow.run
     async def run(self, inp: SessionInput) -> SessionEnd:
@@ -290,6 +305,15 @@ class SessionWorkflow:
         self._queue.append(_Queued(inp.text, None))
         self._publish_details()
 
+    @workflow.signal(name=TURN_RETRY_SIGNAL)
+    def turn_retry(self, notice: TurnRetry) -> None:
+        """A failed attempt of the running turn reports itself (the workflow cannot see
+        activity attempts); the details say so until the turn ends."""
+        if notice.turn_id != self._turn_id:
+            return  # a notice that arrived after its turn ended
+        self._retry = notice
+        self._publish_details()
+
     @workflow.signal(name="close")
     def close(self) -> None:
         """End the session once the queued messages have run."""
@@ -311,6 +335,38 @@ class SessionWorkflow:
     def _validate_interrupt(self) -> None:
         if not self._in_flight:
             raise ValueError(f"session {self._input.session_id!r} has no turn running")
+
+    @workflow.update(name="approve")
+    def approve(self, inp: ApproveInput) -> ApprovalReply:
+        """Approve or deny one waiting call, once; the turn goes on when none waits."""
+        self._waiting_approval.pop(inp.tool_call_id)
+        self._decisions[inp.tool_call_id] = ApprovalDecision(
+            tool_call_id=inp.tool_call_id, approved=inp.approve, reason=inp.reason
+        )
+        self._publish_details()
+        return ApprovalReply(tool_call_id=inp.tool_call_id, approved=inp.approve,
+                             waiting=len(self._waiting_approval))
+
+    @approve.validator
+    def _validate_approve(self, inp: ApproveInput) -> None:
+        """An unknown or already decided call is refused before the update is accepted, so it
+        leaves no event in history."""
+        call = inp.tool_call_id
+        decided = self._decisions.get(call)
+        if decided is not None:
+            word = "approved" if decided.approved else "denied"
+            raise ValueError(f"call {call!r} was already {word}; a decision is made once")
+        if call not in self._waiting_approval:
+            waiting = ", ".join(sorted(self._waiting_approval)) or "none"
+            raise ValueError(
+                f"session {self._input.session_id!r} has no call {call!r} waiting for "
+                f"approval (waiting: {waiting})"
+            )
+
+    @workflow.query(name="pending")
+    def pending(self) -> list[PendingApproval]:
+        """The calls that wait for a decision, oldest first."""
+        return list(self._waiting_approval.values())
 
     @workflow.update(name="rewind")
     async def rewind(self, inp: RewindInput) -> SessionSummary:
@@ -385,6 +441,11 @@ class SessionWorkflow:
             last_error=self._last_error,
             provider=self._input.policy.provider,
             model=self._input.policy.model,
+            pending_approvals=self.pending(),
+            turn_retry=(f"attempt {self._retry.attempt} failed: {self._retry.error}"
+                        if self._retry else None),
+            approval_tools=self._input.policy.approval_tools,
+            approval_timeout=self._input.policy.approval_timeout,
         )
 
     @workflow.query(name="usage")
@@ -428,6 +489,7 @@ class SessionWorkflow:
                 self._results[item.ticket] = TurnReply.of(outcome)
         finally:
             self._in_flight = False
+            self._turn_id, self._retry = None, None
             self._publish_details()
 
     async def _failed(self, item: _Queued, err: BaseException) -> None:
@@ -468,14 +530,30 @@ class SessionWorkflow:
             title=self._input.title,
         )
         summary = turn_summary(turn_index, text)
-        for _round in range(MAX_CHILD_ROUNDS):
+        self._decisions = {}
+        self._turn_id = request.turn_id
+        child_rounds = 0
+        while True:
             outcome = await self._execute_turn(request, summary)
             self._absorb(outcome)
+            if outcome.status == "awaiting_approval":
+                decisions = await self._await_approvals(outcome)
+                request = request.model_copy(
+                    update={"base": self._head, "approvals": decisions, "stop": self._stopping()}
+                )
+                continue
             if outcome.status != "awaiting_children":
                 self._turn_index = outcome.turn_index
                 self._last_excerpt = outcome.answer_excerpt
                 self._index.publish(self._turn_index)
                 return outcome
+            child_rounds += 1
+            if child_rounds > MAX_CHILD_ROUNDS:
+                raise ApplicationError(
+                    f"turn {turn_index} still awaited sub-agents after {MAX_CHILD_ROUNDS} rounds",
+                    type="ContractError",
+                    non_retryable=True,
+                )
             if self._stopping():
                 results = [failed_child(r, "not started: the turn was stopped")
                            for r in outcome.child_requests]
@@ -484,11 +562,42 @@ class SessionWorkflow:
             request = request.model_copy(
                 update={"base": self._head, "child_results": results, "stop": self._stopping()}
             )
-        raise ApplicationError(
-            f"turn {turn_index} still awaited sub-agents after {MAX_CHILD_ROUNDS} rounds",
-            type="ContractError",
-            non_retryable=True,
-        )
+
+    async def _await_approvals(self, outcome: TurnOutcome) -> list[ApprovalDecision]:
+        """Wait until a person has decided every call the turn handed back (``approve``), or
+        deny those left when the policy's ``approval_timeout`` passes or the turn is stopped
+        (an interrupt, a cancellation). Returns every decision of the turn so far."""
+        if any(r.tool_call_id in self._decisions for r in outcome.approval_requests):
+            raise ApplicationError(
+                f"turn {outcome.turn_index} asked again about a call already decided",
+                type="ContractError",
+                non_retryable=True,
+            )
+        timeout = self._input.policy.approval_timeout
+        now = workflow.now()
+        for req in outcome.approval_requests:
+            self._waiting_approval[req.tool_call_id] = PendingApproval(
+                turn_index=outcome.turn_index, request=req, asked_at=now,
+                deadline=now + timeout if timeout is not None else None,
+            )
+        self._publish_details()
+        reason = "the turn was stopped before anyone decided"
+        try:
+            await workflow.wait_condition(
+                lambda: not self._waiting_approval or self._stopping(),
+                timeout=timeout,
+                timeout_summary="approval timeout",
+            )
+        except TimeoutError:
+            reason = f"no decision within {timeout}"
+        except asyncio.CancelledError:
+            _uncancel()  # the session is being cancelled: deny, then let the turn stop
+        for call in list(self._waiting_approval):
+            self._decisions[call] = ApprovalDecision(tool_call_id=call, approved=False,
+                                                     reason=reason)
+        self._waiting_approval.clear()
+        self._publish_details()
+        return list(self._decisions.values())
 
     async def _execute_turn(self, request: TurnRequest, summary: str) -> TurnOutcome:
         timeouts = self._input.timeouts

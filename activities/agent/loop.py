@@ -11,8 +11,10 @@ turn resumed at step k appends byte-identical nodes to an uninterrupted one. The
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,8 +29,14 @@ from activities.agent._messages import (
 from activities.agent._poison import screen_output, screen_reply
 from activities.agent._runtime import SessionRuntime
 from activities.agent.providers import ModelProvider, ModelReply, ModelRequest, ToolCallRequest
-from activities.agent.tools import ToolContext, ToolOutput
-from activities.contract import ChildResult
+from activities.agent.tools import Tool, ToolContext, ToolOptions, ToolOutput
+from activities.contract import (
+    APPROVAL_ARGS_CHARS,
+    ApprovalDecision,
+    ApprovalRequest,
+    ChildResult,
+    shorten,
+)
 from activities.turn._journal import ToolBatch, ToolResultEntry, TurnJournal
 from activities.turn.ids import id_source, message_id
 from checkpoint.errors import ContractError
@@ -68,6 +76,11 @@ class TurnContext:
     """End the turn as interrupted before any further model call."""
     child_results: tuple[ChildResult, ...] = ()
     """Sub-agent answers the workflow brings back to a turn that awaited them."""
+    approval_tools: frozenset[str] = frozenset()
+    """Tools whose calls wait for a decision by this session's policy (besides the catalog's
+    ``needs_approval`` ones)."""
+    approvals: Mapping[str, ApprovalDecision] = field(default_factory=dict)
+    """Decisions made on this turn's calls so far, by tool call id."""
 
 
 @dataclass(frozen=True)
@@ -82,10 +95,12 @@ class PendingChild:
 class LoopResult:
     """Where the loop stopped and what it counted (over the whole turn, replays included)."""
 
-    status: Literal["completed", "awaiting_children", "interrupted"]
+    status: Literal["completed", "awaiting_children", "awaiting_approval", "interrupted"]
     step: int
     answer: str = ""
     pending: list[PendingChild] = field(default_factory=list)
+    approvals: list[ApprovalRequest] = field(default_factory=list)
+    """Calls of step ``step`` that wait for a decision (``awaiting_approval``)."""
     model_calls: int = 0
     tool_calls: int = 0
     turn_usage: TokenUsage = field(default_factory=TokenUsage.zero)
@@ -209,6 +224,10 @@ class AgentLoop:
                 return result
             batch = self.journal.tool_batch(step)
             if batch is None:
+                asking = self._approval_requests(reply)
+                if asking:
+                    result.status, result.approvals = "awaiting_approval", asking
+                    return result
                 pending = await self._pending_children(step, reply)
                 if pending:
                     result.status, result.pending = "awaiting_children", pending
@@ -238,7 +257,7 @@ class AgentLoop:
         step = self._open_turn()  # appends the user message if the turn stopped before it
         result = self.result
         result.status, result.step, result.answer = "interrupted", step, INTERRUPTED_TEXT
-        result.pending = []
+        result.pending, result.approvals = [], []
         self._append_step(step, ModelReply(text=INTERRUPTED_TEXT), None)
         return result
 
@@ -318,12 +337,43 @@ class AgentLoop:
             child_result=self.children.get(call.id),
         )
 
+    def _gated(self, call: ToolCallRequest) -> Tool | None:
+        """The tool if this call must wait for a person's decision, else None."""
+        tool = self.runtime.registry.get(call.name)
+        if tool is None or call.refusal is not None:
+            return None  # the call fails without running: nothing to approve
+        if call.name in self.turn.approval_tools or _options(tool).needs_approval:
+            return tool
+        return None
+
+    def _approval_requests(self, reply: ModelReply) -> list[ApprovalRequest]:
+        """The calls of this step that wait for a decision nobody has made yet."""
+        return [
+            ApprovalRequest(
+                tool_call_id=call.id,
+                tool=call.name,
+                args_excerpt=shorten(json.dumps(call.args, ensure_ascii=False),
+                                     APPROVAL_ARGS_CHARS),
+            )
+            for call in reply.tool_calls
+            if call.id not in self.turn.approvals and self._gated(call) is not None
+        ]
+
+    def _denied(self, call: ToolCallRequest) -> ApprovalDecision | None:
+        decision = self.turn.approvals.get(call.id)
+        if decision is None or decision.approved or self._gated(call) is None:
+            return None
+        return decision
+
     async def _pending_children(self, step: int, reply: ModelReply) -> list[PendingChild]:
-        """``spawn_agent`` calls with no child result yet (checking them has no side effect)."""
+        """``spawn_agent`` calls with no child result yet (checking them has no side effect);
+        a denied one is not started (it fails as a tool with the batch)."""
         pending = []
         spawn = self.runtime.registry.get("spawn_agent")
         for call in reply.tool_calls:
             if spawn is None or call.name != "spawn_agent" or call.id in self.children:
+                continue
+            if self._denied(call) is not None:
                 continue
             output = await spawn.run(call.args, self._ctx(step, call))
             if output.spawn_task is not None:
@@ -335,24 +385,10 @@ class AgentLoop:
         fingerprint = self.runtime.plugins.snapshot_revision_fingerprint()
         results = []
         for call in reply.tool_calls:
-            tool = self.runtime.registry.get(call.name)
-            started = time.monotonic()
-            if tool is None:
-                output = self._unavailable(call.name)
-            elif call.refusal is not None:
-                output = ToolOutput.failed("invalid_request", call.refusal)
+            if self._gated(call) is None:
+                results.append(await self._run_call(step, call))
             else:
-                try:
-                    output = screen_output(
-                        call.name, await tool.run(call.args, self._ctx(step, call))
-                    )
-                except Exception as exc:  # a tool bug fails the call, not the turn
-                    _log.exception("tool %s failed", call.name)
-                    output = ToolOutput.failed("internal", f"{call.name} raised {exc!r}")
-            duration_ms = int((time.monotonic() - started) * 1000)
-            results.append(
-                ToolResultEntry(record=tool_record(call, output, duration_ms), text=output.text)
-            )
+                results.append(await self._run_approved_once(step, call))
         batch = ToolBatch(results=results)
         if any(call.name == "python" for call in reply.tool_calls):
             blob, dropped = self.runtime.interpreter.export_signed(self.exec_key)
@@ -362,6 +398,53 @@ class AgentLoop:
         if self.runtime.plugins.snapshot_revision_fingerprint() != fingerprint:
             batch.plugin_snapshot = self.runtime.plugins.snapshot()
         return batch
+
+    async def _run_call(
+        self, step: int, call: ToolCallRequest, denied: ApprovalDecision | None = None
+    ) -> ToolResultEntry:
+        """One call, timed; whatever happens becomes its result (the turn goes on)."""
+        tool = self.runtime.registry.get(call.name)
+        started = time.monotonic()
+        if tool is None:
+            output = self._unavailable(call.name)
+        elif call.refusal is not None:
+            output = ToolOutput.failed("invalid_request", call.refusal)
+        elif denied is not None:
+            output = ToolOutput.failed(
+                "permission_denied", f"denied: {denied.reason or 'no reason given'}"
+            )
+        else:
+            try:
+                output = screen_output(call.name, await tool.run(call.args, self._ctx(step, call)))
+            except Exception as exc:  # a tool bug fails the call, not the turn
+                _log.exception("tool %s failed", call.name)
+                output = ToolOutput.failed("internal", f"{call.name} raised {exc!r}")
+        duration_ms = int((time.monotonic() - started) * 1000)
+        return ToolResultEntry(record=tool_record(call, output, duration_ms), text=output.text)
+
+    async def _run_approved_once(self, step: int, call: ToolCallRequest) -> ToolResultEntry:
+        """A call a person decided on: denied, it fails as a tool; approved, it runs at most
+        once whatever happens to the worker. Its result is journaled as soon as it completes
+        (before the batch), and an attempt that finds the call started but not completed does
+        not run it again (it may have taken effect) unless the tool is idempotent."""
+        denied = self._denied(call)
+        if denied is not None:
+            return await self._run_call(step, call, denied)
+        done = self.journal.call_result(step, call.id)
+        if done is not None:
+            return done
+        tool = self.runtime.registry.get(call.name)
+        claimed = await self.journal.claim_call(step, call.id, uuid.uuid4().hex)
+        if not claimed and not (tool is not None and _options(tool).idempotent):
+            output = ToolOutput.failed(
+                "execution",
+                f"{call.name} was approved and started, but the worker running it stopped "
+                f"before it finished; it is not run again, since it may have taken effect",
+            )
+            entry = ToolResultEntry(record=tool_record(call, output, 0), text=output.text)
+        else:
+            entry = await self._run_call(step, call)
+        return await self.journal.record_call_result(step, call.id, entry)
 
     def _unavailable(self, name: str) -> ToolOutput:
         """A call to a tool the model was not offered: say whether the policy left it out."""
@@ -381,6 +464,13 @@ class AgentLoop:
             self.runtime.interpreter.dirty = False
         if batch.plugin_snapshot is not None:
             self.runtime.plugins.restore(batch.plugin_snapshot)
+
+
+def _options(tool: Tool) -> ToolOptions:
+    """A tool's options; a tool not made from a ``ToolDefinition`` has the defaults."""
+    definition = getattr(tool, "definition", None)
+    options = getattr(definition, "options", None)
+    return options if isinstance(options, ToolOptions) else ToolOptions()
 
 
 __all__ = [

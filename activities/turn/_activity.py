@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.agent._runtime import SessionRuntime
 from activities.agent.loop import AgentLoop, LoopHooks, LoopResult, TurnContext, turn_messages
@@ -46,6 +47,7 @@ from activities.turn._cache import OpenSession, SessionCache
 from activities.turn._heartbeat import Heartbeat
 from activities.turn._journal import TurnJournal, TurnSummary
 from activities.turn._metas import child_meta, root_meta
+from activities.turn._retry_notice import announce_retry
 from activities.turn._usage import child_deltas, merge_into, uncounted_usage
 from checkpoint.errors import ContractError, OperationConflictError
 from checkpoint.model import (
@@ -96,6 +98,8 @@ def loop_context(request: TurnRequest) -> TurnContext:
         turn_token_budget=policy.turn_token_budget,
         stop=request.stop,
         child_results=tuple(request.child_results),
+        approval_tools=frozenset(policy.approval_tools),
+        approvals={d.tool_call_id: d for d in request.approvals},
     )
 
 
@@ -191,6 +195,10 @@ class TurnActivities:
         try:
             with final_failures(context):
                 return await self._run(request, heartbeat)
+        except Exception as exc:
+            if not (isinstance(exc, ApplicationError) and exc.non_retryable):
+                await announce_retry(request.turn_id, exc)
+            raise
         finally:
             await heartbeat.stop()
 
@@ -241,6 +249,8 @@ class TurnActivities:
             result = loop.interrupted()
         if result.status == "awaiting_children":
             outcome = await self._await_children(turn, request, result)
+        elif result.status == "awaiting_approval":
+            outcome = await self._await_approval(turn, request, result)
         else:
             try:
                 outcome = await self._finish(turn, request, result, journal, provider)
@@ -285,7 +295,7 @@ class TurnActivities:
         if not activity.in_activity() or activity.info().attempt != 1:
             return None
         base = request.base
-        if request.child_results or base is None:
+        if request.continues or base is None:
             return None
         if self.cache.revision(request.session_id) != base.head_revision:
             return None
@@ -401,15 +411,7 @@ class TurnActivities:
                 )
             )
         turn.metas += [child_meta(sid, r) for r in requests]
-        op = ids.await_op(sid, tid, result.step)
-        receipt = await self.store.load_receipt(sid, op)
-        if receipt is None:
-            receipt = await self._commit(turn, op, deltas)
-        else:
-            # Another attempt landed this commit, the same usage and records included.
-            merge_into(turn.entry.state, deltas)
-            turn.journal.committed()
-            turn.entry.state.apply_persisted_commit_result(receipt)
+        receipt = await self._hand_back(turn, ids.await_op(sid, tid, result.step), deltas)
         return TurnOutcome(
             status="awaiting_children",
             receipt=receipt,
@@ -420,6 +422,41 @@ class TurnActivities:
             tool_calls=result.tool_calls,
             prompt=turn.entry.runtime.last_prompt,
         )
+
+    async def _await_approval(
+        self, turn: _OpenTurn, request: TurnRequest, result: LoopResult
+    ) -> TurnOutcome:
+        """Commit progress and hand back the calls that wait for a person's decision; the
+        workflow waits for them (as long as it takes) with no activity running."""
+        sid, tid = request.session_id, request.turn_id
+        deltas = uncounted_usage(
+            turn.journal, request.policy.model, result.usage_by_step, final=False
+        )
+        receipt = await self._hand_back(turn, ids.approval_op(sid, tid, result.step), deltas)
+        return TurnOutcome(
+            status="awaiting_approval",
+            receipt=receipt,
+            turn_index=request.turn_index,
+            turn_usage=result.turn_usage,
+            approval_requests=result.approvals,
+            model_calls=result.model_calls,
+            tool_calls=result.tool_calls,
+            prompt=turn.entry.runtime.last_prompt,
+        )
+
+    async def _hand_back(
+        self, turn: _OpenTurn, op: str, deltas: list[TokenLedgerEntry]
+    ) -> CommitReceipt:
+        """The progress commit before the turn hands work back to the workflow (once per
+        ``op``, whichever attempt lands it)."""
+        receipt = await self.store.load_receipt(turn.journal.session_id, op)
+        if receipt is None:
+            return await self._commit(turn, op, deltas)
+        # Another attempt landed this commit, the same usage and records included.
+        merge_into(turn.entry.state, deltas)
+        turn.journal.committed()
+        turn.entry.state.apply_persisted_commit_result(receipt)
+        return receipt
 
     # --- store ----------------------------------------------------------------------------------
 

@@ -71,6 +71,14 @@ class TurnSummary(BaseModel):
     """The last model call's prompt window (absent in records written before it existed)."""
 
 
+class CallStarted(BaseModel):
+    """An attempt began running an approved call; ``attempt`` tells attempts apart."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempt: str
+
+
 class CountedUsage(BaseModel):
     """A model call's usage that a commit has put in the ledger (journaled by that commit)."""
 
@@ -134,6 +142,26 @@ class TurnJournal:
 
     async def record_tool_batch(self, step: int, batch: ToolBatch) -> ToolBatch:
         return ToolBatch.model_validate(await self._record(ids.tools_key(step), batch))
+
+    def call_result(self, step: int, call_id: str) -> ToolResultEntry | None:
+        """An approved call that completed on some attempt (its batch may not be journaled)."""
+        return self._get(ids.call_key(step, call_id), ToolResultEntry)  # type: ignore[no-any-return]
+
+    async def record_call_result(
+        self, step: int, call_id: str, entry: ToolResultEntry
+    ) -> ToolResultEntry:
+        return ToolResultEntry.model_validate(
+            await self._record(ids.call_key(step, call_id), entry)
+        )
+
+    async def claim_call(self, step: int, call_id: str, attempt: str) -> bool:
+        """Mark an approved call as started by ``attempt``; False if an attempt had started it
+        before (it may have run, or may be running: it is not run again)."""
+        key = ids.call_started_key(step, call_id)
+        if key in self._effects:
+            return False
+        stored = await self._record(key, CallStarted(attempt=attempt))
+        return CallStarted.model_validate(stored).attempt == attempt
 
     def summary(self) -> TurnSummary | None:
         return self._get(ids.OUTCOME_KEY, TurnSummary)  # type: ignore[no-any-return]

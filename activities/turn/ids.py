@@ -57,6 +57,12 @@ def await_op(session_id: str, turn_id: str, step: int) -> str:
     return f"{progress_op(session_id, turn_id, step)}:await"
 
 
+def approval_op(session_id: str, turn_id: str, step: int) -> str:
+    """The commit that hands calls waiting for approval back to the workflow at ``step`` (a
+    step may hand back approvals, then sub-agents: each has its own commit)."""
+    return f"{progress_op(session_id, turn_id, step)}:approval"
+
+
 # --- effect journal keys (per session and turn id) ---------------------------------------------
 
 OUTCOME_KEY = "outcome"
@@ -84,10 +90,23 @@ def child_key(tool_call_id: str) -> str:
     return f"{CHILD_PREFIX}{tool_call_id}"
 
 
+def call_started_key(step: int, call_id: str) -> str:
+    """The mark that an attempt began running an approved call (run at most once)."""
+    return f"started:{step}:{call_id}"
+
+
+def call_key(step: int, call_id: str) -> str:
+    """An approved call's result, journaled as soon as it completes."""
+    return f"call:{step}:{call_id}"
+
+
 __all__ = [
     "CHILD_PREFIX",
     "OUTCOME_KEY",
+    "approval_op",
     "await_op",
+    "call_key",
+    "call_started_key",
     "child_key",
     "child_session_id",
     "final_op",
@@ -98,3 +117,4 @@ __all__ = [
     "tools_key",
     "usage_key",
 ]
+

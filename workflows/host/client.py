@@ -29,6 +29,9 @@ from temporalio.exceptions import ApplicationError
 from activities.contract import MAX_USER_TEXT_BYTES, TurnPolicy, check_user_text
 from checkpoint.model import SessionUsageReport
 from workflows.contract import (
+    ApprovalReply,
+    ApproveInput,
+    PendingApproval,
     SendInput,
     SessionEnd,
     SessionInput,
@@ -229,6 +232,23 @@ async def interrupt(client: Client, session_id: str) -> int:
     return await handle(client, session_id).execute_update(SessionWorkflow.interrupt)
 
 
+async def pending(client: Client, session_id: str) -> list[PendingApproval]:
+    """The calls of the session's running turn that wait for a decision."""
+    return await handle(client, session_id).query(SessionWorkflow.pending)
+
+
+async def approve(
+    client: Client, session_id: str, tool_call_id: str, *, approve: bool = True,
+    reason: str = "",
+) -> ApprovalReply:
+    """Approve (or deny, with ``approve=False``) one waiting call. Refused
+    (WorkflowUpdateFailedError) when the call is unknown or already decided."""
+    return await handle(client, session_id).execute_update(
+        SessionWorkflow.approve,
+        ApproveInput(tool_call_id=tool_call_id, approve=approve, reason=reason),
+    )
+
+
 async def close(client: Client, session_id: str) -> SessionEnd:
     """Ask a session to end after its queued messages and wait for its final result."""
     h = handle(client, session_id)
@@ -241,6 +261,7 @@ __all__ = [
     "DEFAULT_TARGET",
     "DEFAULT_TASK_QUEUE",
     "MAX_MESSAGE_ENV",
+    "approve",
     "check_message",
     "close",
     "connect",
@@ -249,6 +270,7 @@ __all__ = [
     "has_poller",
     "interrupt",
     "max_message_bytes",
+    "pending",
     "post",
     "send",
     "send_to_running",

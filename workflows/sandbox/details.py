@@ -33,6 +33,10 @@ def render_details(summary: SessionSummary, ledger: Sequence[TokenLedgerEntry]) 
     out = sum(e.usage.output_tokens for e in ledger)
     cached = sum(e.usage.cached_input_tokens for e in ledger)
     state = "running a turn" if summary.in_flight else "waiting for a message"
+    if summary.turn_retry:
+        state += f", retrying ({summary.turn_retry})"
+    if summary.pending_approvals:
+        state = f"waiting for approval ({len(summary.pending_approvals)} call(s))"
     if summary.queued:
         state += f" ({summary.queued} queued)"
     head = "none yet" if summary.head_revision is None else f"revision {summary.head_revision}"
@@ -50,6 +54,11 @@ def render_details(summary: SessionSummary, ledger: Sequence[TokenLedgerEntry]) 
     ]
     if summary.parent_session_id:
         lines.append(f"**Sub-agent of:** `{summary.parent_session_id}`")
+    for waiting in summary.pending_approvals:
+        req = waiting.request
+        args = shorten(req.args_excerpt, 120, one_line=True)
+        lines.append(f"**Awaiting approval:** `{req.tool}` {args} · call `{req.tool_call_id}` "
+                     f"· `lash-temporal approve {summary.session_id} {req.tool_call_id}`")
     if summary.last_answer_excerpt:
         answer = shorten(summary.last_answer_excerpt, 200, one_line=True)
         lines.append(f"**Last answer:** {answer}")

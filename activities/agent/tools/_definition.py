@@ -48,12 +48,11 @@ class ToolOptions:
     retries: int = 0
     """Further attempts after an exception or a timeout (never after invalid arguments)."""
     needs_approval: bool = False
-    """A person must approve each call before it runs. Stored for the approval flow; not
-    enforced yet."""
+    """A person must decide each call before it runs (the session's ``approve`` update); a
+    session's policy can ask it of more tools (``TurnPolicy.approval_tools``)."""
     idempotent: bool = False
-    """Running a call twice is harmless. Stored for later: the effect journal already keeps a
-    completed call from running twice; this would let a call cut off mid-run be run again
-    without asking."""
+    """Running a call twice is harmless. An approved call cut off mid-run (its worker died) is
+    then run again; otherwise it fails as a tool rather than risk doing its effect twice."""
 
     def __post_init__(self) -> None:
         if self.timeout is not None and self.timeout <= 0:

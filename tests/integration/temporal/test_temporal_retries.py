@@ -4,6 +4,7 @@ a head that cannot be loaded refuses the turn after a bounded number of attempts
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -11,11 +12,17 @@ from typing import Any
 
 import pytest
 import temporal_fakes
+from temporal_harness import TEST_KEY
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
+from activities.agent.providers import ModelReply, ModelRequest, ProviderRegistry, ScriptedProvider
+from checkpoint.errors import ProviderError
+from checkpoint.store import CheckpointStore
 from workflows.contract import TurnTimeouts
 from workflows.host import client as lash
+from workflows.host.worker import build_worker
 from workflows.plugin import LashPlugin
 from workflows.session import HEAD_LOAD_ATTEMPTS, SessionWorkflow
 
@@ -126,3 +133,56 @@ async def test_an_unreachable_store_bounds_the_head_load_and_refuses_the_turn(
     attempts = list(range(1, HEAD_LOAD_ATTEMPTS + 1))
     assert temporal_fakes.head_calls == attempts + attempts
     assert temporal_fakes.calls == []
+
+
+class _DownThenUp:
+    """A model endpoint that refuses the first ``failures`` calls (retryable), then answers."""
+
+    kind = "scripted"
+    input_usage_excludes_cached_tokens = False
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.inner = ScriptedProvider(None)
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ProviderError("scripted", "connection refused at http://127.0.0.1:9/v1",
+                                retryable=True)
+        return await self.inner.complete(request)
+
+
+async def test_a_retrying_turn_shows_its_attempt_and_cause_in_the_current_details(
+    client: Client, store: CheckpointStore, task_queue: str
+) -> None:
+    """The failing attempt reports itself: the UI's current details and ``summary`` say which
+    attempt failed and why while Temporal waits to retry; the note goes when the turn ends."""
+    slow = TurnTimeouts(retry_initial=timedelta(seconds=2), retry_maximum=timedelta(seconds=2))
+    worker = build_worker(client, store, task_queue=task_queue, execution_state_key=TEST_KEY,
+                          providers=ProviderRegistry.of(_DownThenUp(failures=2)))
+    sid = f"retry-note-{uuid.uuid4().hex[:8]}"
+    seen: set[str] = set()
+    async with worker:
+        turn = asyncio.create_task(lash.send(client, sid, "hi", task_queue=task_queue,
+                                             timeouts=slow))
+        while not turn.done():
+            with contextlib.suppress(Exception):  # the workflow may not have started yet
+                meta = await lash.handle(client, sid).query(
+                    "__temporal_workflow_metadata", result_type=WorkflowMetadata
+                )
+                summary = await lash.summary(client, sid)
+                if summary.turn_retry:
+                    seen.add(summary.turn_retry)
+                    assert f"retrying ({summary.turn_retry})" in meta.current_details
+            await asyncio.sleep(0.2)
+        reply = await turn
+        after = await lash.handle(client, sid).query(
+            "__temporal_workflow_metadata", result_type=WorkflowMetadata
+        )
+    assert reply.status == "completed"
+    cause = "connection refused at http://127.0.0.1:9/v1"
+    assert {f"attempt 1 failed: {cause}", f"attempt 2 failed: {cause}"} <= {
+        note.replace("provider 'scripted': ", "") for note in seen
+    }, seen
+    assert "retrying" not in after.current_details

@@ -27,6 +27,7 @@ from checkpoint.store import redact_url
 from workflows.contract import TurnReply
 from workflows.host import client as lash
 from workflows.host.cli._access import connect_to, open_store_at, require_worker, session_queue
+from workflows.host.cli._approve import Decide, ask_at_terminal, watch_approvals
 from workflows.host.cli._config import Target
 from workflows.host.cli._errors import CliError, from_rpc, from_update, one_line
 from workflows.host.cli._pending import PendingTurn, watch_retries
@@ -44,13 +45,19 @@ async def send_message(
     *,
     policy: TurnPolicy,
     timeout: timedelta,
+    decide: Decide | None = None,
 ) -> TurnReply:
     """Run one turn and return its outcome; every expected failure becomes a CliError.
 
     Retries of the turn are reported on stderr as they happen; a timeout names the last cause.
+    A call that waits for approval is announced, and ``decide`` (a person at the terminal) is
+    asked about it.
     """
     retries: list[PendingTurn] = []
-    watcher = asyncio.create_task(watch_retries(client, session_id, _say, seen=retries))
+    watchers = [
+        asyncio.create_task(watch_retries(client, session_id, _say, seen=retries)),
+        asyncio.create_task(watch_approvals(client, session_id, _say, decide)),
+    ]
     try:
         async with asyncio.timeout(timeout.total_seconds()):
             return await send(client, session_id, text, policy=policy,
@@ -74,7 +81,8 @@ async def send_message(
     except RPCError as err:
         raise from_rpc(err, address=target.address, session_id=session_id) from err
     finally:
-        watcher.cancel()
+        for watcher in watchers:
+            watcher.cancel()
 
 
 def read_message_file(name: str, max_bytes: int) -> str:
@@ -103,8 +111,8 @@ def _say(line: str) -> None:
 
 
 async def _refuse_other_policy(client: Client, session_id: str, policy: TurnPolicy) -> None:
-    """A running session keeps the provider and model it started with; saying otherwise is an
-    error that says what to do, never a silent no-op."""
+    """A running session keeps the provider, model and approval rules it started with; saying
+    otherwise is an error that says what to do, never a silent no-op."""
     try:
         summary = await lash.summary(client, session_id)
     except (RPCError, WorkflowQueryFailedError):
@@ -114,10 +122,22 @@ async def _refuse_other_policy(client: Client, session_id: str, policy: TurnPoli
         raise CliError(
             f"session {session_id!r} runs on provider {summary.provider!r}, model "
             f"{summary.model!r}; a session keeps the provider it started with. Use a new "
-            f"session id for {policy.provider!r}/{policy.model!r}, or cancel this session's "
-            f"workflow first (the UI's Request Cancellation, or `temporal workflow cancel`): its "
-            f"next message then starts a new run, from where it stands, with the options you give"
+            f"session id for {policy.provider!r}/{policy.model!r}, or {_NEW_RUN}"
         )
+    asked = (sorted(policy.approval_tools), policy.approval_timeout)
+    if asked != ([], None) and asked != (sorted(summary.approval_tools), summary.approval_timeout):
+        raise CliError(
+            f"session {session_id!r} asks approval for {summary.approval_tools or 'no tool'} "
+            f"(timeout {summary.approval_timeout or 'none'}); a session keeps the approval "
+            f"rules it started with. Leave out --approve/--approval-timeout, or {_NEW_RUN}"
+        )
+
+
+_NEW_RUN = (
+    "cancel this session's workflow first (the UI's Request Cancellation, or `temporal workflow "
+    "cancel`): its next message then starts a new run, from where it stands, with the options "
+    "you give"
+)
 
 
 def is_cut(outcome: TurnReply) -> bool:
@@ -190,13 +210,13 @@ def chat(
     if policy_given:
         runner.run(_refuse_other_policy(client, session_id, policy))
     runner.run(require_worker(client, target, task_queue=queue, announce=True))
+    interactive = sys.stdin.isatty()
+    decide = ask_at_terminal if interactive else None
     if message is not None:
-        outcome = runner.run(
-            send_message(client, target, session_id, message, policy=policy, timeout=timeout)
-        )
+        outcome = runner.run(send_message(client, target, session_id, message, policy=policy,
+                                          timeout=timeout, decide=decide))
         _print_outcome(runner, target, session_id, outcome)
         return 0
-    interactive = sys.stdin.isatty()
     if interactive:
         print(f"session {session_id} · an empty line does nothing, /exit or Ctrl-D ends",
               file=sys.stderr)
@@ -212,9 +232,8 @@ def chat(
         # One bad message or failed turn is reported and the conversation goes on.
         try:
             text = check_message(line.rstrip("\n"))
-            outcome = runner.run(
-                send_message(client, target, session_id, text, policy=policy, timeout=timeout)
-            )
+            outcome = runner.run(send_message(client, target, session_id, text, policy=policy,
+                                              timeout=timeout, decide=decide))
         except (CliError, ValueError) as err:
             failed += 1
             print(f"lash-temporal: error: {one_line(err)}", file=sys.stderr, flush=True)

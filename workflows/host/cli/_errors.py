@@ -52,12 +52,16 @@ def from_rpc(err: RPCError, *, address: str, session_id: str | None = None) -> C
     return CliError(f"Temporal at {address} refused the request: {err.message}")
 
 
+def innermost(err: BaseException) -> BaseException:
+    """The first cause of a chain: what a refused update's validator said (it names the rule)."""
+    while err.__cause__ is not None:
+        err = err.__cause__
+    return err
+
+
 def from_update(err: WorkflowUpdateFailedError, session_id: str) -> CliError:
     """A refused message or a failed turn, with the innermost reason (it names the rule)."""
-    reason: BaseException = err
-    while reason.__cause__ is not None:
-        reason = reason.__cause__
-    return CliError(f"session {session_id!r}: the turn failed: {reason}")
+    return CliError(f"session {session_id!r}: the turn failed: {innermost(err)}")
 
 
 def one_line(err: BaseException) -> str:

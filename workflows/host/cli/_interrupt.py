@@ -12,7 +12,7 @@ from temporalio.service import RPCError
 from workflows.host import client as lash
 from workflows.host.cli._access import connect_to
 from workflows.host.cli._config import Target
-from workflows.host.cli._errors import CliError, from_rpc
+from workflows.host.cli._errors import CliError, from_rpc, innermost
 
 
 async def interrupt(target: Target, session_id: str) -> str:
@@ -23,8 +23,5 @@ async def interrupt(target: Target, session_id: str) -> str:
     except RPCError as err:
         raise from_rpc(err, address=target.address, session_id=session_id) from err
     except WorkflowUpdateFailedError as err:
-        reason: BaseException = err
-        while reason.__cause__ is not None:
-            reason = reason.__cause__
-        raise CliError(f"cannot interrupt: {reason}") from err
+        raise CliError(f"cannot interrupt: {innermost(err)}") from err
     return f"interrupt requested: turn {turn} of session {session_id!r} stops at its next step"

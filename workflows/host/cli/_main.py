@@ -19,7 +19,9 @@ from pydantic import ValidationError
 from activities.contract import TurnPolicy, check_user_text
 from checkpoint.errors import LashError
 from checkpoint.store import store_scheme
+from workflows.contract import ApproveInput
 from workflows.host._worker_log import configure_worker_logging
+from workflows.host.cli._approve import approve
 from workflows.host.cli._chat import chat, read_message_file
 from workflows.host.cli._config import (
     PROG,
@@ -50,7 +52,18 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE = 0, 1, 2, 
 
 def _policy(args: argparse.Namespace) -> TurnPolicy:
     provider = args.provider or args.default_provider
-    return TurnPolicy(provider=provider, model=args.model or default_model(provider))
+    timeout = getattr(args, "approval_timeout", None)
+    return TurnPolicy(
+        provider=provider, model=args.model or default_model(provider),
+        approval_tools=getattr(args, "approval_tools", None) or [],
+        approval_timeout=timedelta(seconds=timeout) if timeout is not None else None,
+    )
+
+
+def _policy_given(args: argparse.Namespace) -> bool:
+    """Whether the command line says anything about the session's policy."""
+    given = (args.provider, args.model, args.approval_tools, args.approval_timeout)
+    return any(option is not None for option in given)
 
 
 def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> int:
@@ -61,7 +74,7 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
     if args.command == "chat":
         return chat(runner, target, args.session, args.message, policy=_policy(args),
                     timeout=timedelta(seconds=args.timeout),
-                    policy_given=args.provider is not None or args.model is not None)
+                    policy_given=_policy_given(args))
     if args.command == "show":
         last_turns = None if args.all else args.last
         if args.format in ("mermaid", "dot"):
@@ -76,6 +89,10 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
         return EXIT_OK
     if args.command == "interrupt":
         print(runner.run(interrupt(target, args.session)))
+        return EXIT_OK
+    if args.command == "approve":
+        print(runner.run(approve(target, args.session, args.call, deny=args.deny,
+                                 reason=args.reason, every=args.every)))
         return EXIT_OK
     if args.command == "worker":
         configure_worker_logging(verbose=args.verbose, log_format=args.log_format,
@@ -117,12 +134,16 @@ def _check_usage(args: argparse.Namespace, target: Target) -> None:
         if getattr(args, "json", False) and getattr(args, "format", None) not in (None, "json"):
             raise ValueError(f"--json and --format {args.format} contradict each other")
         check_operations_usage(args)
+        if args.command == "approve":
+            ApproveInput(tool_call_id=args.call or "-", approve=not args.deny, reason=args.reason)
+            if args.every and args.call:
+                raise ValueError("give CALL_ID or --all, not both")
         policy = _policy(args) if hasattr(args, "provider") else None
         if hasattr(args, "session"):
             session_input(args.session, policy=policy)  # the workflow's own input rules
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-        parser.error(f"bad session id or model options: {problems}")
+        parser.error(f"bad {args.command} options: {problems}")
     except (ValueError, LashError) as err:
         parser.error(one_line(err))
 

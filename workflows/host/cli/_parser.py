@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(chat_cmd, "echo", "which answers what you write")
     chat_cmd.add_argument("--timeout", type=float, default=300.0,
                           help="seconds to wait for each answer (default 300)")
+    chat_cmd.add_argument("--approve", metavar="TOOL", action="append", default=None,
+                          dest="approval_tools", help="a new session asks a person before each "
+                          "call to TOOL (repeat for more; the worker's catalog may ask for "
+                          "others); at a terminal chat asks you, else use `approve`")
+    chat_cmd.add_argument("--approval-timeout", type=float, metavar="SECONDS", help="deny a "
+                          "call nobody decided within SECONDS (default: wait as long as it takes)")
 
     show_cmd = _command(commands, "show", "a session's summary (turns, head, checkpoint, history "
                         "events and bytes), usage report and graph as a tree")
@@ -126,6 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
     interrupt_cmd = _command(commands, "interrupt", "stop a session's running turn at its next "
                              "step; it keeps what it completed, and the session goes on")
     interrupt_cmd.add_argument("session", metavar="SESSION", help="session id")
+
+    approve_cmd = _command(commands, "approve", "approve (or --deny) a tool call that waits "
+                           "for a person's decision; the turn goes on once none waits")
+    approve_cmd.add_argument("session", metavar="SESSION", help="session id")
+    approve_cmd.add_argument("call", metavar="CALL_ID", nargs="?", help="the waiting call "
+                             "(default: the one waiting call; `show` lists them)")
+    approve_cmd.add_argument("--deny", action="store_true", help="deny it: the call fails as "
+                             "a tool with 'denied: REASON', which the model sees")
+    approve_cmd.add_argument("--reason", default="", help="why (recorded; the model sees it "
+                             "when denied)")
+    approve_cmd.add_argument("--all", dest="every", action="store_true",
+                             help="decide every waiting call the same way")
 
     _command(commands, "setup", "register the Lash* search attributes on --namespace and create "
              "or migrate the --store schema (idempotent; run once per cluster and store)")

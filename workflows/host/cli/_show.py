@@ -31,6 +31,7 @@ from workflows.host.cli._access import (
     history_figures,
     open_store_at,
 )
+from workflows.host.cli._approve import waiting_line
 from workflows.host.cli._config import DEFAULT_LAST_TURNS, Target
 from workflows.host.cli._graph_view import MessageGraph
 from workflows.host.cli._last_turn import last_turn_outcome
@@ -201,6 +202,8 @@ def header_lines(view: SessionView) -> list[str]:
         )
         if summary.last_error:
             lines.append(f"  last error     {summary.last_error}")
+        for waiting in summary.pending_approvals:
+            lines.append(f"  approval       {waiting_line(view.session_id, waiting)}")
     if view.pending is not None and view.pending.last_failure:
         lines.append(f"  in flight      turn {view.pending.retry_line()}")
     if view.prompt is not None:

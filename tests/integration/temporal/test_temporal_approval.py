@@ -1,0 +1,251 @@
+"""Human approval on a real dev server: a call that needs it waits, visibly, for a decision
+made once; denied, the model sees why; approved, it runs at most once, worker crashes included."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporal_harness import ROOT, TEST_KEY, WorkerProcess, event_types
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from activities.agent.providers import ProviderRegistry, ScriptedProvider
+from activities.agent.tools import default_tools
+from activities.contract import TurnPolicy
+from checkpoint.model import OutcomeFailure, OutcomeSuccess, PersistedSessionState
+from checkpoint.store import CheckpointStore, load_persisted_session_state
+from workflows.contract import PendingApproval, TurnTimeouts
+from workflows.host import client as lash
+from workflows.host.worker import build_worker
+
+HERE = Path(__file__).parent
+TWO_DEPLOYS = [[
+    {"text": "Deploying.", "tool_calls": [{"name": "deploy", "args": {"target": "prod"}},
+                                         {"name": "deploy", "args": {"target": "staging"}}]},
+    {"text": "Done."},
+]]
+ONE_DEPLOY = [[
+    {"text": "Deploying.", "tool_calls": [{"name": "deploy", "args": {"target": "prod"}}]},
+    {"text": "Done."},
+]]
+COUNT = [[
+    {"text": "Counting.", "tool_calls": [{"name": "word_count", "args": {"text": "a b c"}}]},
+    {"text": "Counted."},
+]]
+FAST = TurnTimeouts(heartbeat=timedelta(seconds=2), retry_initial=timedelta(milliseconds=200),
+                    retry_maximum=timedelta(seconds=1))
+
+
+async def _until(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def _waiting(client: Client, sid: str, count: int) -> list[PendingApproval]:
+    async def check() -> bool:
+        try:
+            return len(await lash.pending(client, sid)) == count
+        except Exception:  # the workflow has not started yet
+            return False
+    await _until(check, f"{count} calls waiting in {sid}")
+    return await lash.pending(client, sid)
+
+
+def _results(state: PersistedSessionState) -> dict[str, tuple[str, object]]:
+    """Each tool call's target and outcome: ("ok", payload) or ("failed", message)."""
+    out: dict[str, tuple[str, object]] = {}
+    for record in state.session_graph.tool_calls():
+        outcome = record.output.outcome
+        args = record.args if isinstance(record.args, dict) else {}
+        key = str(args.get("target", record.tool))
+        if isinstance(outcome, OutcomeSuccess):
+            out[key] = ("ok", outcome.payload)
+        elif isinstance(outcome, OutcomeFailure):
+            out[key] = ("failed", outcome.payload.message)
+    return out
+
+
+def _script(tmp_path: Path, script: object) -> Path:
+    path = tmp_path / f"script-{uuid.uuid4().hex[:6]}.json"
+    path.write_text(json.dumps(script))
+    return path
+
+
+async def test_a_denied_call_reaches_the_model_and_an_approved_one_runs_once(
+    client: Client, store: CheckpointStore, task_queue: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two calls wait, shown by ``pending``, the summary and the UI's current details; a bad
+    decision is refused without a history event; prod is denied, staging approved: one effect,
+    and the model's tool results say which."""
+    effects = tmp_path / "effects.txt"
+    monkeypatch.setenv("LASH_TEST_EFFECTS", str(effects))
+    from approval_tools import TOOLS
+
+    worker = build_worker(
+        client, store, task_queue=task_queue, tools=TOOLS, execution_state_key=TEST_KEY,
+        providers=ProviderRegistry.of(ScriptedProvider(_script(tmp_path, TWO_DEPLOYS))),
+    )
+    sid = f"approve-{uuid.uuid4().hex[:8]}"
+    async with worker:
+        turn = asyncio.create_task(lash.send(client, sid, "deploy both", task_queue=task_queue))
+        waiting = await _waiting(client, sid, 2)
+        by_target = {json.loads(w.request.args_excerpt)["target"]: w.request for w in waiting}
+        assert {r.tool for r in by_target.values()} == {"deploy"}
+        summary = await lash.summary(client, sid)
+        assert summary.in_flight and len(summary.pending_approvals) == 2
+        meta = await lash.handle(client, sid).query(
+            "__temporal_workflow_metadata", result_type=WorkflowMetadata
+        )
+        assert "waiting for approval (2 call(s))" in meta.current_details
+        assert f"call `{by_target['prod'].tool_call_id}`" in meta.current_details
+        assert not effects.exists(), "a call needing approval ran before anyone decided"
+
+        before = await event_types(client, sid)
+        with pytest.raises(WorkflowUpdateFailedError) as unknown:
+            await lash.approve(client, sid, "call_nope")
+        assert "no call 'call_nope' waiting" in str(unknown.value.cause)
+        prod, staging = by_target["prod"].tool_call_id, by_target["staging"].tool_call_id
+        denied = await lash.approve(client, sid, prod, approve=False, reason="not on Friday")
+        assert (denied.approved, denied.waiting) == (False, 1)
+        with pytest.raises(WorkflowUpdateFailedError) as twice:
+            await lash.approve(client, sid, prod)
+        assert "already denied" in str(twice.value.cause)
+        await lash.approve(client, sid, staging)
+        reply = await asyncio.wait_for(turn, 60)
+        after = await event_types(client, sid)
+        assert (await lash.pending(client, sid)) == []
+
+    assert reply.status == "completed" and reply.answer_excerpt == "Done."
+    assert effects.read_text().splitlines() == ["staging"]
+    # Four approve calls, two accepted: the refused ones left no event.
+    accepted = after.count("workflow_execution_update_accepted_event_attributes")
+    assert accepted - before.count("workflow_execution_update_accepted_event_attributes") == 2
+    state = await load_persisted_session_state(store, sid)
+    assert state is not None
+    assert _results(state) == {
+        "prod": ("failed", "denied: not on Friday"),
+        "staging": ("ok", "deployed to staging"),
+    }
+
+
+async def test_policy_gates_a_builtin_and_a_timeout_denies_it(
+    client: Client, store: CheckpointStore, task_queue: str, tmp_path: Path
+) -> None:
+    """``approval_tools`` makes ``word_count`` wait; nobody answers within the policy's
+    timeout, so the call is denied and the turn completes."""
+    worker = build_worker(
+        client, store, task_queue=task_queue, tools=default_tools(), execution_state_key=TEST_KEY,
+        providers=ProviderRegistry.of(ScriptedProvider(_script(tmp_path, COUNT))),
+    )
+    sid = f"approve-timeout-{uuid.uuid4().hex[:8]}"
+    policy = TurnPolicy(approval_tools=["word_count"], approval_timeout=timedelta(seconds=2))
+    async with worker:
+        turn = asyncio.create_task(
+            lash.send(client, sid, "count", task_queue=task_queue, policy=policy)
+        )
+        [waiting] = await _waiting(client, sid, 1)
+        assert waiting.deadline is not None
+        assert waiting.deadline - waiting.asked_at == timedelta(seconds=2)
+        reply = await asyncio.wait_for(turn, 60)
+    assert reply.status == "completed" and reply.answer_excerpt == "Counted."
+    state = await load_persisted_session_state(store, sid)
+    assert state is not None
+    assert _results(state) == {"word_count": ("failed", "denied: no decision within 0:00:02")}
+
+
+async def test_an_interrupt_denies_the_waiting_call_and_ends_the_turn(
+    client: Client, store: CheckpointStore, task_queue: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    effects = tmp_path / "effects.txt"
+    monkeypatch.setenv("LASH_TEST_EFFECTS", str(effects))
+    from approval_tools import TOOLS
+
+    worker = build_worker(
+        client, store, task_queue=task_queue, tools=TOOLS, execution_state_key=TEST_KEY,
+        providers=ProviderRegistry.of(ScriptedProvider(_script(tmp_path, ONE_DEPLOY))),
+    )
+    sid = f"approve-interrupt-{uuid.uuid4().hex[:8]}"
+    async with worker:
+        turn = asyncio.create_task(lash.send(client, sid, "deploy", task_queue=task_queue))
+        await _waiting(client, sid, 1)
+        assert await lash.interrupt(client, sid) == 1
+        reply = await asyncio.wait_for(turn, 60)
+    assert reply.status == "interrupted"
+    assert not effects.exists()
+    state = await load_persisted_session_state(store, sid)
+    assert state is not None
+    stopped = "denied: the turn was stopped before anyone decided"
+    assert _results(state) == {"prod": ("failed", stopped)}
+
+
+async def test_an_approved_call_runs_at_most_once_across_worker_kills(
+    client: Client, store: CheckpointStore, store_url: str, task_queue: str, tmp_path: Path
+) -> None:
+    """Turn 1: the worker is SIGKILLed while the call waits; approved on the next worker, the
+    call runs once. Turn 2: SIGKILLed while the approved call runs (its effect done,
+    its result not yet journaled): the next attempt does not run it again and tells the model."""
+    effects = tmp_path / "effects.txt"
+    env = {
+        "PYTHONPATH": f"{ROOT}:{HERE}",
+        "LASH_SCRIPTED_SCRIPT": str(_script(tmp_path, [ONE_DEPLOY[0], ONE_DEPLOY[0]])),
+        "LASH_TEST_EFFECTS": str(effects),
+        "LASH_TEST_TOOL_SLEEP_S": "30",
+    }
+    target = client.service_client.config.target_host
+
+    def new_worker(sleep_s: str) -> WorkerProcess:
+        return WorkerProcess(
+            target, task_queue, store_url, tmp_path / "worker.log",
+            {**env, "LASH_TEST_TOOL_SLEEP_S": sleep_s},
+            extra_args=["--tools", "approval_tools:TOOLS", "--sticky-timeout-s", "2"],
+        ).start()
+
+    sid = f"approve-crash-{uuid.uuid4().hex[:8]}"
+    worker = new_worker("0")
+    try:
+        turn = asyncio.create_task(
+            lash.send(client, sid, "deploy", task_queue=task_queue, timeouts=FAST)
+        )
+        [first] = await _waiting(client, sid, 1)
+        worker.kill()  # a decision needs a live worker (its validator runs there)
+        worker = new_worker("0")
+        await lash.approve(client, sid, first.request.tool_call_id)
+        one = await asyncio.wait_for(turn, 120)
+        assert one.status == "completed" and effects.read_text().splitlines() == ["prod"]
+
+        worker.kill()
+        worker = new_worker("30")  # this worker's deploy hangs after its effect
+        turn = asyncio.create_task(
+            lash.send(client, sid, "deploy again", task_queue=task_queue, timeouts=FAST)
+        )
+        [second] = await _waiting(client, sid, 1)
+        await lash.approve(client, sid, second.request.tool_call_id)
+        await _until(lambda: _lines(effects, 2), "the second deploy's effect")
+        worker.kill()
+        worker = new_worker("0")
+        two = await asyncio.wait_for(turn, 120)
+    finally:
+        worker.kill()
+    assert two.status == "completed"
+    assert effects.read_text().splitlines() == ["prod", "prod"], "an approved call ran twice"
+    state = await load_persisted_session_state(store, sid)
+    assert state is not None
+    outcomes = [r.output.outcome for r in state.session_graph.tool_calls()]
+    assert isinstance(outcomes[0], OutcomeSuccess)
+    assert isinstance(outcomes[1], OutcomeFailure)
+    assert "stopped before it finished; it is not run again" in outcomes[1].payload.message
+
+
+async def _lines(path: Path, count: int) -> bool:
+    return path.exists() and len(path.read_text().splitlines()) >= count
