@@ -34,11 +34,10 @@ LOAD_SESSION_HEAD_ACTIVITY = "lash.load_session_head"
 REWIND_SESSION_ACTIVITY = "lash.rewind_session"
 """Stable activity name; renaming it breaks every recorded history."""
 
-MAX_USER_TEXT_CHARS = 32_000
-"""Largest user message in characters; ``check_user_text`` enforces it with the byte limit."""
-
-MAX_USER_TEXT_BYTES = 32 * 1024
-"""Largest user message in UTF-8 bytes (what an update or signal payload carries)."""
+MAX_USER_TEXT_BYTES = 64 * 1024 * 1024
+"""Largest user message in UTF-8 bytes that any session accepts, whatever a client's setting
+(``LASH_MAX_MESSAGE_BYTES``, default 10 MiB, at most this): a constant, so the workflow's own
+check stays deterministic. A message past a few KB travels by reference (``workflows.payloads``)."""
 
 ANSWER_EXCERPT_CHARS = 400
 """Longest answer excerpt an outcome carries (the full answer lives in the store)."""
@@ -363,17 +362,15 @@ def task_title(task: str) -> str:
     return " ".join(task.split())[:TITLE_CHARS]
 
 
-def check_user_text(text: str) -> str:
+def check_user_text(text: str, max_bytes: int = MAX_USER_TEXT_BYTES) -> str:
     """The one boundary for user text: refuse an empty or oversized message, saying which.
-    The update validator, the CLI, the client and ``TurnRequest`` all call it."""
+    The update validator, the CLI, the client and ``TurnRequest`` all call it; host code passes
+    its configured ``max_bytes``."""
     if not text.strip():
         raise ValueError("message text must not be empty or blank")
-    size = len(text.encode("utf-8"))
-    if size > MAX_USER_TEXT_BYTES or len(text) > MAX_USER_TEXT_CHARS:
-        raise ValueError(
-            f"message text is too large ({size} bytes, {len(text)} chars; at most "
-            f"{MAX_USER_TEXT_BYTES} bytes and {MAX_USER_TEXT_CHARS} chars)"
-        )
+    if len(text) > max_bytes or len(text.encode("utf-8")) > max_bytes:  # chars <= bytes
+        size = len(text.encode("utf-8"))
+        raise ValueError(f"message text is too large ({size:,} bytes; at most {max_bytes:,})")
     return text
 
 
@@ -423,7 +420,6 @@ __all__ = [
     "MAX_SUBAGENT_DEPTH",
     "MAX_TASK_CHARS",
     "MAX_USER_TEXT_BYTES",
-    "MAX_USER_TEXT_CHARS",
     "RETRY_ERROR_CHARS",
     "REWIND_SESSION_ACTIVITY",
     "RUN_TURN_ACTIVITY",

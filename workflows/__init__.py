@@ -7,6 +7,8 @@ The sandbox line is visible in the layout:
 - ``workflows.sandbox``: the pure helpers it uses, passed through the sandbox whole;
 - ``workflows.plugin``: ``LashPlugin`` (client side: data converter, sandbox and failure rules)
   and ``LashWorkerPlugin`` (worker side: registers the workflow and activities over a store);
+- ``workflows.payloads``: the External Storage driver that carries large payloads (long
+  messages) by reference through the checkpoint store, used by both plugins;
 - ``workflows.host``: what runs outside any workflow: the client, the worker runner
   (``python -m workflows.host.worker``), the bundled dev server and the ``lash-temporal`` CLI.
 

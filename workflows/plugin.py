@@ -2,12 +2,16 @@
 
 - ``LashPlugin`` goes on the client (and a client's plugins configure its workers and replayers
   too). It *transforms* the data converter: pydantic's plain-JSON payload converter replaces the
-  payload converter, while the user's payload codec, failure converter and external storage stay.
+  payload converter, while the user's payload codec, failure converter and external storage stay;
+  without external storage of the user's, large payloads travel by reference through the
+  checkpoint store (``workflows.payloads``; ``store=`` gives the client one).
   It also owns the sandbox passthrough list, the errors that fail a workflow instead of retrying
   its task, and the interceptor that makes deterministic activity errors non-retryable.
 - ``LashWorkerPlugin`` goes on a worker: it registers ``SessionWorkflow`` and the turn and
   head-load activities over the worker's store, providers and signing key, so credentials stay
-  in worker objects and never travel in inputs or history.
+  in worker objects and never travel in inputs or history. It gives the worker a client whose
+  large payloads travel through that store, since a worker converts payloads with its client's
+  converter.
 
 ``workflows.host.worker.build_worker`` combines them; a replayer takes
 ``Replayer(workflows=[SessionWorkflow], plugins=[LashPlugin()])``.
@@ -23,7 +27,7 @@ from pydantic import ValidationError
 from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultPayloadConverter
 from temporalio.plugin import SimplePlugin
-from temporalio.worker import WorkflowRunner
+from temporalio.worker import WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.agent.providers import ProviderRegistry, default_providers
@@ -33,6 +37,7 @@ from activities.session_head import SessionHeadActivities
 from activities.turn import TurnActivities
 from checkpoint.errors import LashError
 from workflows._interceptor import FailFastInterceptor
+from workflows.payloads import PayloadSource, with_payload_source, with_payload_store
 from workflows.session import SessionWorkflow
 
 if TYPE_CHECKING:
@@ -72,7 +77,16 @@ WORKFLOW_FAILURE_TYPES: tuple[type[BaseException], ...] = (
 )
 
 
-def _data_converter(existing: DataConverter | None) -> DataConverter:
+def _data_converter(existing: DataConverter | None, store: PayloadSource | None) -> DataConverter:
+    """The client's converter with pydantic's payload converter and, unless it has external
+    storage already, lash's over ``store``; codec and the rest kept."""
+    converter = _pydantic_converter(existing)
+    if converter.external_storage is not None:
+        return converter
+    return with_payload_source(converter, store)
+
+
+def _pydantic_converter(existing: DataConverter | None) -> DataConverter:
     """The client's converter with pydantic's payload converter; codec and the rest kept."""
     if existing is None:
         return pydantic_data_converter
@@ -100,12 +114,14 @@ def _workflow_runner(runner: WorkflowRunner | None) -> WorkflowRunner:
 
 
 class LashPlugin(SimplePlugin):
-    """Client-side: plain-JSON payloads (keeping the user's codec), sandbox, failure rules."""
+    """Client-side: plain-JSON payloads (keeping the user's codec), large payloads by reference
+    through ``store`` (a store, or an opener called when a payload first needs it; None: inline
+    up to ``workflows.payloads.INLINE_MAX``), sandbox, failure rules."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, store: PayloadSource | None = None) -> None:
         super().__init__(
             PLUGIN_NAME,
-            data_converter=_data_converter,
+            data_converter=lambda existing: _data_converter(existing, store),
             workflow_runner=_workflow_runner,
             workflow_failure_exception_types=list(WORKFLOW_FAILURE_TYPES),
             interceptors=[FailFastInterceptor()],
@@ -128,6 +144,7 @@ class LashWorkerPlugin(SimplePlugin):
         tools: ToolCatalog | None = None,
         execution_state_key: bytes | None = None,
     ) -> None:
+        self._store = store
         turns = TurnActivities(
             store,
             providers=providers or default_providers(),
@@ -143,6 +160,12 @@ class LashWorkerPlugin(SimplePlugin):
                 RewindActivities(store).rewind_session,
             ],
         )
+
+    def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
+        """Also swap in a client whose large payloads travel through this worker's store."""
+        config = super().configure_worker(config)
+        config["client"] = with_payload_store(config["client"], self._store)
+        return config
 
 
 def client_has_plugin(client: Client) -> bool:

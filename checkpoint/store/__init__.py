@@ -25,6 +25,9 @@ driver errors and verifies blobs; the SQL backends share ``SqlBackend`` and fill
   workflow histories keep resolving (``gc(dry_run=True)`` only counts what would go).
   ``tombstone_nodes`` + ``vacuum`` delete nodes explicitly. ``list_session_summaries`` lists
   sessions with their turn, last activity and meta in one query.
+- Payload blobs (``put_payload`` / ``get_payload``, ``PayloadBlobs``): a Temporal payload's
+  bytes, rooted to the session whose history refers to them, with the time they were last
+  stored; a root stored again is refreshed, so GC's retention counts from the last reference.
 - An effect journal (``record_effect`` / ``load_effects``) lets a retried turn replay completed
   model and tool calls. A commit can carry journal records (``TurnEffects``) that land in its
   own transaction, and ``load_turn`` reads head, one receipt and a turn's journal at once, so a
@@ -53,6 +56,7 @@ from checkpoint.store._load import (
 )
 from checkpoint.store._memory import MemoryBackend
 from checkpoint.store._open import make_store, open_store
+from checkpoint.store._payloads import PayloadBlobs
 from checkpoint.store._protocol import SessionStore, StoreMaintenance
 from checkpoint.store._schema import MIGRATIONS, Migration
 from checkpoint.store._session import SessionPersistence
@@ -67,6 +71,7 @@ __all__ = [
     "MemoryBackend",
     "Migration",
     "NodeNotFoundError",
+    "PayloadBlobs",
     "SessionPersistence",
     "SessionStore",
     "StoreMaintenance",

@@ -50,6 +50,7 @@ from checkpoint.store._gc import GcProgress, GcReport, collect_garbage
 from checkpoint.store._graph_delta import graph_json, scope_leaf
 from checkpoint.store._ledger import ledger_from_totals
 from checkpoint.store._node_cache import NodeCache
+from checkpoint.store._payloads import open_payload, seal_payload
 from checkpoint.store._protocol import SessionStore, StoreMaintenance
 from checkpoint.store._session import SessionPersistence
 from checkpoint.store._summaries import StoredSession, manifest_turn, stored_session
@@ -314,6 +315,19 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         async with self._guard("get blob") as b:
             stored = await b.read_blob(ref)
         return open_blob(ref, stored)
+
+    async def put_payload(self, data: bytes, *, root: str) -> BlobRef:
+        """A Temporal payload's bytes as a blob rooted to session ``root`` (see ``_payloads``)."""
+        sealed = seal_payload(data, self.profile)
+        async with self._guard("put payload", root) as b:
+            await b.put_blob(sealed, root, time.time())
+        return sealed.ref
+
+    async def get_payload(self, ref: BlobRef) -> bytes:
+        """A payload's bytes, hash verified (raises naming the ref if missing or damaged)."""
+        async with self._guard("get payload") as b:
+            stored = await b.read_blob(ref)
+        return open_payload(ref, stored)
 
     # -- writes --------------------------------------------------------------------------------
 

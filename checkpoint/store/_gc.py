@@ -2,11 +2,13 @@
 
 Roots are every session's head checkpoint, every checkpoint a session committed within the
 retention (default: all of them, for as long as the session exists), and every blob a session
-explicitly rooted with ``put_blob(..., session_id=...)`` within the same retention. A root
-checkpoint keeps its manifest's tool-state, plugin-snapshot and execution-state blobs. So an
-older ``checkpoint_ref`` that a workflow history still holds keeps resolving; lash kept only the
-current head's (spec §16.6). Everything else is deleted. GC runs in one transaction that no
-commit can interleave with, so it never deletes a blob that a commit is about to reference.
+explicitly rooted with ``put_blob(..., session_id=...)`` or ``put_payload`` within the same
+retention, counted from the last time it was put (a history that refers to it again puts it
+again). A root checkpoint keeps its manifest's tool-state, plugin-snapshot and execution-state
+blobs. So an older ``checkpoint_ref`` that a workflow history still holds keeps resolving; lash
+kept only the current head's (spec §16.6). Everything else is deleted. GC runs in one
+transaction that no commit can interleave with, so it never deletes a blob that a commit is
+about to reference.
 A dry run marks and counts the same way in the same kind of transaction, and deletes nothing.
 """
 

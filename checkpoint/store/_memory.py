@@ -143,7 +143,7 @@ class MemoryBackend(Backend):
     async def put_blob(self, blob: SealedBlob, root_session_id: str | None, now: float) -> None:
         self._blobs.setdefault(blob.ref, blob.stored)
         if root_session_id is not None:
-            self._s(root_session_id).blob_roots.setdefault(blob.ref, now)
+            self._s(root_session_id).blob_roots[blob.ref] = now
 
     async def read_receipt(self, session_id: str, operation_id: str) -> ReceiptRow | None:
         s = self._sessions.get(session_id)

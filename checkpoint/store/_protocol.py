@@ -109,6 +109,15 @@ class SessionStore(Protocol):
         ref, never returns None."""
         ...
 
+    async def put_payload(self, data: bytes, *, root: str) -> BlobRef:
+        """Store a Temporal payload's bytes content-addressed, rooted to session ``root`` as of
+        now (storing them again refreshes the time); see ``_payloads`` for the GC rule."""
+        ...
+
+    async def get_payload(self, ref: BlobRef) -> bytes:
+        """A payload's bytes, hash verified; a missing or damaged blob raises naming ``ref``."""
+        ...
+
     # -- effect journal ------------------------------------------------------------------------
 
     async def record_effect(

@@ -297,7 +297,7 @@ class SqlWrites(SqlBase, WriteTx):
         if root is not None:
             await self.execute(
                 "INSERT INTO lash_blob_roots (session_id, ref, created_at) VALUES (?,?,?) "
-                "ON CONFLICT (session_id, ref) DO NOTHING",
+                "ON CONFLICT (session_id, ref) DO UPDATE SET created_at = excluded.created_at",
                 root, blob.ref, now,
             )
 

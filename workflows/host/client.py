@@ -8,6 +8,7 @@ the next message starts a new run that continues from the store's head.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,7 +26,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
-from activities.contract import TurnPolicy, check_user_text
+from activities.contract import MAX_USER_TEXT_BYTES, TurnPolicy, check_user_text
 from checkpoint.model import SessionUsageReport
 from workflows.contract import (
     ApprovalReply,
@@ -39,6 +40,7 @@ from workflows.contract import (
     TurnTimeouts,
     workflow_id,
 )
+from workflows.payloads import PayloadSource
 from workflows.plugin import LashPlugin
 from workflows.session import MOVING_TO_NEW_RUN, SessionWorkflow
 
@@ -54,11 +56,35 @@ so with quick turns one or two tries do; with model calls of minutes it can take
 DEFAULT_TARGET = "127.0.0.1:7233"
 DEFAULT_TASK_QUEUE = "lash-sessions"
 
+MAX_MESSAGE_ENV = "LASH_MAX_MESSAGE_BYTES"
+DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+"""The largest message a client sends unless ``LASH_MAX_MESSAGE_BYTES`` says otherwise."""
 
-async def connect(target: str = DEFAULT_TARGET, *, namespace: str = "default") -> Client:
-    """A client with the lash plugin (plain-JSON pydantic payloads); ``build_worker`` takes it
-    as it is (the client's plugin then configures the worker)."""
-    return await Client.connect(target, namespace=namespace, plugins=[LashPlugin()])
+
+def max_message_bytes() -> int:
+    """The configured message limit in UTF-8 bytes (``LASH_MAX_MESSAGE_BYTES``, default 10 MiB,
+    at most ``MAX_USER_TEXT_BYTES``, which every session enforces itself); ValueError if bad."""
+    raw = os.environ.get(MAX_MESSAGE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_MESSAGE_BYTES
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_USER_TEXT_BYTES:
+        raise ValueError(f"{MAX_MESSAGE_ENV}={raw!r}: give a number of bytes from 1 to "
+                         f"{MAX_USER_TEXT_BYTES:,}")
+    return int(raw)
+
+
+def check_message(text: str) -> str:
+    """``check_user_text`` with the configured limit: what every client call checks first."""
+    return check_user_text(text, max_message_bytes())
+
+
+async def connect(
+    target: str = DEFAULT_TARGET, *, namespace: str = "default", store: PayloadSource | None = None
+) -> Client:
+    """A client with the lash plugin (plain-JSON pydantic payloads; large payloads by reference
+    through ``store``, a store or an opener called on first need); ``build_worker`` takes it as
+    it is (the client's plugin then configures the worker)."""
+    return await Client.connect(target, namespace=namespace, plugins=[LashPlugin(store=store)])
 
 
 async def has_poller(client: Client, task_queue: str) -> bool:
@@ -117,7 +143,7 @@ async def send(
     The policy, title and timeouts only matter when this call starts the workflow. Pass an
     ``update_id`` to make a retried call idempotent (the server runs an update id once).
     """
-    message = SendInput(text=check_user_text(text))
+    message = SendInput(text=check_message(text))
     inp = session_input(session_id, policy=policy, title=title, timeouts=timeouts)
     return await _resending(
         lambda: client.execute_update_with_start_workflow(
@@ -134,7 +160,7 @@ async def send_to_running(
 ) -> TurnReply:
     """``send`` to a session whose workflow is running, as a plain update (one round trip
     less than update-with-start; fails if the session's workflow is not running)."""
-    message = SendInput(text=check_user_text(text))
+    message = SendInput(text=check_message(text))
     return await _resending(
         lambda: handle(client, session_id).execute_update(_SEND, message, id=update_id)
     )
@@ -166,7 +192,7 @@ async def post(
     task_queue: str = DEFAULT_TASK_QUEUE,
 ) -> None:
     """Queue a message without waiting for its turn (signal-with-start)."""
-    message = SendInput(text=check_user_text(text))
+    message = SendInput(text=check_message(text))
     inp = session_input(session_id, policy=policy, title=title)
     await client.start_workflow(
         SessionWorkflow.run,
@@ -231,15 +257,19 @@ async def close(client: Client, session_id: str) -> SessionEnd:
 
 
 __all__ = [
+    "DEFAULT_MAX_MESSAGE_BYTES",
     "DEFAULT_TARGET",
     "DEFAULT_TASK_QUEUE",
+    "MAX_MESSAGE_ENV",
     "approve",
+    "check_message",
     "close",
     "connect",
     "describe",
     "handle",
     "has_poller",
     "interrupt",
+    "max_message_bytes",
     "pending",
     "post",
     "send",

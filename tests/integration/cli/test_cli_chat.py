@@ -116,14 +116,15 @@ def test_chat_loop_reports_a_bad_line_and_goes_on(
 ) -> None:
     """An oversized line is refused with its reason; the next line still runs; exit 1 at EOF."""
     lines = "first\n" + "x" * 40_000 + "\nsecond\n"
-    result = run_cli("chat", "--provider", "scripted",
-                     session_id, cwd=workdir, env=dev_stack.env(), stdin=lines)
+    result = run_cli("chat", "--provider", "scripted", session_id, cwd=workdir,
+                     env=dev_stack.env(LASH_MAX_MESSAGE_BYTES="32768"), stdin=lines)
     assert result.code == 1
     assert result.out.splitlines() == [
         "Your sentence has 4 words.",
         "The running total is stored in the interpreter.",
     ]
-    assert "lash-temporal: error: message text is too large" in result.err
+    assert ("lash-temporal: error: message text is too large (40,000 bytes; at most 32,768)"
+            in result.err)
     assert "Traceback" not in result.err
 
 
@@ -143,3 +144,41 @@ def test_another_provider_for_a_running_session_is_refused_with_what_to_do(
                    cwd=workdir, env=dev_stack.env())
     assert same.code == 0, same.err
     assert "(turn 2 ·" in same.err
+
+
+def test_a_message_file_past_the_limit_is_one_usage_error_before_anything_is_written(
+    tmp_path: Path, workdir: Path
+) -> None:
+    """``chat --file`` with 11 MiB (the default limit is 10 MiB): exit 2, one line naming the
+    size and the limit, found before connecting (the address is unreachable) or opening a
+    store (none is created)."""
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * (11 * 1024 * 1024))
+    store = tmp_path / "store.db"
+    result = run_cli("chat", "s1", "--file", str(big), cwd=workdir,
+                     env=cli_env(LASH_TEMPORAL_ADDRESS="127.0.0.1:1",
+                                 LASH_TEMPORAL_STORE=f"sqlite:///{store}"))
+    assert result.code == 2, result.err
+    assert result.error_line().startswith(
+        "lash-temporal: error: message text is too large (11,534,336 bytes; at most "
+        f"10,485,760) in {big}"
+    )
+    assert "cannot reach" not in result.err and not store.exists()
+    low = run_cli("chat", "s1", "x" * 2_000, cwd=workdir,
+                  env=cli_env(LASH_TEMPORAL_ADDRESS="127.0.0.1:1", LASH_MAX_MESSAGE_BYTES="1000"))
+    assert low.code == 2
+    assert "message text is too large (2,000 bytes; at most 1,000)" in low.error_line()
+
+
+def test_a_message_file_past_the_old_cap_runs_by_reference(
+    dev_stack: DevStack, session_id: str, workdir: Path, tmp_path: Path
+) -> None:
+    """60 KB (twice the old 32 KB cap) from ``--file`` runs a turn: the echo provider saw every
+    word of it."""
+    text = "word " * 12_000
+    message = tmp_path / "message.txt"
+    message.write_text(text)
+    result = run_cli("chat", session_id, "--file", str(message), cwd=workdir,
+                     env=dev_stack.env())
+    assert result.code == 0, result.err
+    assert result.out.endswith("(12000 words).\n")

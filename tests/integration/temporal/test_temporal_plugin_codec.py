@@ -77,3 +77,32 @@ async def test_a_client_codec_marks_history_and_round_trips_through_the_plugin(
     assert turn["turn_index"] == 1
     [decoded] = await client.data_converter.decode([results[-1]], [TurnOutcome])
     assert TurnReply.of(decoded) == outcome
+
+
+async def test_a_large_message_travels_by_reference_after_the_users_codec(
+    temporal_env: WorkflowEnvironment, store: CheckpointStore, task_queue: str
+) -> None:
+    """With a codec and a store, a 38 KB message is a reference in history; the blob holds
+    the codec's output (marked), and the turn reads the message back whole."""
+    client = await Client.connect(
+        temporal_env.client.service_client.config.target_host,
+        data_converter=DataConverter(payload_codec=MarkingCodec()),
+        plugins=[LashPlugin(store=store)],
+    )
+    worker = build_worker(client, store, task_queue=task_queue, execution_state_key=TEST_KEY,
+                          providers=ProviderRegistry.of(ScriptedProvider(None)))
+    sid = f"codec-large-{uuid.uuid4().hex[:8]}"
+    text = "a long pasted file " * 2_000  # 38 KB: past the old cap, inside the window
+    async with worker:
+        outcome = await lash.send(client, sid, text, task_queue=task_queue)
+        history = await lash.handle(client, sid).fetch_history()
+    assert outcome.turn_index == 1
+    [accepted] = [e.workflow_execution_update_accepted_event_attributes for e in history.events
+                  if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    [reference] = accepted.accepted_request.input.args.payloads
+    assert reference.metadata["encoding"] == b"json/protobuf" and reference.ByteSize() < 500
+    stored = Payload()
+    stored.ParseFromString(await store.get_payload(json.loads(reference.data)["claimData"]["ref"]))
+    assert stored.metadata[MARK] == b"1" and text.encode() in stored.data
+    messages = (await store.load_session(sid)).graph.messages()  # type: ignore[union-attr]
+    assert messages[0].parts[0].content == text  # type: ignore[union-attr]

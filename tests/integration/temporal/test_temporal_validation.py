@@ -16,7 +16,14 @@ from activities.contract import MAX_USER_TEXT_BYTES
 from checkpoint.store import CheckpointStore
 from workflows.contract import SendInput
 from workflows.host import client as lash
+from workflows.payloads import with_payload_store
 from workflows.session import SessionWorkflow
+
+TIMER_EVENTS = {
+    "timer_fired_event_attributes", "workflow_task_scheduled_event_attributes",
+    "workflow_task_started_event_attributes", "workflow_task_completed_event_attributes",
+    "upsert_workflow_search_attributes_event_attributes",
+}
 
 BAD_INPUTS: list[tuple[str, Any, str]] = [
     ("empty", {"text": ""}, "must not be empty"),
@@ -36,6 +43,7 @@ async def test_a_bad_update_is_rejected_and_leaves_no_event_in_history(
 ) -> None:
     """Empty, oversized or malformed input is rejected by the validator: history is unchanged."""
     sid = f"v-{uuid.uuid4().hex[:10]}"
+    client = with_payload_store(client, store)  # an oversized message travels by reference
     await lash.send(client, sid, "a good first message", task_queue=task_queue)
     before = await event_types(client, sid)
     handle = client.get_workflow_handle(f"lash-session/{sid}")
@@ -45,8 +53,9 @@ async def test_a_bad_update_is_rejected_and_leaves_no_event_in_history(
     text = f"{failure} {failure.__cause__ if failure else ''}"
     assert reason in text, text
     after = await event_types(client, sid)
-    assert after == before
-    assert not any("update" in kind for kind in after[len(before):])
+    assert after[:len(before)] == before
+    # Only the LashTurnIndex timer may have fired meanwhile (a 64 MiB upload takes a second).
+    assert set(after[len(before):]) <= TIMER_EVENTS, after[len(before):]
     # The session is unharmed: the next good message is turn 2.
     outcome = await lash.send(client, sid, "a good second message", task_queue=task_queue)
     assert outcome.turn_index == 2
@@ -56,12 +65,16 @@ async def test_a_bad_update_is_rejected_and_leaves_no_event_in_history(
 
 
 async def test_the_client_refuses_bad_text_before_calling_the_server(
-    client: Client, task_queue: str
+    client: Client, task_queue: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``send`` checks the text itself, so no workflow is started for an empty message."""
+    """``send`` checks the text itself, so no workflow is started for an empty message or one
+    past the configured limit (LASH_MAX_MESSAGE_BYTES), which the error names with the size."""
     sid = f"v-{uuid.uuid4().hex[:10]}"
     with pytest.raises(ValueError, match="must not be empty"):
         await lash.send(client, sid, "   ", task_queue=task_queue)
+    monkeypatch.setenv("LASH_MAX_MESSAGE_BYTES", "1000")
+    with pytest.raises(ValueError, match=r"too large \(1,001 bytes; at most 1,000\)"):
+        await lash.send(client, sid, "x" * 1001, task_queue=task_queue)
     with pytest.raises(RPCError) as missing:
         await lash.handle(client, sid).describe()
     assert missing.value.status == RPCStatusCode.NOT_FOUND

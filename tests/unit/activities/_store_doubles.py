@@ -106,6 +106,14 @@ class ForwardingStore(SessionStore):
     async def get_blob(self, ref: BlobRef) -> Any:
         return await self.around("get_blob", (ref,), lambda: self.inner.get_blob(ref))
 
+    async def put_payload(self, data: bytes, *, root: str) -> BlobRef:
+        return await self.around(
+            "put_payload", (data, root), lambda: self.inner.put_payload(data, root=root)
+        )
+
+    async def get_payload(self, ref: BlobRef) -> bytes:
+        return await self.around("get_payload", (ref,), lambda: self.inner.get_payload(ref))
+
     async def record_effect(
         self, session_id: str, turn_id: str, key: str, outcome_json: Any
     ) -> Any:

@@ -14,7 +14,6 @@ from activities.agent.providers import ModelReply, ToolCallRequest
 from activities.contract import (
     ANSWER_EXCERPT_CHARS,
     MAX_USER_TEXT_BYTES,
-    MAX_USER_TEXT_CHARS,
     TurnOutcome,
     TurnRequest,
     answer_fields,
@@ -31,7 +30,7 @@ HISTORY = Path(__file__).parents[2] / "replay" / "histories" / "v3-session-demo.
     ("text", "problem"),
     [
         ("   \n", "empty or blank"),
-        ("x" * (MAX_USER_TEXT_CHARS + 1), "too large"),
+        ("x" * (MAX_USER_TEXT_BYTES + 1), "too large"),
         ("é" * (MAX_USER_TEXT_BYTES // 2 + 1), "too large"),  # few chars, too many bytes
     ],
 )
@@ -44,9 +43,16 @@ def test_user_text_is_refused_at_one_boundary_by_every_caller(text: str, problem
                     user_text=text)
 
 
-def test_user_text_within_both_limits_passes_unchanged() -> None:
-    text = "x" * MAX_USER_TEXT_CHARS
+def test_user_text_within_the_limit_passes_unchanged() -> None:
+    text = "x" * MAX_USER_TEXT_BYTES
     assert check_user_text(text) is text
+
+
+def test_a_host_limit_names_the_size_and_the_limit() -> None:
+    """A client's configured limit (LASH_MAX_MESSAGE_BYTES) is checked by the same function."""
+    assert check_user_text("é" * 5, max_bytes=10) == "é" * 5
+    with pytest.raises(ValueError, match=r"too large \(12 bytes; at most 10\)"):
+        check_user_text("é" * 6, max_bytes=10)
 
 
 def test_shorten_marks_a_cut_and_keeps_the_limit() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 
 import pytest
@@ -159,6 +160,24 @@ class MaintenanceConformance(StoreHarness):
         ref = await store.put_blob({"snapshot": 1}, session_id="parent")
         await store.gc()
         assert await store.get_blob(ref) == {"snapshot": 1}
+
+    async def test_a_payload_round_trips_and_its_root_counts_from_the_last_put(
+        self, store: CheckpointStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """put_payload/get_payload round-trip bytes; a root put again gets the newer time, so a
+        retention counts from the last history that referred to it, and an old one goes."""
+        now = time.time()
+        monkeypatch.setattr(time, "time", lambda: now - 3_600)
+        old = await store.put_payload(b"\x00old payload", root="s")
+        kept = await store.put_payload(b"\x01kept payload", root="s")
+        monkeypatch.setattr(time, "time", lambda: now)
+        assert await store.put_payload(b"\x01kept payload", root="s") == kept
+        assert await store.get_payload(kept) == b"\x01kept payload"
+        report = await store.gc(retention=timedelta(minutes=30))
+        assert report.deleted == 1
+        with pytest.raises(BlobMissingError, match=old):
+            await store.get_payload(old)
+        assert await store.get_payload(kept) == b"\x01kept payload"
 
     async def test_auto_gc_after_a_commit_deletes_an_orphan(self) -> None:
         """Spec §15.10: with auto-GC every commit, an orphan blob is gone after the next one."""

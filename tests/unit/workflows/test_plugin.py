@@ -17,6 +17,7 @@ from temporalio.converter import (
 
 from checkpoint.errors import ConfigError
 from checkpoint.store import CheckpointStore, open_store
+from workflows.payloads import is_ours
 from workflows.plugin import LashPlugin, LashWorkerPlugin
 from workflows.session import SessionWorkflow
 
@@ -55,10 +56,13 @@ def test_the_client_plugin_keeps_a_users_codec_and_failure_converter() -> None:
 
 
 def test_the_client_plugin_gives_a_bare_client_the_pydantic_converter() -> None:
-    """No converter (or the pydantic one already) becomes or stays the pydantic converter."""
-    assert _converter(None) is pydantic_data_converter
-    assert _converter(pydantic_data_converter) is pydantic_data_converter
-    assert _converter(DataConverter.default).payload_converter_class is PydanticPayloadConverter
+    """No converter (or the pydantic one already) becomes or stays the pydantic converter, with
+    lash's external storage for large payloads added."""
+    for existing in (None, pydantic_data_converter, DataConverter.default):
+        got = _converter(existing)
+        assert got.payload_converter_class is PydanticPayloadConverter
+        assert is_ours(got.external_storage) and got.external_storage is not None
+    assert pydantic_data_converter.external_storage is None  # the SDK's default is untouched
 
 
 def test_a_custom_payload_converter_is_replaced_with_a_warning() -> None:

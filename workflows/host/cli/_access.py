@@ -12,11 +12,12 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.contract import shorten
-from checkpoint.store import SessionStore, open_store, redact_url
+from checkpoint.store import PayloadBlobs, SessionStore, open_store, redact_url
 from workflows.host.cli._config import PROG, Target
 from workflows.host.cli._errors import CliError, from_rpc, no_worker, unreachable
 from workflows.host.client import connect, handle
 from workflows.host.client import has_poller as polled
+from workflows.payloads import PayloadSource
 
 CONNECT_ATTEMPTS = 3
 """A refused connection fails at once; another transport failure (a timeout on a busy machine)
@@ -27,7 +28,8 @@ async def connect_to(target: Target) -> Client:
     """A client with the lash plugin, or a CliError naming the address."""
     for attempt in range(1, CONNECT_ATTEMPTS + 1):
         try:
-            return await connect(target.address, namespace=target.namespace)
+            return await connect(target.address, namespace=target.namespace,
+                                 store=payload_store(target))
         except RuntimeError as err:
             text = str(err)
             if "connect" not in text.lower():
@@ -125,6 +127,20 @@ def sqlite_path(url: str) -> Path | None:
         return None
     path = parts.path[1:] if parts.path.startswith("/") else parts.path
     return None if path in ("", ":memory:") else Path(path)
+
+
+def payload_store(target: Target) -> PayloadSource | None:
+    """Where the client's large payloads travel: the target's store, opened when a payload
+    first needs it; None when only the default store is named and it does not exist (small
+    payloads then travel inline, and a large one is an error saying to pass --store)."""
+    path = sqlite_path(target.store_url)
+    if not target.store_given and path is not None and not path.is_file():
+        return None
+
+    async def opener() -> PayloadBlobs:
+        return await open_store_at(target.store_url, must_exist=True)
+
+    return opener
 
 
 async def open_store_at(url: str, *, must_exist: bool = False) -> SessionStore:

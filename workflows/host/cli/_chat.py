@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from temporalio.client import (
     Client,
@@ -20,12 +21,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from activities.contract import (
-    ANSWER_EXCERPT_CHARS,
-    TurnPolicy,
-    check_user_text,
-    last_answer,
-)
+from activities.contract import ANSWER_EXCERPT_CHARS, TurnPolicy, check_user_text, last_answer
 from checkpoint.errors import LashError
 from checkpoint.store import redact_url
 from workflows.contract import TurnReply
@@ -36,7 +32,7 @@ from workflows.host.cli._config import Target
 from workflows.host.cli._errors import CliError, from_rpc, from_update, one_line
 from workflows.host.cli._pending import PendingTurn, watch_retries
 from workflows.host.cli._render import plural
-from workflows.host.client import send
+from workflows.host.client import check_message, send
 
 EXIT_WORDS = frozenset({"/exit", "/quit"})
 
@@ -87,6 +83,27 @@ async def send_message(
     finally:
         for watcher in watchers:
             watcher.cancel()
+
+
+def read_message_file(name: str, max_bytes: int) -> str:
+    """The message in file ``name`` (``-``: stdin), checked against ``max_bytes``; a file past
+    the limit is refused from its size, before it is read. ValueError says what is wrong."""
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            size = Path(name).stat().st_size
+            if size > max_bytes:
+                raise ValueError(f"message text is too large ({size:,} bytes; at most "
+                                 f"{max_bytes:,}) in {name}")
+            data = Path(name).read_bytes()
+        text = data.decode("utf-8")
+    except OSError as err:
+        raise ValueError(f"cannot read the message file {name}: {err.strerror or err}") from err
+    except UnicodeDecodeError as err:
+        raise ValueError(f"the message file {name} is not UTF-8 text ({err.reason} at byte "
+                         f"{err.start})") from err
+    return check_user_text(text, max_bytes)
 
 
 def _say(line: str) -> None:
@@ -214,7 +231,7 @@ def chat(
             continue
         # One bad message or failed turn is reported and the conversation goes on.
         try:
-            text = check_user_text(line.rstrip("\n"))
+            text = check_message(line.rstrip("\n"))
             outcome = runner.run(send_message(client, target, session_id, text, policy=policy,
                                               timeout=timeout, decide=decide))
         except (CliError, ValueError) as err:

@@ -30,9 +30,11 @@ from checkpoint.history import (
     verify_state,
 )
 from workflows.contract import workflow_id
-from workflows.host.cli._access import connect_to, open_store_at
+from workflows.host.cli._access import connect_to, open_store_at, payload_store
 from workflows.host.cli._config import Target
 from workflows.host.cli._errors import CliError, from_rpc
+from workflows.host.cli._history_refs import client_driver, resolve_references
+from workflows.payloads import PayloadDriver
 
 _WANTED = frozenset(EventType.Value(name) for name in WANTED_EVENT_TYPES)
 
@@ -86,8 +88,10 @@ async def fetch_runs(client: Client, session_id: str) -> list[dict[str, Any]]:
         histories.append({"events": events})
         started = history.events[0].workflow_execution_started_event_attributes
         run_id = started.continued_execution_run_id or None
-        if run_id is None:
-            return histories
+        if run_id is None:  # large payloads are references into the store: read them back
+            resolved: list[dict[str, Any]] = await resolve_references(
+                histories, client_driver(client))
+            return resolved
 
 
 def read_files(paths: Sequence[Path]) -> list[Any]:
@@ -107,7 +111,12 @@ async def load_session_history(
 ) -> SessionHistory:
     """The session's history, from ``files`` when given, else from the server."""
     if files:
-        history = read_history(read_files(files), names=[str(p) for p in files])
+        driver = PayloadDriver(payload_store(target))  # large payloads are refs into the store
+        try:
+            runs = await resolve_references(read_files(files), driver)
+        finally:
+            await driver.close()
+        history = read_history(runs, names=[str(p) for p in files])
         if history.session_id != session_id:
             raise HistoryError(
                 f"the history files hold session {history.session_id!r}, not {session_id!r}"

@@ -22,7 +22,7 @@ from checkpoint.store import store_scheme
 from workflows.contract import ApproveInput
 from workflows.host._worker_log import configure_worker_logging
 from workflows.host.cli._approve import approve
-from workflows.host.cli._chat import chat
+from workflows.host.cli._chat import chat, read_message_file
 from workflows.host.cli._config import (
     PROG,
     Target,
@@ -44,7 +44,7 @@ from workflows.host.cli._show import show
 from workflows.host.cli._show_export import export_graph
 from workflows.host.cli._time_travel import COMMANDS as TIME_TRAVEL
 from workflows.host.cli._time_travel import run_command as run_time_travel
-from workflows.host.client import session_input
+from workflows.host.client import max_message_bytes, session_input
 from workflows.host.worker import run_worker
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE = 0, 1, 2, 130, 141
@@ -107,14 +107,26 @@ def _run(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> in
     return runner.run(run_demo(target, policy=_policy(args), keep=args.keep))
 
 
+def _check_message(args: argparse.Namespace) -> None:
+    """Chat's message, from the command line or ``--file``, within the configured limit; a
+    message past it is refused here, before anything connects or is written."""
+    limit = max_message_bytes()
+    if args.file is not None:
+        if args.message is not None:
+            raise ValueError("give the message or --file, not both")
+        args.message = read_message_file(args.file, limit)
+    if args.message is not None:
+        check_user_text(args.message, limit)
+
+
 def _check_usage(args: argparse.Namespace, target: Target) -> None:
     """Bad input found before anything connects is a usage error (exit 2)."""
     parser: argparse.ArgumentParser = args.command_parser
     try:
         check_address(target.address)
         store_scheme(target.store_url)
-        if args.command == "chat" and args.message is not None:
-            check_user_text(args.message)
+        if args.command == "chat":
+            _check_message(args)
         if getattr(args, "timeout", 1) <= 0:
             raise ValueError("--timeout must be positive")
         if getattr(args, "last", 1) <= 0:

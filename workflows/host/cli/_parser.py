@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat_cmd.add_argument("session", metavar="SESSION", help="session id (up to 200 characters)")
     chat_cmd.add_argument("message", metavar="MESSAGE", nargs="?",
                           help="the message; omit it to chat interactively (/exit or Ctrl-D ends)")
+    chat_cmd.add_argument("--file", metavar="PATH",
+                          help="send the file's text (UTF-8; - for stdin) as one message: for "
+                          "messages longer than a command line holds (LASH_MAX_MESSAGE_BYTES, "
+                          "default 10 MiB)")
     _add_model_options(chat_cmd, "echo", "which answers what you write")
     chat_cmd.add_argument("--timeout", type=float, default=300.0,
                           help="seconds to wait for each answer (default 300)")

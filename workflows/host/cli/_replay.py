@@ -22,9 +22,10 @@ from temporalio.worker import Replayer
 
 from checkpoint.history import HistoryError, parse_history_json
 from workflows.contract import workflow_id
-from workflows.host.cli._access import connect_to
+from workflows.host.cli._access import connect_to, payload_store
 from workflows.host.cli._config import Target
 from workflows.host.cli._errors import from_rpc
+from workflows.payloads import PayloadSource
 from workflows.plugin import LashPlugin
 from workflows.session import SessionWorkflow
 
@@ -106,11 +107,13 @@ async def session_histories(client: Client, session_id: str) -> list[tuple[str, 
 
 
 async def replay(
-    histories: Sequence[tuple[str, WorkflowHistory]], workflows: Sequence[type] = (SessionWorkflow,)
+    histories: Sequence[tuple[str, WorkflowHistory]],
+    workflows: Sequence[type] = (SessionWorkflow,), *, store: PayloadSource | None = None,
 ) -> list[ReplayProblem]:
-    """Replay each history with ``workflows`` (today's code by default); the ones that fail."""
+    """Replay each history with ``workflows`` (today's code by default); the ones that fail.
+    ``store`` resolves payloads that travelled by reference (large messages)."""
     replayer = Replayer(
-        workflows=list(workflows), plugins=[LashPlugin()], runtime=_quiet_runtime()
+        workflows=list(workflows), plugins=[LashPlugin(store=store)], runtime=_quiet_runtime()
     )
     problems = []
     for name, history in histories:
@@ -132,7 +135,7 @@ async def replay_text(
             raise from_rpc(err, address=target.address, session_id=session_id) from err
     else:
         histories = histories_from_files(files)
-    problems = await replay(histories)
+    problems = await replay(histories, store=payload_store(target))
     if problems:
         return "\n".join(p.line() for p in problems), False
     return f"{len(histories)} histor{'y' if len(histories) == 1 else 'ies'} replayed", True
