@@ -12,10 +12,10 @@ continued as new under a low server threshold with queued posts carried across: 
 the paths that stop or fail: a run that continued as new after slow turns
 (``session-slow-continued``), a session cancelled while its sub-agent worked
 (``session-cancelled``, ``session-cancelled-child``), a turn whose three sub-agents fail, time out
-and answer (``session-failed-children``), an interrupted turn (``session-interrupted``), and calls that wait for approval: approved,
-denied and timed out (``session-approval``). Each
-file holds ``WorkflowHistory.to_json()`` of one finished run, and the workflow id it belongs to.
-Pass scenario names (demo, can, slow-can, cancel, children, interrupt, approval) to record only those.
+and answer (``session-failed-children``), an interrupted turn (``session-interrupted``), and
+calls that wait for approval: approved, denied and timed out (``session-approval``). Each file
+holds ``WorkflowHistory.to_json()`` of one finished run, and the workflow id it belongs to. Pass
+scenario names (demo, can, slow-can, cancel, children, interrupt, approval) to record only those.
 """
 
 from __future__ import annotations
