@@ -465,8 +465,9 @@ def read_history(
     if not runs:
         raise HistoryError("no history to read")
     reader = _Reader()
-    for run in runs:
-        reader.run(run)
+    with cyclic_gc_paused():  # the histories read are millions of live objects to walk
+        for run in runs:
+            reader.run(run)
     first = runs[0].session
     return SessionHistory(
         workflow_id=runs[0].workflow_id,
