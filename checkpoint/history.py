@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import from_json
 
+from checkpoint._gc_pause import cyclic_gc_paused
 from checkpoint.errors import LashError
 from checkpoint.model import (
     PersistedSessionConfig,
@@ -224,7 +227,13 @@ class SessionHistory:
 
 
 def _event_type(event: Mapping[str, Any]) -> str:
-    raw = str(event.get("eventType") or event.get("event_type") or "")
+    return _type_name(str(event.get("eventType") or event.get("event_type") or ""))
+
+
+@functools.cache
+def _type_name(raw: str) -> str:
+    """``EVENT_TYPE_ACTIVITY_TASK_COMPLETED`` as ``ActivityTaskCompleted``; a history names a
+    few dozen types over thousands of events, so each is spelled once."""
     if raw.startswith("EVENT_TYPE_"):
         return "".join(word.capitalize() for word in raw[len("EVENT_TYPE_"):].split("_"))
     return raw
@@ -456,8 +465,9 @@ def read_history(
     if not runs:
         raise HistoryError("no history to read")
     reader = _Reader()
-    for run in runs:
-        reader.run(run)
+    with cyclic_gc_paused():  # the histories read are millions of live objects to walk
+        for run in runs:
+            reader.run(run)
     first = runs[0].session
     return SessionHistory(
         workflow_id=runs[0].workflow_id,
@@ -469,7 +479,17 @@ def read_history(
 
 
 def parse_history_json(text: str | bytes, name: str) -> Any:
-    """A history file's JSON; a file cut short and one that is not JSON get different errors."""
+    """A history file's JSON; a file cut short and one that is not JSON get different errors.
+
+    pydantic-core's parser with the cyclic GC paused: a 1,000-turn history is millions of
+    objects, which ``json.loads`` with the GC on took five times as long to build. Anything it
+    refuses is parsed again by ``json.loads``, which accepts what it accepts (lone surrogate
+    escapes, other encodings) and names where a broken file breaks."""
+    try:
+        with cyclic_gc_paused():
+            return from_json(text)
+    except ValueError:
+        pass
     try:
         return json.loads(text)
     except ValueError as err:

@@ -24,6 +24,7 @@ from pydantic_core import (
     InitErrorDetails,
     PydanticCustomError,
     ValidationError,
+    to_json,
 )
 
 MAX_JSON_DEPTH: Final = 64
@@ -116,15 +117,31 @@ def _writable(value: Any) -> bool:
     return True
 
 
+_DEEP_LINE: Final = b"\n" + b" " * MAX_DOCUMENT_DEPTH
+
+
+def _plainly_writable(value: Any) -> bool:
+    """True when pydantic-core writes ``value`` as JSON (so no string or key holds a lone
+    surrogate) and nothing sits :data:`MAX_DOCUMENT_DEPTH` deep: indented by one space a
+    level, a container that deep starts a line with that many spaces (raw newlines occur in
+    JSON text only between items). One pass in Rust, about half the Python walk's time; False
+    means "walk to find out" (a scalar that deep, an object it cannot write)."""
+    try:
+        text = to_json(value, indent=1)
+    except Exception:  # any refusal only sends the input to the exact walk
+        return False
+    return _DEEP_LINE not in text
+
+
 def refuse_unwritable(model: type[Any], value: Any) -> None:
     """Raise a ValidationError naming where Python input for ``model`` breaks a rule.
 
-    A fast walk without paths first; only input that breaks a rule is walked again, to name
-    where. (Asking pydantic-core to write the input as JSON is cheaper still, but it allows
-    more nesting than serde_json's 128.)"""
+    pydantic-core writing the input answers for nearly all input (``_plainly_writable``); a
+    walk without paths answers the rest, and only input that breaks a rule is walked again,
+    to name where."""
     if type(value) is str:
         value = [value]
-    if type(value) not in _CONTAINERS or _writable(value):
+    if type(value) not in _CONTAINERS or _plainly_writable(value) or _writable(value):
         return
     found = _unwritable(value)
     if found is None:

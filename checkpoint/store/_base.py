@@ -47,7 +47,7 @@ from checkpoint.store._commit import apply_commit, payload_hash, receipt_from_ro
 from checkpoint.store._effects import TurnEffects, TurnStart, effect_text
 from checkpoint.store._fork import dangles, fork_point, up_to
 from checkpoint.store._gc import GcProgress, GcReport, collect_garbage
-from checkpoint.store._graph_delta import graph_json, scope_leaf
+from checkpoint.store._graph_delta import scope_leaf
 from checkpoint.store._ledger import ledger_from_totals
 from checkpoint.store._node_cache import NodeCache
 from checkpoint.store._payloads import open_payload, seal_payload
@@ -207,8 +207,10 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         async with self._guard("load graph at leaf", session_id) as b:
             nodes = await b.read_path(session_id, leaf_node_id, True)
         # A path whose root has a parent (or no path at all) may continue in a fork's source.
-        if not nodes or '"parent_node_id"' in nodes[0]:
-            own = [SessionNodeRecord.from_stored_json(t) for t in nodes]
+        # Parsed through the node cache, as load_session parses: a rebuild at turn N after one
+        # at turn M re-reads the shared prefix without validating it again.
+        own = self.node_cache.parse(nodes)
+        if not nodes or own[0].parent_node_id is not None:
             path = await self._with_shared(session_id, own, leaf_node_id, True)
             if path:
                 return SessionGraph.from_nodes(path, leaf_node_id)
@@ -216,7 +218,7 @@ class CheckpointStore(SessionStore, StoreMaintenance):
             if await self.load_head_revision(session_id) is None:
                 raise SessionNotFoundError(session_id)
             raise NodeNotFoundError(session_id, leaf_node_id)
-        return SessionGraph.from_stored_json(graph_json(nodes, leaf_node_id))
+        return SessionGraph.from_nodes(own, leaf_node_id)
 
     async def _with_shared(
         self, session_id: str, nodes: list[SessionNodeRecord], leaf: str | None, path: bool

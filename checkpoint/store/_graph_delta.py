@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 from checkpoint.model import (
@@ -35,10 +34,4 @@ def scope_leaf(scope: SessionReadScope | None) -> tuple[bool, str | None]:
     return False, None
 
 
-def graph_json(nodes: list[str], leaf_node_id: str | None) -> str:
-    """SessionGraphData JSON from stored node JSON, without parsing each node twice."""
-    leaf = "" if leaf_node_id is None else f',"leaf_node_id":{json.dumps(leaf_node_id)}'
-    return '{"nodes":[' + ",".join(nodes) + "]" + leaf + "}"
-
-
-__all__ = ["DeltaKind", "delta_nodes", "graph_json", "scope_leaf"]
+__all__ = ["DeltaKind", "delta_nodes", "scope_leaf"]

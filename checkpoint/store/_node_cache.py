@@ -14,8 +14,8 @@ from collections import OrderedDict
 
 from pydantic import TypeAdapter
 
+from checkpoint._gc_pause import cyclic_gc_paused
 from checkpoint.model import SessionNodeRecord
-from checkpoint.store._gc_pause import cyclic_gc_paused
 
 _NODES = TypeAdapter(list[SessionNodeRecord])
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from store_fixtures import chain
 
+from checkpoint._gc_pause import cyclic_gc_paused
 from checkpoint.store import _node_cache
-from checkpoint.store._gc_pause import cyclic_gc_paused
 from checkpoint.store._node_cache import NodeCache
 
 
