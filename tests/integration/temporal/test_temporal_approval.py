@@ -249,3 +249,33 @@ async def test_an_approved_call_runs_at_most_once_across_worker_kills(
 
 async def _lines(path: Path, count: int) -> bool:
     return path.exists() and len(path.read_text().splitlines()) >= count
+
+
+async def test_a_cancelled_session_denies_the_waiting_call_and_ends_cancelled(
+    client: Client, store: CheckpointStore, task_queue: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cancelling the workflow (the UI's Request Cancellation) while a call waits: the call is
+    denied, the turn ends at its next safe point with what it completed, the run ends Canceled."""
+    effects = tmp_path / "effects.txt"
+    monkeypatch.setenv("LASH_TEST_EFFECTS", str(effects))
+    from approval_tools import TOOLS
+
+    worker = build_worker(
+        client, store, task_queue=task_queue, tools=TOOLS, execution_state_key=TEST_KEY,
+        providers=ProviderRegistry.of(ScriptedProvider(_script(tmp_path, ONE_DEPLOY))),
+    )
+    sid = f"approve-cancel-{uuid.uuid4().hex[:8]}"
+    async with worker:
+        turn = asyncio.create_task(lash.send(client, sid, "deploy", task_queue=task_queue))
+        await _waiting(client, sid, 1)
+        await lash.handle(client, sid).cancel()
+        reply = await asyncio.wait_for(turn, 60)
+        description = await lash.describe(client, sid)
+    assert reply.status == "interrupted"
+    assert description.status is not None and description.status.name == "CANCELED"
+    assert not effects.exists()
+    state = await load_persisted_session_state(store, sid)
+    assert state is not None
+    stopped = "denied: the turn was stopped before anyone decided"
+    assert _results(state) == {"prod": ("failed", stopped)}
