@@ -140,13 +140,24 @@ class SessionInput(WireModel):
 
 
 class PendingApproval(WireModel):
-    """A call waiting for a person's decision (the ``pending`` query, ``summary``, the UI)."""
+    """A call waiting for a person's decision (the ``pending`` query, ``summary``, the UI).
+    A session lists its sub-agents' waiting calls too, so a person watching the root sees them;
+    ``session_id`` says where to send the decision."""
 
+    session_id: str
     turn_index: int
     request: ApprovalRequest
     asked_at: datetime
     deadline: datetime | None = None
     """When the call is denied if nobody decided (``TurnPolicy.approval_timeout``)."""
+
+
+class ChildApprovals(WireModel):
+    """What a sub-agent tells its parent each time its waiting calls (its own and its
+    descendants') change (the ``child_approvals`` signal); an empty list clears them."""
+
+    child_session_id: str
+    waiting: list[PendingApproval] = Field(default_factory=list)
 
 
 class ApproveInput(WireModel):

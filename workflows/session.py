@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contract import (
         ApprovalReply,
         ApproveInput,
+        ChildApprovals,
         ChildSession,
         PendingApproval,
         QueuedMessage,
@@ -181,6 +182,10 @@ class SessionWorkflow:
         """A ``rewind`` is committing: the next turn waits for its head."""
         self._waiting_approval: dict[str, PendingApproval] = {}
         """Calls of the running turn that wait for a decision, by tool call id."""
+        self._children_waiting: dict[str, list[PendingApproval]] = {}
+        """Running sub-agents' waiting calls, by child session id (their ``child_approvals``)."""
+        self._forwarded = False
+        """This sub-agent has told its parent about waiting calls it has not cleared yet."""
         self._decisions: dict[str, ApprovalDecision] = {}
         """Decisions on the running turn's calls (every later attempt carries them)."""
         self._turn_id: str | None = None
@@ -337,13 +342,14 @@ class SessionWorkflow:
             raise ValueError(f"session {self._input.session_id!r} has no turn running")
 
     @workflow.update(name="approve")
-    def approve(self, inp: ApproveInput) -> ApprovalReply:
+    async def approve(self, inp: ApproveInput) -> ApprovalReply:
         """Approve or deny one waiting call, once; the turn goes on when none waits."""
         self._waiting_approval.pop(inp.tool_call_id)
         self._decisions[inp.tool_call_id] = ApprovalDecision(
             tool_call_id=inp.tool_call_id, approved=inp.approve, reason=inp.reason
         )
         self._publish_details()
+        await self._forward_waiting()
         return ApprovalReply(tool_call_id=inp.tool_call_id, approved=inp.approve,
                              waiting=len(self._waiting_approval))
 
@@ -365,8 +371,41 @@ class SessionWorkflow:
 
     @workflow.query(name="pending")
     def pending(self) -> list[PendingApproval]:
-        """The calls that wait for a decision, oldest first."""
-        return list(self._waiting_approval.values())
+        """The calls that wait for a decision: this session's, oldest first, then its running
+        sub-agents' (each names the session to decide it in)."""
+        mine = list(self._waiting_approval.values())
+        return mine + [w for waiting in self._children_waiting.values() for w in waiting]
+
+    @workflow.signal(name="child_approvals")
+    async def child_approvals(self, inp: ChildApprovals) -> None:
+        """A running sub-agent's waiting calls changed: list them here, and pass them up."""
+        if inp.waiting:
+            self._children_waiting[inp.child_session_id] = list(inp.waiting)
+        else:
+            self._children_waiting.pop(inp.child_session_id, None)
+        self._publish_details()
+        await self._forward_waiting()
+
+    async def _forward_waiting(self) -> None:
+        """A sub-agent tells its parent what waits in it and below it, so a person watching the
+        root session sees every call and where to decide it. Best effort: a parent that is gone
+        has nobody to tell."""
+        relation = self._input.relation
+        if not isinstance(relation, ChildSession):
+            return
+        waiting = self.pending()
+        if not waiting and not self._forwarded:
+            return
+        self._forwarded = bool(waiting)
+        parent = workflow.get_external_workflow_handle(workflow_id(relation.parent_session_id))
+        try:
+            await parent.signal(
+                "child_approvals",
+                ChildApprovals(child_session_id=self._input.session_id, waiting=waiting),
+            )
+        except Exception as err:  # the parent closed: the child's own query still lists them
+            workflow.logger.warning("session %s: cannot tell the parent about waiting calls: %s",
+                                    self._input.session_id, err)
 
     @workflow.update(name="rewind")
     async def rewind(self, inp: RewindInput) -> SessionSummary:
@@ -577,10 +616,12 @@ class SessionWorkflow:
         now = workflow.now()
         for req in outcome.approval_requests:
             self._waiting_approval[req.tool_call_id] = PendingApproval(
-                turn_index=outcome.turn_index, request=req, asked_at=now,
+                session_id=self._input.session_id, turn_index=outcome.turn_index, request=req,
+                asked_at=now,
                 deadline=now + timeout if timeout is not None else None,
             )
         self._publish_details()
+        await self._forward_waiting()
         reason = "the turn was stopped before anyone decided"
         try:
             await workflow.wait_condition(
@@ -597,6 +638,7 @@ class SessionWorkflow:
                                                      reason=reason)
         self._waiting_approval.clear()
         self._publish_details()
+        await self._forward_waiting()
         return list(self._decisions.values())
 
     async def _execute_turn(self, request: TurnRequest, summary: str) -> TurnOutcome:
@@ -727,6 +769,14 @@ class SessionWorkflow:
     async def _run_child(self, req: ChildRequest, timed_out: set[str]) -> ChildResult:
         """One sub-agent. Whatever happens to it (it fails, times out, is cancelled or cannot
         start), the parent's tool call gets an answer: a failure is a failed tool call."""
+        try:
+            return await self._child_outcome(req, timed_out)
+        finally:
+            if self._children_waiting.pop(req.child_session_id, None) is not None:
+                self._publish_details()
+                await self._forward_waiting()
+
+    async def _child_outcome(self, req: ChildRequest, timed_out: set[str]) -> ChildResult:
         try:
             inp = child_input(self._input, req)
         except ValidationError as err:

@@ -46,6 +46,8 @@ from workflows.session import MOVING_TO_NEW_RUN, SessionWorkflow
 
 _SEND: Any = SessionWorkflow.send
 """The update; typed Any because mypy resolves the async update method to the wrong overload."""
+_APPROVE: Any = SessionWorkflow.approve
+"""The same, for ``approve``."""
 _RESEND_FIRST_DELAY = 0.05
 _RESEND_MAX_DELAY = 1.0
 _RESEND_WITHIN = 600.0
@@ -241,12 +243,14 @@ async def approve(
     client: Client, session_id: str, tool_call_id: str, *, approve: bool = True,
     reason: str = "",
 ) -> ApprovalReply:
-    """Approve (or deny, with ``approve=False``) one waiting call. Refused
-    (WorkflowUpdateFailedError) when the call is unknown or already decided."""
-    return await handle(client, session_id).execute_update(
-        SessionWorkflow.approve,
-        ApproveInput(tool_call_id=tool_call_id, approve=approve, reason=reason),
+    """Approve (or deny, with ``approve=False``) one call waiting in ``session_id`` itself (a
+    sub-agent's call: its ``PendingApproval.session_id``). Refused (WorkflowUpdateFailedError)
+    when the call is unknown or already decided."""
+    reply: ApprovalReply = await handle(client, session_id).execute_update(
+        _APPROVE, ApproveInput(tool_call_id=tool_call_id, approve=approve, reason=reason),
+        result_type=ApprovalReply,
     )
+    return reply
 
 
 async def close(client: Client, session_id: str) -> SessionEnd:

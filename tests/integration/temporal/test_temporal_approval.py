@@ -23,6 +23,8 @@ from checkpoint.model import OutcomeFailure, OutcomeSuccess, PersistedSessionSta
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 from workflows.contract import PendingApproval, TurnTimeouts
 from workflows.host import client as lash
+from workflows.host.cli._approve import approve as approve_command
+from workflows.host.cli._config import Target
 from workflows.host.worker import build_worker
 
 HERE = Path(__file__).parent
@@ -279,3 +281,45 @@ async def test_a_cancelled_session_denies_the_waiting_call_and_ends_cancelled(
     assert state is not None
     stopped = "denied: the turn was stopped before anyone decided"
     assert _results(state) == {"prod": ("failed", stopped)}
+
+
+async def test_a_sub_agents_waiting_call_is_listed_and_decided_from_the_root(
+    client: Client, store: CheckpointStore, store_url: str, task_queue: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A child's gated call shows in the root's ``pending`` and details, naming the child; the
+    CLI's ``approve ROOT CALL`` decides it in the child; the entry goes once decided."""
+    effects = tmp_path / "effects.txt"
+    monkeypatch.setenv("LASH_TEST_EFFECTS", str(effects))
+    from approval_tools import TOOLS
+
+    script = {
+        "turns": [[{"text": "Delegating.",
+                    "tool_calls": [{"name": "spawn_agent", "args": {"task": "deploy prod"}}]},
+                   {"text": "Parent done."}]],
+        "child_turns": ONE_DEPLOY,
+    }
+    worker = build_worker(
+        client, store, task_queue=task_queue, tools=TOOLS, execution_state_key=TEST_KEY,
+        providers=ProviderRegistry.of(ScriptedProvider(_script(tmp_path, script))),
+    )
+    sid = f"approve-child-{uuid.uuid4().hex[:8]}"
+    target = Target(address=client.service_client.config.target_host, namespace="default",
+                    task_queue=task_queue, store_url=store_url, store_given=True)
+    async with worker:
+        turn = asyncio.create_task(lash.send(client, sid, "delegate", task_queue=task_queue))
+        [waiting] = await _waiting(client, sid, 1)
+        assert waiting.session_id.startswith(f"{sid}.child-")
+        assert waiting.request.tool == "deploy"
+        meta = await lash.handle(client, sid).query(
+            "__temporal_workflow_metadata", result_type=WorkflowMetadata
+        )
+        assert f"sub-agent {waiting.session_id}" not in meta.current_details  # UI: the call id
+        assert f"call `{waiting.request.tool_call_id}`" in meta.current_details
+        said = await approve_command(target, sid, None, deny=False, reason="", every=False)
+        assert said == (f"approved call {waiting.request.tool_call_id} in sub-agent "
+                        f"{waiting.session_id}; 0 still waiting")
+        reply = await asyncio.wait_for(turn, 60)
+        assert await lash.pending(client, sid) == []
+    assert reply.status == "completed" and reply.answer_excerpt == "Parent done."
+    assert effects.read_text().splitlines() == ["prod"]

@@ -29,10 +29,13 @@ Decide = Callable[[PendingApproval], Awaitable[tuple[bool, str] | None]]
 """Asks a person about a call: (approve, reason), or None to leave it to someone else."""
 
 
-def describe_call(waiting: PendingApproval) -> str:
-    """``deploy {"target": "prod"} (call call_1, turn 3)``."""
+def describe_call(waiting: PendingApproval, session_id: str | None = None) -> str:
+    """``deploy {"target": "prod"} (call call_1, turn 3)``, naming the sub-agent when the call
+    waits in another session than ``session_id``."""
     req = waiting.request
-    return f"{req.tool} {req.args_excerpt} (call {req.tool_call_id}, turn {waiting.turn_index})"
+    where = f", sub-agent {waiting.session_id}" if waiting.session_id != session_id else ""
+    turn = f"turn {waiting.turn_index}{where}"
+    return f"{req.tool} {req.args_excerpt} (call {req.tool_call_id}, {turn})"
 
 
 def waiting_line(session_id: str, waiting: PendingApproval) -> str:
@@ -40,7 +43,7 @@ def waiting_line(session_id: str, waiting: PendingApproval) -> str:
     deadline = ""
     if waiting.deadline is not None:
         deadline = f"; denied at {waiting.deadline:%H:%M:%S} UTC if undecided"
-    return (f"waiting for approval: {describe_call(waiting)}{deadline} · "
+    return (f"waiting for approval: {describe_call(waiting, session_id)}{deadline} · "
             f"lash-temporal approve {session_id} {waiting.request.tool_call_id} [--deny]")
 
 
@@ -52,10 +55,11 @@ async def approve(
     client = await connect_to(target)
     try:
         waiting = await lash.pending(client, session_id)
+        where = {w.request.tool_call_id: w.session_id for w in waiting}
         if call_id is not None:
             calls = [call_id]
         elif every:
-            calls = [w.request.tool_call_id for w in waiting]
+            calls = list(where)
         elif len(waiting) == 1:
             calls = [waiting[0].request.tool_call_id]
         else:
@@ -63,13 +67,15 @@ async def approve(
         if not calls:
             if not waiting:
                 raise CliError(f"session {session_id!r} has no call waiting for approval")
-            listed = "; ".join(describe_call(w) for w in waiting)
+            listed = "; ".join(describe_call(w, session_id) for w in waiting)
             raise CliError(f"{len(waiting)} calls wait: name one (or --all): {listed}")
         lines = []
         for call in calls:
-            reply = await lash.approve(client, session_id, call, approve=not deny, reason=reason)
+            owner = where.get(call, session_id)  # a sub-agent's call is decided in its session
+            reply = await lash.approve(client, owner, call, approve=not deny, reason=reason)
             word = "approved" if reply.approved else "denied"
-            lines.append(f"{word} call {call}; {reply.waiting} still waiting")
+            in_child = f" in sub-agent {owner}" if owner != session_id else ""
+            lines.append(f"{word} call {call}{in_child}; {reply.waiting} still waiting")
         return "\n".join(lines)
     except RPCError as err:
         raise from_rpc(err, address=target.address, session_id=session_id) from err
@@ -98,7 +104,7 @@ async def watch_approvals(
                 if answer is None:
                     continue
                 try:
-                    await lash.approve(client, session_id, call, approve=answer[0],
+                    await lash.approve(client, waiting.session_id, call, approve=answer[0],
                                        reason=answer[1])
                 except WorkflowUpdateFailedError as err:
                     say(f"not decided here: {innermost(err)}")
