@@ -606,9 +606,11 @@ class SessionWorkflow:
         """Wait until a person has decided every call the turn handed back (``approve``), or
         deny those left when the policy's ``approval_timeout`` passes or the turn is stopped
         (an interrupt, a cancellation). Returns every decision of the turn so far."""
-        if any(r.tool_call_id in self._decisions for r in outcome.approval_requests):
+        asked = outcome.approval_requests
+        if not asked or any(r.tool_call_id in self._decisions for r in asked):
             raise ApplicationError(
-                f"turn {outcome.turn_index} asked again about a call already decided",
+                f"turn {outcome.turn_index} asked for approval of no call, or of a call "
+                "already decided",
                 type="ContractError",
                 non_retryable=True,
             )
