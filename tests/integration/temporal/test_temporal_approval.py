@@ -15,6 +15,7 @@ import pytest
 from temporal_harness import ROOT, TEST_KEY, WorkerProcess, event_types
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.worker import Worker
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from activities.agent.tools import default_tools
@@ -76,6 +77,23 @@ def _results(state: PersistedSessionState) -> dict[str, tuple[str, object]]:
     return out
 
 
+def _deploy_worker(
+    client: Client, store: CheckpointStore, task_queue: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, script: object,
+) -> tuple[Worker, Path]:
+    """An in-process worker with ``approval_tools`` playing ``script``, and the file that
+    counts ``deploy``'s effects."""
+    effects = tmp_path / "effects.txt"
+    monkeypatch.setenv("LASH_TEST_EFFECTS", str(effects))
+    from approval_tools import TOOLS
+
+    worker = build_worker(
+        client, store, task_queue=task_queue, tools=TOOLS, execution_state_key=TEST_KEY,
+        providers=ProviderRegistry.of(ScriptedProvider(_script(tmp_path, script))),
+    )
+    return worker, effects
+
+
 def _script(tmp_path: Path, script: object) -> Path:
     path = tmp_path / f"script-{uuid.uuid4().hex[:6]}.json"
     path.write_text(json.dumps(script))
@@ -89,14 +107,7 @@ async def test_a_denied_call_reaches_the_model_and_an_approved_one_runs_once(
     """Two calls wait, shown by ``pending``, the summary and the UI's current details; a bad
     decision is refused without a history event; prod is denied, staging approved: one effect,
     and the model's tool results say which."""
-    effects = tmp_path / "effects.txt"
-    monkeypatch.setenv("LASH_TEST_EFFECTS", str(effects))
-    from approval_tools import TOOLS
-
-    worker = build_worker(
-        client, store, task_queue=task_queue, tools=TOOLS, execution_state_key=TEST_KEY,
-        providers=ProviderRegistry.of(ScriptedProvider(_script(tmp_path, TWO_DEPLOYS))),
-    )
+    worker, effects = _deploy_worker(client, store, task_queue, tmp_path, monkeypatch, TWO_DEPLOYS)
     sid = f"approve-{uuid.uuid4().hex[:8]}"
     async with worker:
         turn = asyncio.create_task(lash.send(client, sid, "deploy both", task_queue=task_queue))
@@ -169,14 +180,7 @@ async def test_an_interrupt_denies_the_waiting_call_and_ends_the_turn(
     client: Client, store: CheckpointStore, task_queue: str, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    effects = tmp_path / "effects.txt"
-    monkeypatch.setenv("LASH_TEST_EFFECTS", str(effects))
-    from approval_tools import TOOLS
-
-    worker = build_worker(
-        client, store, task_queue=task_queue, tools=TOOLS, execution_state_key=TEST_KEY,
-        providers=ProviderRegistry.of(ScriptedProvider(_script(tmp_path, ONE_DEPLOY))),
-    )
+    worker, effects = _deploy_worker(client, store, task_queue, tmp_path, monkeypatch, ONE_DEPLOY)
     sid = f"approve-interrupt-{uuid.uuid4().hex[:8]}"
     async with worker:
         turn = asyncio.create_task(lash.send(client, sid, "deploy", task_queue=task_queue))
@@ -259,14 +263,7 @@ async def test_a_cancelled_session_denies_the_waiting_call_and_ends_cancelled(
 ) -> None:
     """Cancelling the workflow (the UI's Request Cancellation) while a call waits: the call is
     denied, the turn ends at its next safe point with what it completed, the run ends Canceled."""
-    effects = tmp_path / "effects.txt"
-    monkeypatch.setenv("LASH_TEST_EFFECTS", str(effects))
-    from approval_tools import TOOLS
-
-    worker = build_worker(
-        client, store, task_queue=task_queue, tools=TOOLS, execution_state_key=TEST_KEY,
-        providers=ProviderRegistry.of(ScriptedProvider(_script(tmp_path, ONE_DEPLOY))),
-    )
+    worker, effects = _deploy_worker(client, store, task_queue, tmp_path, monkeypatch, ONE_DEPLOY)
     sid = f"approve-cancel-{uuid.uuid4().hex[:8]}"
     async with worker:
         turn = asyncio.create_task(lash.send(client, sid, "deploy", task_queue=task_queue))
@@ -289,20 +286,13 @@ async def test_a_sub_agents_waiting_call_is_listed_and_decided_from_the_root(
 ) -> None:
     """A child's gated call shows in the root's ``pending`` and details, naming the child; the
     CLI's ``approve ROOT CALL`` decides it in the child; the entry goes once decided."""
-    effects = tmp_path / "effects.txt"
-    monkeypatch.setenv("LASH_TEST_EFFECTS", str(effects))
-    from approval_tools import TOOLS
-
     script = {
         "turns": [[{"text": "Delegating.",
                     "tool_calls": [{"name": "spawn_agent", "args": {"task": "deploy prod"}}]},
                    {"text": "Parent done."}]],
         "child_turns": ONE_DEPLOY,
     }
-    worker = build_worker(
-        client, store, task_queue=task_queue, tools=TOOLS, execution_state_key=TEST_KEY,
-        providers=ProviderRegistry.of(ScriptedProvider(_script(tmp_path, script))),
-    )
+    worker, effects = _deploy_worker(client, store, task_queue, tmp_path, monkeypatch, script)
     sid = f"approve-child-{uuid.uuid4().hex[:8]}"
     target = Target(address=client.service_client.config.target_host, namespace="default",
                     task_queue=task_queue, store_url=store_url, store_given=True)
