@@ -13,17 +13,14 @@ five more (warm node cache). The goal: at most 0.5 s at 1,000 turns.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import statistics
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
+from benchmarks._turns_main import run_turns_benchmark
 from checkpoint.history import SessionHistory, read_history, rebuild_state
 from checkpoint.store import SessionStore, load_persisted_session_state, open_store
 from workflows.host import client as lash
@@ -116,13 +113,8 @@ async def _run_ids(client: object, sid: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print its figures (``python -m benchmarks history`` runs it too)."""
-    parser = argparse.ArgumentParser(prog="bench_history", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--turns", type=int, default=1000, help="turns of the session")
-    args, _names = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    with tempfile.TemporaryDirectory(prefix="lash-bench-") as workdir:
-        asyncio.run(_bench(args.turns, Path(workdir)))
-
+    run_turns_benchmark(_bench, argv, prog="bench_history", doc=__doc__, default_turns=1000,
+                        turns_help="turns of the session")
 
 if __name__ == "__main__":
     main()

@@ -15,12 +15,9 @@ agent loop handling a 1 MB message.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import statistics
-import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -29,6 +26,7 @@ from temporalio.client import Client
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from activities.contract import TurnPolicy
+from benchmarks._turns_main import run_turns_benchmark
 from checkpoint.store import open_store
 from workflows.contract import workflow_id
 from workflows.host import client as lash
@@ -92,13 +90,8 @@ async def _bench(turns: int, workdir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print its figures (``python -m benchmarks payload`` runs it too)."""
-    parser = argparse.ArgumentParser(prog="bench_payload", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--turns", type=int, default=10, help="measured turns per size")
-    args, _names = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    with tempfile.TemporaryDirectory(prefix="lash-bench-") as workdir:
-        asyncio.run(_bench(args.turns, Path(workdir)))
-
+    run_turns_benchmark(_bench, argv, prog="bench_payload", doc=__doc__, default_turns=10,
+                        turns_help="measured turns per size")
 
 if __name__ == "__main__":
     main()
