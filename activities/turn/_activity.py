@@ -103,6 +103,13 @@ def loop_context(request: TurnRequest) -> TurnContext:
     )
 
 
+def _progress_deltas(
+    turn: _OpenTurn, request: TurnRequest, result: LoopResult
+) -> list[TokenLedgerEntry]:
+    """The usage of the model calls no commit has counted yet, for a progress commit."""
+    return uncounted_usage(turn.journal, request.policy.model, result.usage_by_step, final=False)
+
+
 def _child_budget(
     policy: TurnPolicy, turn: _OpenTurn, deltas: list[TokenLedgerEntry]
 ) -> int | None:
@@ -384,9 +391,7 @@ class TurnActivities:
     ) -> TurnOutcome:
         """Write each child's starting state as a blob, commit progress, hand back requests."""
         sid, tid = request.session_id, request.turn_id
-        deltas = uncounted_usage(
-            turn.journal, request.policy.model, result.usage_by_step, final=False
-        )
+        deltas = _progress_deltas(turn, request, result)
         policy = request.policy.model_copy(
             update={
                 "subagent_depth": request.policy.subagent_depth + 1,
@@ -411,52 +416,43 @@ class TurnActivities:
                 )
             )
         turn.metas += [child_meta(sid, r) for r in requests]
-        receipt = await self._hand_back(turn, ids.await_op(sid, tid, result.step), deltas)
-        return TurnOutcome(
-            status="awaiting_children",
-            receipt=receipt,
-            turn_index=request.turn_index,
-            turn_usage=result.turn_usage,
-            child_requests=requests,
-            model_calls=result.model_calls,
-            tool_calls=result.tool_calls,
-            prompt=turn.entry.runtime.last_prompt,
-        )
+        op = ids.await_op(sid, tid, result.step)
+        return await self._hand_back(turn, request, result, op, deltas, child_requests=requests)
 
     async def _await_approval(
         self, turn: _OpenTurn, request: TurnRequest, result: LoopResult
     ) -> TurnOutcome:
         """Commit progress and hand back the calls that wait for a person's decision; the
         workflow waits for them (as long as it takes) with no activity running."""
-        sid, tid = request.session_id, request.turn_id
-        deltas = uncounted_usage(
-            turn.journal, request.policy.model, result.usage_by_step, final=False
-        )
-        receipt = await self._hand_back(turn, ids.approval_op(sid, tid, result.step), deltas)
+        op = ids.approval_op(request.session_id, request.turn_id, result.step)
+        deltas = _progress_deltas(turn, request, result)
+        return await self._hand_back(turn, request, result, op, deltas,
+                                     approval_requests=result.approvals)
+
+    async def _hand_back(
+        self, turn: _OpenTurn, request: TurnRequest, result: LoopResult, op: str,
+        deltas: list[TokenLedgerEntry], **handed: Any,
+    ) -> TurnOutcome:
+        """Commit progress (once per ``op``, whichever attempt lands it) and hand the work in
+        ``handed`` (child or approval requests) back to the workflow."""
+        receipt = await self.store.load_receipt(turn.journal.session_id, op)
+        if receipt is None:
+            receipt = await self._commit(turn, op, deltas)
+        else:
+            # Another attempt landed this commit, the same usage and records included.
+            merge_into(turn.entry.state, deltas)
+            turn.journal.committed()
+            turn.entry.state.apply_persisted_commit_result(receipt)
         return TurnOutcome(
-            status="awaiting_approval",
+            status=result.status,
             receipt=receipt,
             turn_index=request.turn_index,
             turn_usage=result.turn_usage,
-            approval_requests=result.approvals,
             model_calls=result.model_calls,
             tool_calls=result.tool_calls,
             prompt=turn.entry.runtime.last_prompt,
+            **handed,
         )
-
-    async def _hand_back(
-        self, turn: _OpenTurn, op: str, deltas: list[TokenLedgerEntry]
-    ) -> CommitReceipt:
-        """The progress commit before the turn hands work back to the workflow (once per
-        ``op``, whichever attempt lands it)."""
-        receipt = await self.store.load_receipt(turn.journal.session_id, op)
-        if receipt is None:
-            return await self._commit(turn, op, deltas)
-        # Another attempt landed this commit, the same usage and records included.
-        merge_into(turn.entry.state, deltas)
-        turn.journal.committed()
-        turn.entry.state.apply_persisted_commit_result(receipt)
-        return receipt
 
     # --- store ----------------------------------------------------------------------------------
 
