@@ -57,8 +57,10 @@ def render_details(summary: SessionSummary, ledger: Sequence[TokenLedgerEntry]) 
     for waiting in summary.pending_approvals:
         req = waiting.request
         args = shorten(req.args_excerpt, 120, one_line=True)
-        lines.append(f"**Awaiting approval:** `{req.tool}` {args} · call `{req.tool_call_id}` "
-                     f"· `lash-temporal approve {summary.session_id} {req.tool_call_id}`")
+        where = (f" in sub-agent `{waiting.session_id}`"
+                 if waiting.session_id != summary.session_id else "")
+        lines.append(f"**Awaiting approval:** `{req.tool}` {args} · call `{req.tool_call_id}`"
+                     f"{where} · `lash-temporal approve {summary.session_id} {req.tool_call_id}`")
     if summary.last_answer_excerpt:
         answer = shorten(summary.last_answer_excerpt, 200, one_line=True)
         lines.append(f"**Last answer:** {answer}")

@@ -304,8 +304,8 @@ async def test_a_sub_agents_waiting_call_is_listed_and_decided_from_the_root(
         meta = await lash.handle(client, sid).query(
             "__temporal_workflow_metadata", result_type=WorkflowMetadata
         )
-        assert f"sub-agent {waiting.session_id}" not in meta.current_details  # UI: the call id
-        assert f"call `{waiting.request.tool_call_id}`" in meta.current_details
+        assert (f"call `{waiting.request.tool_call_id}` in sub-agent `{waiting.session_id}`"
+                in meta.current_details)
         said = await approve_command(target, sid, None, deny=False, reason="", every=False)
         assert said == (f"approved call {waiting.request.tool_call_id} in sub-agent "
                         f"{waiting.session_id}; 0 still waiting")
