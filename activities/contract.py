@@ -21,9 +21,10 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     field_validator,
     model_serializer,
+    model_validator,
 )
 
-from checkpoint.model import Message, TokenLedgerEntry, TokenUsage, TurnReceipt
+from checkpoint.model import Message, TokenUsage, TurnReceipt, WireLedger
 
 RUN_TURN_ACTIVITY = "lash.run_turn"
 """Stable activity name; renaming it breaks every recorded history."""
@@ -180,7 +181,7 @@ class ChildResult(WireModel):
     child_session_id: str
     tool_call_id: str
     answer: str
-    usage: list[TokenLedgerEntry] = Field(default_factory=list)
+    usage: WireLedger = Field(default_factory=list)
     """The child's ledger; the parent records it under the child's source ``"subagent"``. The
     parent's turn takes it from the store (what the child committed), whatever the child said."""
     error: str | None = None
@@ -273,6 +274,25 @@ class PromptWindow(WireModel):
     path_messages: int
     """Chat messages the active path converts to."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_path_when_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("path_turns" not in data or "path_messages" not in data):
+            data = {"path_turns": data.get("turns"), "path_messages": data.get("messages"), **data}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Written without ``path_turns`` and ``path_messages`` when the prompt held the whole
+        path (most turns): a turn's outcome is written to history every turn."""
+        data = handler(self)
+        if isinstance(data, dict):
+            if self.path_turns == self.turns:
+                del data["path_turns"]
+            if self.path_messages == self.messages:
+                del data["path_messages"]
+        return data
+
 
 class TurnOutcome(WireModel):
     """Result of one ``run_turn`` attempt: refs and small figures only."""
@@ -291,9 +311,11 @@ class TurnOutcome(WireModel):
     answer_truncated: bool = False
     """Whether ``answer_excerpt`` is shorter than the answer (the whole answer is in the store).
     False in outcomes recorded before the field existed."""
-    usage_deltas: list[TokenLedgerEntry] = Field(default_factory=list)
+    usage_deltas: WireLedger = Field(default_factory=list)
     """Ledger deltas committed with this turn (``"turn"`` and ``"subagent"`` sources)."""
-    turn_usage: TokenUsage = Field(default_factory=TokenUsage.zero)
+    turn_usage: TokenUsage | None = None
+    """Not written any more: it repeated the ``"turn"`` delta (the state's ``token_usage``
+    holds the turn's usage). Outcomes recorded before carry it, and still read."""
     child_requests: list[ChildRequest] = Field(default_factory=list)
     approval_requests: list[ApprovalRequest] = Field(default_factory=list)
     model_calls: int = 0
@@ -330,7 +352,7 @@ class SessionHeadView(WireModel):
     turn_index: int = Field(default=0, ge=0)
     """``turn_index`` of the head's checkpoint: the last turn that committed anything (a failed
     turn's progress commits included), so the next turn takes this plus one."""
-    ledger: list[TokenLedgerEntry] = Field(default_factory=list)
+    ledger: WireLedger = Field(default_factory=list)
     last_answer_excerpt: str = Field(default="", max_length=ANSWER_EXCERPT_CHARS)
     """The last final answer on the active path (an assistant message without tool calls)."""
     model_calls: int = Field(default=0, ge=0)

@@ -43,6 +43,7 @@ from checkpoint.model import (
     SessionGraph,
     SessionPolicy,
     TokenLedgerEntry,
+    WireLedger,
 )
 from checkpoint.store import SessionStore, load_persisted_session_state, state_from_read
 
@@ -93,7 +94,7 @@ class _Head(_Read):
 class _Carry(_Read):
     head: _Head | None = None
     turn_index: int = 0
-    ledger: list[TokenLedgerEntry] = Field(default_factory=list)
+    ledger: WireLedger = Field(default_factory=list)
 
 
 class _Start(_Read):
@@ -113,12 +114,17 @@ Usage = tuple[tuple[str, str, int, int, int, int], ...]
 tuples keeps reading a thousand turns fast; ``TurnRecord`` turns them into ledger entries."""
 
 
+def _counts(usage: Mapping[str, Any]) -> tuple[int, int, int, int]:
+    """A usage entry's counts in row order; payloads leave out those that are zero."""
+    get = usage.get
+    return (int(get("input_tokens", 0)), int(get("output_tokens", 0)),
+            int(get("cached_input_tokens", 0)), int(get("reasoning_tokens", 0)))
+
+
 def _rows(entries: Any, where: str) -> Usage:
     try:
         return tuple(
-            (str(e["source"]), str(e["model"]), int(e["usage"]["input_tokens"]),
-             int(e["usage"]["output_tokens"]), int(e["usage"]["cached_input_tokens"]),
-             int(e["usage"].get("reasoning_tokens", 0)))
+            (str(e["source"]), str(e["model"]), *_counts(e["usage"]))
             for e in entries or ()
         )
     except (KeyError, TypeError, ValueError, AttributeError) as err:

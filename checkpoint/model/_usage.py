@@ -6,7 +6,9 @@ that one rule everywhere (DESIGN: the SQLite load-time merge that drops it is a 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, SerializerFunctionWrapHandler, WrapSerializer
 
 from checkpoint.errors import LedgerRegressionError
 
@@ -59,6 +61,34 @@ class TokenLedgerEntry(SerdeModel):
     source: str
     model: str
     usage: TokenUsage
+
+
+def _compact_counts(entries: Any, handler: SerializerFunctionWrapHandler) -> Any:
+    data = handler(entries)
+    for entry in data:
+        usage = entry["usage"]
+        for name in _COMPONENTS:
+            if usage.get(name) == 0:
+                del usage[name]
+    return data
+
+
+def _filled_counts(value: Any) -> Any:
+    if not isinstance(value, list):
+        return value
+    return [
+        {**e, "usage": {**dict.fromkeys(_COMPONENTS, 0), **e["usage"]}}
+        if isinstance(e, dict) and isinstance(e.get("usage"), dict) else e
+        for e in value
+    ]
+
+
+WireLedger = Annotated[
+    list[TokenLedgerEntry], BeforeValidator(_filled_counts), WrapSerializer(_compact_counts)
+]
+"""Ledger entries as workflow payloads carry them: without the counts that are zero (most
+entries have no cached or reasoning tokens), since a turn's usage is written to history once per
+turn and read back with the zeros filled in. The store and the state keep lash's serde form."""
 
 
 class UsageTotals(SerdeModel):

@@ -15,6 +15,7 @@ from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from activities.agent.tools import ToolCatalog
 from activities.contract import HeadRef, TurnOutcome, TurnPolicy, TurnRequest
 from activities.turn import TurnActivities
+from checkpoint.model import TokenUsage
 from checkpoint.store import SessionStore
 
 KEY = b"unit-test-key"
@@ -73,6 +74,12 @@ async def run(acts: TurnActivities, req: TurnRequest, *, attempt: int = 1) -> Tu
     env.info = dataclasses.replace(env.info, attempt=attempt)
     result: TurnOutcome = await env.run(acts.run_turn, req)
     return result
+
+
+def turn_usage(outcome: TurnOutcome) -> TokenUsage:
+    """A finished turn's own usage: its outcome's ``"turn"`` delta."""
+    [usage] = [d.usage for d in outcome.usage_deltas if d.source == "turn"]
+    return usage
 
 
 async def run_session(

@@ -16,7 +16,15 @@ from activities.turn import TurnActivities
 from activities.turn.ids import final_op
 from checkpoint.model import PersistedSessionState, resume_safety_problem
 from checkpoint.store import CheckpointStore, load_persisted_session_state
-from tests.unit.activities._turns import KEY, activities, request, run, run_session, write_script
+from tests.unit.activities._turns import (
+    KEY,
+    activities,
+    request,
+    run,
+    run_session,
+    turn_usage,
+    write_script,
+)
 
 
 async def _load(store: CheckpointStore, session_id: str) -> PersistedSessionState:
@@ -46,9 +54,9 @@ async def test_multi_turn_scripted_session_stores_messages_ledger_and_turn_index
     assert len(state.session_graph.tool_calls()) == 4
     [row] = state.token_ledger
     assert (row.source, row.model) == ("turn", "scripted-demo")
-    total_in = sum(o.turn_usage.input_tokens for o in outcomes)
+    total_in = sum(turn_usage(o).input_tokens for o in outcomes)
     assert row.usage.input_tokens == total_in
-    assert state.token_usage == outcomes[-1].turn_usage
+    assert state.token_usage == turn_usage(outcomes[-1])
 
 
 async def test_outcome_carries_receipt_and_small_figures_only(store: CheckpointStore) -> None:

@@ -13,7 +13,14 @@ from pydantic import ValidationError
 from activities.agent.loop import SESSION_BUDGET_TEXT, TURN_BUDGET_TEXT
 from activities.contract import TurnPolicy
 from checkpoint.store import CheckpointStore, load_persisted_session_state, open_store
-from tests.unit.activities._turns import activities, call_log_lines, request, run, write_script
+from tests.unit.activities._turns import (
+    activities,
+    call_log_lines,
+    request,
+    run,
+    turn_usage,
+    write_script,
+)
 from tests.unit.activities.test_run_turn_crash_anywhere import Crash, DyingStore
 from tests.unit.activities.test_spawn_agent import _child
 
@@ -77,7 +84,7 @@ async def test_a_turn_budget_stops_a_long_tool_loop_and_the_next_turn_starts_fre
     policy = TurnPolicy(turn_token_budget=300)
     first = await run(acts, request("s", 1, "go", policy=policy))
     assert first.answer_excerpt == TURN_BUDGET_TEXT.format(n=300)
-    assert (first.model_calls, first.tool_calls, first.turn_usage.total()) == (2, 2, 300)
+    assert (first.model_calls, first.tool_calls, turn_usage(first).total()) == (2, 2, 300)
     second = await run(acts, request("s", 2, "more", policy=policy, base=first))
     assert second.answer_excerpt == "second turn answer" and second.model_calls == 1
 
@@ -140,7 +147,7 @@ async def _spawn_with(store: CheckpointStore, budget: int | None) -> tuple[int, 
     assert child.policy.session_token_budget == left
     result, child_outcome = await _child(acts, paused)
     done = await run(acts, req.model_copy(update={"child_results": [result]}))
-    return spent, child_outcome.turn_usage.total(), done.answer_excerpt
+    return spent, turn_usage(child_outcome).total(), done.answer_excerpt
 
 
 async def test_a_child_gets_what_is_left_and_its_spend_counts_toward_the_parents_budget(

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from activities.contract import TurnOutcome
 from checkpoint.store import CheckpointStore, SessionStore, load_persisted_session_state
 from tests.unit.activities._store_doubles import ForwardingStore
-from tests.unit.activities._turns import activities, request, run, write_script
+from tests.unit.activities._turns import activities, request, run, turn_usage, write_script
 
 T = TypeVar("T")
 
@@ -61,7 +61,7 @@ async def test_a_late_attempt_returns_the_first_final_outcome(
     assert state is not None
     answers = [m.parts[0].content for m in state.session_graph.messages() if m.role == "Assistant"]
     assert answers == ["the first answer"]
-    assert [e.usage for e in state.token_ledger] == [winner.turn_usage]
+    assert [e.usage for e in state.token_ledger] == [turn_usage(winner)]
 
 
 class PausingToolStore(PausingStore):

@@ -24,6 +24,7 @@ from tests.unit.activities._turns import (
     request,
     run,
     run_session,
+    turn_usage,
     write_script,
 )
 
@@ -156,7 +157,7 @@ async def test_crash_after_the_final_commit_returns_the_first_outcome(
     assert len(call_log_lines(log)) == calls
     state = await load_persisted_session_state(store, "s")
     assert state is not None
-    assert state.token_ledger[0].usage == first.turn_usage
+    assert state.token_ledger[0].usage == turn_usage(first)
 
 
 async def test_crash_before_the_final_commit_counts_usage_once(
@@ -174,5 +175,5 @@ async def test_crash_before_the_final_commit_counts_usage_once(
     _, ledger = await _reference(tmp_path, script)
     state = await load_persisted_session_state(store, "s")
     assert state is not None and state.token_ledger == ledger
-    assert ledger[0].usage == outcome.turn_usage
+    assert ledger[0].usage == turn_usage(outcome)
     assert [line["step"] for line in call_log_lines(log)] == [0, 1, 2, 2]

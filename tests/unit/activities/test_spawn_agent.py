@@ -11,7 +11,14 @@ from activities.contract import ChildResult, TurnOutcome, TurnRequest
 from activities.turn import TurnActivities
 from checkpoint.model import OutcomeSuccess, TokenUsage
 from checkpoint.store import CheckpointStore, load_persisted_session_state
-from tests.unit.activities._turns import activities, call_log_lines, request, run, run_session
+from tests.unit.activities._turns import (
+    activities,
+    call_log_lines,
+    request,
+    run,
+    run_session,
+    turn_usage,
+)
 
 
 async def _to_spawn(acts: TurnActivities) -> tuple[TurnRequest, TurnOutcome]:
@@ -77,7 +84,7 @@ async def test_continuation_records_the_answer_and_child_usage_under_subagent(
     last = state.session_graph.tool_calls()[-1].output.outcome
     assert isinstance(last, OutcomeSuccess) and last.payload["answer"] == result.answer
     by_source = {e.source: e.usage for e in state.token_ledger}
-    assert by_source["subagent"] == child_outcome.turn_usage
+    assert by_source["subagent"] == turn_usage(child_outcome)
     assert {e.source for e in done.usage_deltas} == {"turn", "subagent"}
     keys = [(x["session_id"], x["turn_id"], x["step"]) for x in call_log_lines(log)]
     assert len(keys) == len(set(keys)), "a completed model call ran twice"
@@ -95,8 +102,8 @@ async def test_retried_continuation_counts_child_usage_once(store: CheckpointSto
     state = await load_persisted_session_state(store, "p")
     assert state is not None
     subagent = [e.usage for e in state.token_ledger if e.source == "subagent"]
-    assert subagent == [child_outcome.turn_usage]
-    assert child_outcome.turn_usage != TokenUsage.zero()
+    assert subagent == [turn_usage(child_outcome)]
+    assert turn_usage(child_outcome) != TokenUsage.zero()
 
 
 async def test_retried_pause_returns_the_same_child_requests(store: CheckpointStore) -> None:
@@ -136,4 +143,4 @@ async def test_the_parent_takes_the_childs_whole_answer_and_usage_from_the_store
     assert whole.startswith("Sub-agent report") and whole != cut.answer
     assert isinstance(last, OutcomeSuccess) and last.payload["answer"] == whole
     subagent = [e.usage for e in state.token_ledger if e.source == "subagent"]
-    assert subagent == [child_outcome.turn_usage]
+    assert subagent == [turn_usage(child_outcome)]
