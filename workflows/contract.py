@@ -20,7 +20,7 @@ from activities.contract import (
     WireModel,
 )
 from activities.contract import check_user_text as check_user_text  # the workflow imports it here
-from checkpoint.model import TokenLedgerEntry
+from checkpoint.model import WireLedger
 
 WORKFLOW_ID_PREFIX = "lash-session/"
 
@@ -76,8 +76,10 @@ class SessionCarry(WireModel):
     turn_index: int = Field(ge=0)
     """Turns completed so far; the next turn gets this index."""
     queued: list[QueuedMessage] = Field(default_factory=list)
-    ledger: list[TokenLedgerEntry] = Field(default_factory=list)
+    ledger: WireLedger = Field(default_factory=list)
     last_excerpt: str = ""
+    last_truncated: bool = False
+    """Whether ``last_excerpt`` is shorter than the last turn's answer."""
     run_count: int = Field(default=1, ge=1)
     """Runs so far, this one included."""
     model_calls: int = 0
@@ -213,38 +215,48 @@ class SessionEnd(WireModel):
     session_id: str
     turn_index: int
     answer: str
-    ledger: list[TokenLedgerEntry] = Field(default_factory=list)
+    ledger: WireLedger = Field(default_factory=list)
     error: str | None = None
 
 
 class TurnReply(WireModel):
-    """What the ``send`` update answers: how the turn ended, in a few figures. The turn's
-    commit receipt and usage are in the turn activity's result, which history already holds
-    (``checkpoint.history`` reads them there), so the reply does not repeat them."""
+    """How a turn ended, in a few figures: what ``client.send`` returns.
+
+    The ``send`` update's result is this without the answer: the answer is in the turn
+    activity's result already, with the commit receipt and usage (``checkpoint.history`` reads
+    them there), and history holds each once. ``client.send`` adds the answer from the
+    ``answer`` query."""
 
     status: Literal["completed", "interrupted"]
     turn_index: int
     head_revision: int
     """The session's head revision after the turn."""
     answer_excerpt: str = ""
+    """The start of the turn's answer (``ANSWER_EXCERPT_CHARS``; the whole answer is in the
+    store). Empty in the update's result; filled in by ``client.send``."""
     answer_truncated: bool = False
     model_calls: int = 0
     tool_calls: int = 0
 
     @classmethod
     def of(cls, outcome: TurnOutcome) -> TurnReply:
-        """The reply for a finished turn's outcome."""
+        """The update's result for a finished turn's outcome (no answer: see above)."""
         if outcome.status in ("awaiting_children", "awaiting_approval"):
             raise ValueError(f"a turn {outcome.status.replace('_', ' ')} has not finished")
         return cls(
             status=outcome.status,
             turn_index=outcome.turn_index,
             head_revision=outcome.receipt.head_revision,
-            answer_excerpt=outcome.answer_excerpt,
-            answer_truncated=outcome.answer_truncated,
             model_calls=outcome.model_calls,
             tool_calls=outcome.tool_calls,
         )
+
+
+class TurnAnswer(WireModel):
+    """A recent turn's answer, as the ``answer`` query gives it (``TurnReply`` leaves it out)."""
+
+    answer_excerpt: str = ""
+    answer_truncated: bool = False
 
 
 class RewindInput(WireModel):

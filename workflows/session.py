@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         StartEmpty,
         StartFromCarry,
         StartFromSnapshot,
+        TurnAnswer,
         TurnReply,
         check_user_text,
         workflow_id,
@@ -83,6 +84,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.sandbox.ledger import merge_ledger, usage_report
     from workflows.sandbox.turn_index import TurnIndexPublisher
+
+ANSWERS_KEPT = 32
+"""Recent turns whose answers the ``answer`` query still gives: a caller asks right after its
+update returns, so only a session taking that many turns in between loses one (the whole
+answer is in the store either way)."""
 
 MAX_CHILD_ROUNDS = 16
 """A turn that keeps asking for sub-agents past this many rounds fails instead of looping.
@@ -147,6 +153,12 @@ class SessionWorkflow:
         self._turn_index = carry.turn_index if carry else 0
         self._ledger: list[TokenLedgerEntry] = list(carry.ledger) if carry else []
         self._last_excerpt = carry.last_excerpt if carry else ""
+        self._answers: dict[int, TurnAnswer] = {}
+        """Recent turns' answers by turn index (the ``answer`` query); at most ANSWERS_KEPT."""
+        if carry and carry.turn_index:
+            self._answers[carry.turn_index] = TurnAnswer(
+                answer_excerpt=carry.last_excerpt, answer_truncated=carry.last_truncated
+            )
         self._run_count = carry.run_count if carry else 1
         self._model_calls = carry.model_calls if carry else 0
         self._tool_calls = carry.tool_calls if carry else 0
@@ -487,6 +499,12 @@ class SessionWorkflow:
             approval_timeout=self._input.policy.approval_timeout,
         )
 
+    @workflow.query(name="answer")
+    def answer(self, turn_index: int) -> TurnAnswer | None:
+        """A recent turn's answer (None when it is not among the last ANSWERS_KEPT): the
+        ``send`` update leaves it out, since the turn's outcome in history holds it."""
+        return self._answers.get(turn_index)
+
     @workflow.query(name="usage")
     def usage(self) -> SessionUsageReport:
         """The session's usage report, from the ledger the workflow keeps from turn outcomes."""
@@ -584,6 +602,12 @@ class SessionWorkflow:
             if outcome.status != "awaiting_children":
                 self._turn_index = outcome.turn_index
                 self._last_excerpt = outcome.answer_excerpt
+                self._answers[outcome.turn_index] = TurnAnswer(
+                    answer_excerpt=outcome.answer_excerpt,
+                    answer_truncated=outcome.answer_truncated,
+                )
+                for old in list(self._answers)[:-ANSWERS_KEPT]:
+                    del self._answers[old]
                 self._index.publish(self._turn_index)
                 return outcome
             child_rounds += 1
@@ -823,6 +847,8 @@ class SessionWorkflow:
             queued=[QueuedMessage(text=q.text) for q in self._queue],
             ledger=self._ledger,
             last_excerpt=self._last_excerpt,
+            last_truncated=(last.answer_truncated
+                            if (last := self._answers.get(self._turn_index)) else False),
             run_count=self._run_count + 1,
             model_calls=self._model_calls,
             tool_calls=self._tool_calls,

@@ -147,7 +147,7 @@ async def send(
     """
     message = SendInput(text=check_message(text))
     inp = session_input(session_id, policy=policy, title=title, timeouts=timeouts)
-    return await _resending(
+    reply = await _resending(
         lambda: client.execute_update_with_start_workflow(
             _SEND,
             message,
@@ -155,6 +155,7 @@ async def send(
             id=update_id,
         )
     )
+    return await _with_answer(client, session_id, reply)
 
 
 async def send_to_running(
@@ -163,9 +164,20 @@ async def send_to_running(
     """``send`` to a session whose workflow is running, as a plain update (one round trip
     less than update-with-start; fails if the session's workflow is not running)."""
     message = SendInput(text=check_message(text))
-    return await _resending(
+    reply = await _resending(
         lambda: handle(client, session_id).execute_update(_SEND, message, id=update_id)
     )
+    return await _with_answer(client, session_id, reply)
+
+
+async def _with_answer(client: Client, session_id: str, reply: TurnReply) -> TurnReply:
+    """The reply with the turn's answer, which the update's result leaves out (history holds
+    it once, in the turn's outcome). Empty if the session has since run ``ANSWERS_KEPT`` more
+    turns; the whole answer is in the store."""
+    answer = await handle(client, session_id).query(SessionWorkflow.answer, reply.turn_index)
+    if answer is None:
+        return reply
+    return reply.model_copy(update=answer.model_dump())
 
 
 async def _resending(call: Callable[[], Awaitable[TurnReply]]) -> TurnReply:

@@ -124,7 +124,10 @@ async def test_a_run_continues_as_new_before_its_update_budget_runs_out(
             task_queue=task_queue,
         )
         for n in range(1, 8):
-            assert (await lash.send(client, sid, f"m{n}", task_queue=task_queue)).turn_index == n
+            reply = await lash.send(client, sid, f"m{n}", task_queue=task_queue)
+            assert reply.turn_index == n
+            # Turns 3 and 6 end their runs: their answers come from the next run's carry.
+            assert reply.answer_excerpt, f"turn {n} came back without its answer"
         summary = await lash.summary(client, sid)
     assert summary.run_count == 3  # updates 1-3, 4-6, 7
     assert user_texts(await store_view(store, sid)) == [f"m{n}" for n in range(1, 8)]

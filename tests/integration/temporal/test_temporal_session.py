@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 from temporal_harness import (
@@ -13,12 +14,36 @@ from temporal_harness import (
     store_view,
     user_texts,
 )
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from checkpoint.store import CheckpointStore
 from workflows.contract import TurnReply, TurnTimeouts
 from workflows.host import client as lash
+from workflows.session import SessionWorkflow
+
+
+async def test_a_turn_leaves_its_answer_in_history_once_and_send_still_returns_it(
+    client: Client, task_queue: str, worker: Worker
+) -> None:
+    """The turn's outcome carries the answer; the ``send`` update's result does not repeat it,
+    and ``send`` reads it back with the ``answer`` query."""
+    sid = _sid()
+    reply = await lash.send(client, sid, "message 1: tell me something", task_queue=task_queue)
+    assert reply.answer_excerpt
+    history = await lash.handle(client, sid).fetch_history()
+    excerpt = reply.answer_excerpt.encode()
+    holding = [e.event_type for e in history.events if excerpt in e.SerializeToString()]
+    assert holding == [EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
+    [completed] = [e for e in history.events if e.HasField(
+        "workflow_execution_update_completed_event_attributes")]
+    result = completed.workflow_execution_update_completed_event_attributes.outcome.success
+    assert json.loads(result.payloads[0].data) == {
+        "status": "completed", "turn_index": 1, "head_revision": reply.head_revision,
+        "model_calls": reply.model_calls, "tool_calls": reply.tool_calls,
+    }
+    assert await lash.handle(client, sid).query(SessionWorkflow.answer, 2) is None
 
 
 def _sid() -> str:
