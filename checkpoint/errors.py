@@ -21,6 +21,7 @@ asks, and it also classifies the few foreign errors that come out the same on ev
     │   ├── HeadRevisionConflict    optimistic concurrency lost: expected != actual
     │   ├── OperationConflictError * an operation id reused with a different payload
     │   ├── NodeConflictError *     an appended node id exists with other content
+    │   ├── NodeCorruptError *      a stored node row is not a valid node (named at load)
     │   ├── BlobError *             a content-addressed blob cannot be used
     │   │   ├── BlobMissingError    no blob stored under that ref
     │   │   └── BlobCorruptError    bytes do not hash to their ref, or do not decode
@@ -173,6 +174,22 @@ class NodeConflictError(StoreError):
         self.node_id = node_id
         super().__init__(
             f"session {session_id!r}: node {node_id!r} already exists with different content",
+            session_id=session_id,
+        )
+
+
+class NodeCorruptError(StoreError):
+    """A stored node row does not read back as a node (bad JSON, a value of the wrong type, an
+    unknown variant): the store wrote canonical nodes, so the row was damaged afterwards, and
+    no retry repairs it. ``node_id`` is None when the row is too damaged to name one."""
+
+    retryable = False
+
+    def __init__(self, session_id: str, row: int, node_id: str | None, reason: str) -> None:
+        self.row, self.node_id, self.reason = row, node_id, reason
+        named = f"node {node_id!r} (row {row})" if node_id is not None else f"node row {row}"
+        super().__init__(
+            f"session {session_id!r}: stored {named} is damaged: {reason}",
             session_id=session_id,
         )
 

@@ -178,7 +178,7 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         head = rows.head
         meta = SessionHeadMeta.from_stored_json(head.head_json)
         graph_leaf = leaf if active and leaf is not None else head.leaf_node_id
-        nodes = self.node_cache.parse(rows.nodes)
+        nodes = self.node_cache.parse(rows.nodes, session_id)
         if dangles(nodes, graph_leaf):
             nodes = await self._with_shared(session_id, nodes, graph_leaf, active)
         graph = SessionGraph.from_nodes(nodes, graph_leaf)
@@ -209,7 +209,7 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         # A path whose root has a parent (or no path at all) may continue in a fork's source.
         # Parsed through the node cache, as load_session parses: a rebuild at turn N after one
         # at turn M re-reads the shared prefix without validating it again.
-        own = self.node_cache.parse(nodes)
+        own = self.node_cache.parse(nodes, session_id)
         if not nodes or own[0].parent_node_id is not None:
             path = await self._with_shared(session_id, own, leaf_node_id, True)
             if path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Protocol
 
 from checkpoint.blobs import SealedBlob
@@ -71,6 +72,7 @@ _TOTAL_COLUMNS = (
     "cached_input_tokens, reasoning_tokens"
 )
 _VISIBLE = "attached = 1 AND tombstoned = 0"
+_first = itemgetter(0)
 _SUMMARY_COLUMNS = (
     "s.session_id, s.head_revision, s.node_count, s.turn_index, s.checkpoint_ref, "
     "s.updated_at, m.parent_session_id, m.meta_json"
@@ -162,11 +164,15 @@ class SqlReads(SqlBase):
         return head_rows(await self.fetch(HEAD_TOTALS_SQL, session_id))
 
     async def read_graph(self, session_id: str) -> list[str]:
+        """The visible nodes in ``seq`` order. Sorted here, not by ``ORDER BY seq``: without it
+        SQLite reads the session's rows in primary-key order, one range of its table, instead
+        of looking each row up from the ``seq`` index (about 25% of a 1,000-turn read)."""
         rows = await self.fetch(
-            f"SELECT node_json FROM lash_nodes WHERE session_id = ? AND {_VISIBLE} ORDER BY seq",
+            f"SELECT seq, node_json FROM lash_nodes WHERE session_id = ? AND {_VISIBLE}",
             session_id,
         )
-        return [r[0] for r in rows]
+        rows.sort(key=_first)
+        return [r[1] for r in rows]
 
     async def read_path(self, session_id: str, leaf_node_id: str, any_node: bool) -> list[str]:
         visible = "" if any_node else f"AND {_VISIBLE}"

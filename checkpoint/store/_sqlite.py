@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from checkpoint.store._backend import (
     GcTx,
     HeadRow,
+    SessionRows,
     TurnRows,
     WriteTx,
 )
@@ -184,6 +185,24 @@ class SqliteBackend(SqlBackend):
                 yield SqlReads(_DIALECT, _Runner(conn, self._run))
             finally:
                 await self._finish(conn, "COMMIT")
+
+    async def read_session(
+        self, session_id: str, path_from: str | None, active_path: bool
+    ) -> SessionRows | None:
+        """The same statements as every SQL backend, in one read transaction and one thread
+        hop: the five hops (BEGIN, head, nodes, totals, COMMIT) cost about 1 ms of a 1,000-turn
+        load on a busy worker."""
+        conn = self.conn
+
+        def read() -> SessionRows | None:
+            reads = SqlReads(_DIALECT, _Runner(conn, _direct))
+            conn.execute("BEGIN")
+            try:
+                return _drive(reads.read_session(session_id, path_from, active_path))
+            finally:
+                conn.execute("COMMIT")
+
+        return await self._call(read)
 
     async def read_turn(self, session_id: str, turn_id: str, operation_id: str) -> TurnRows:
         """Three selects in one read transaction and one thread hop (a turn's only read when

@@ -1,4 +1,4 @@
-"""The cyclic GC is paused around the bulk node parse and always restored afterwards."""
+"""The cyclic GC is paused around the node parse and always restored afterwards."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from store_fixtures import chain
 
 from checkpoint._gc_pause import cyclic_gc_paused
+from checkpoint.errors import NodeCorruptError
 from checkpoint.store import _node_cache
 from checkpoint.store._node_cache import NodeCache
 
@@ -50,19 +51,18 @@ def test_a_pause_inside_a_pause_leaves_gc_off_for_the_outer_one() -> None:
 
 
 def test_the_node_parse_runs_with_gc_paused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """NodeCache.parse validates its batch with GC off and restores it, even on bad JSON."""
+    """NodeCache.parse validates its rows with GC off and restores it, even on bad JSON."""
     seen: list[bool] = []
-    real = _node_cache._NODES
+    real = _node_cache._validator()
 
-    class Spy:
-        def validate_json(self, text: str) -> Any:
-            seen.append(gc.isenabled())
-            return real.validate_json(text)
+    def spy(text: str) -> Any:
+        seen.append(gc.isenabled())
+        return real(text)
 
-    monkeypatch.setattr(_node_cache, "_NODES", Spy())
+    monkeypatch.setattr(_node_cache, "_validator", lambda: spy)
     nodes = chain("m", 3)
-    assert NodeCache().parse([n.model_dump_json() for n in nodes]) == nodes
-    assert seen == [False] and gc.isenabled()
-    with pytest.raises(ValueError, match="node_id"):
-        NodeCache().parse(['{"kind": "event"}'])
+    assert NodeCache().parse([n.model_dump_json() for n in nodes], "s") == nodes
+    assert seen == [False] * 3 and gc.isenabled()
+    with pytest.raises(NodeCorruptError, match="node_id"):
+        NodeCache().parse(['{"kind": "event"}'], "s")
     assert gc.isenabled()
