@@ -15,6 +15,7 @@ from activities.contract import (
     ChildRequest,
     ChildResult,
     HeadRef,
+    PromptWindow,
     TurnOutcome,
     TurnPolicy,
     TurnRequest,
@@ -47,6 +48,10 @@ SAMPLES: list[WireModel] = [
                 user_text="hi", base=HEAD, stop=True,
                 child_results=[ChildResult(child_session_id="c", tool_call_id="t", answer="",
                                            error="boom", timed_out=True)]),
+    TurnOutcome(status="completed", receipt=TurnReceipt(head_revision=5), turn_index=2,
+                usage_deltas=[USAGE], prompt=PromptWindow(window_tokens=9, prompt_tokens=5,
+                                                          turns=2, path_turns=7, messages=3,
+                                                          path_messages=3)),
     TurnOutcome(status="awaiting_children", receipt=TurnReceipt(head_revision=5), turn_index=2,
                 child_requests=[ChildRequest(child_session_id="c", tool_call_id="t",
                                              snapshot_ref="r", task="x", policy=TurnPolicy())]),
@@ -76,3 +81,34 @@ def test_a_receipt_of_an_older_history_still_reads() -> None:
         "operation_id": "s:t:final", "manifest": {"turn_state": {}}}}
     outcome = TurnOutcome.model_validate(old)
     assert outcome.receipt == TurnReceipt(head_revision=2, checkpoint_ref="c", leaf_node_id="n")
+
+
+def test_a_turn_outcome_writes_each_figure_once() -> None:
+    """Zero usage counts, the turn's usage apart from its delta, and path counts equal to the
+    prompt's are not written; they read back filled in."""
+    window = PromptWindow(window_tokens=9, prompt_tokens=5, turns=2, path_turns=2, messages=3,
+                          path_messages=3)
+    outcome = TurnOutcome(status="completed", receipt=TurnReceipt(head_revision=5),
+                          turn_index=2, usage_deltas=[USAGE], prompt=window)
+    written = json.loads(outcome.model_dump_json())
+    assert written["usage_deltas"] == [
+        {"source": "turn", "model": "m", "usage": {"input_tokens": 3, "output_tokens": 1}}
+    ]
+    assert "turn_usage" not in written
+    assert written["prompt"] == {"window_tokens": 9, "prompt_tokens": 5, "turns": 2,
+                                 "messages": 3}
+    read = TurnOutcome.model_validate_json(json.dumps(written))
+    assert read.usage_deltas == [USAGE] and read.prompt == window
+
+
+def test_an_outcome_of_an_older_history_with_every_figure_still_reads() -> None:
+    usage = {"input_tokens": 3, "output_tokens": 1, "cached_input_tokens": 0,
+             "reasoning_tokens": 0}
+    old = {"status": "completed", "turn_index": 1, "receipt": {"head_revision": 2},
+           "usage_deltas": [{"source": "turn", "model": "m", "usage": usage}],
+           "turn_usage": usage,
+           "prompt": {"window_tokens": 9, "prompt_tokens": 5, "turns": 2, "path_turns": 2,
+                      "messages": 3, "path_messages": 3}}
+    outcome = TurnOutcome.model_validate(old)
+    assert outcome.usage_deltas == [USAGE] and outcome.prompt is not None
+    assert outcome.prompt.path_turns == 2
