@@ -101,9 +101,12 @@ def report_sum(report: SessionUsageReport) -> dict[tuple[str, str], tuple[int, .
 
 
 def call_lines(path: Path) -> list[dict[str, Any]]:
+    """The call log's complete lines: a worker process may be writing the last one as the
+    test reads (a reader can see part of a write), so a line counts once its newline is in."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    complete = path.read_text().rpartition("\n")[0]
+    return [json.loads(line) for line in complete.splitlines() if line.strip()]
 
 
 async def history_json(client: Client, session_id: str, run_id: str | None = None) -> str:
