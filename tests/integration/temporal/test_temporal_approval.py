@@ -15,6 +15,7 @@ import pytest
 from temporal_harness import ROOT, TEST_KEY, WorkerProcess, event_types
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
@@ -24,6 +25,7 @@ from checkpoint.model import OutcomeFailure, OutcomeSuccess, PersistedSessionSta
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 from workflows.contract import PendingApproval, TurnTimeouts
 from workflows.host import client as lash
+from workflows.host.cli import _control
 from workflows.host.cli._approve import approve as approve_command
 from workflows.host.cli._config import Target
 from workflows.host.worker import build_worker
@@ -313,3 +315,43 @@ async def test_a_sub_agents_waiting_call_is_listed_and_decided_from_the_root(
         assert await lash.pending(client, sid) == []
     assert reply.status == "completed" and reply.answer_excerpt == "Parent done."
     assert effects.read_text().splitlines() == ["prod"]
+
+
+async def test_resume_takes_the_history_over_the_progress_of_a_cut_off_turn(
+    client: Client, store: CheckpointStore, task_queue: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Turn 2 commits progress (a call waits for approval) and its workflow is terminated, so
+    the store's head is ahead of the history's last completed turn. ``resume`` goes on from
+    turn 1: the cut-off turn stays in the graph as a branch, its index stays used, and the
+    call that waited never runs."""
+    script = [[{"text": "Hello."}], *ONE_DEPLOY, [{"text": "After the resume."}]]
+    worker, effects = _deploy_worker(client, store, task_queue, tmp_path, monkeypatch, script)
+    sid = f"cutoff-{uuid.uuid4().hex[:8]}"
+    async with worker:
+        await lash.send(client, sid, "hello", task_queue=task_queue)
+        first = await store.load_head(sid)
+        turn = asyncio.create_task(lash.send(client, sid, "deploy it", task_queue=task_queue))
+        await _waiting(client, sid, 1)
+        ahead = await store.load_head(sid)
+        assert first is not None and ahead is not None
+        assert ahead.head_revision > first.head_revision, "the waiting turn committed nothing"
+        await lash.handle(client, sid).terminate("cut off while a call waits")
+        with pytest.raises((WorkflowUpdateFailedError, RPCError)):  # it never gets an answer
+            await asyncio.wait_for(turn, 30)
+
+        resumed = await _control.resume(client, sid, task_queue=task_queue)
+        assert resumed.turn_index == 2, "the cut-off turn's index is used"
+        state = await load_persisted_session_state(store, sid)
+        assert state is not None
+        assert [m.parts[0].content for m in state.session_graph.messages()
+                if m.role == "User"] == ["hello"]
+        assert "deploy it" in state.session_graph.model_dump_json(), "the branch is gone"
+
+        reply = await lash.send(client, sid, "and now?", task_queue=task_queue)
+    assert (reply.turn_index, reply.answer_excerpt) == (3, "After the resume.")
+    state = await load_persisted_session_state(store, sid)
+    assert state is not None
+    assert [m.parts[0].content for m in state.session_graph.messages()
+            if m.role == "User"] == ["hello", "and now?"]
+    assert not effects.exists(), "the call that waited for approval ran"
