@@ -3,8 +3,10 @@
     PYTHONPATH=. .venv/bin/python -m benchmarks.bench_temporal [--turns 1000] [--sessions 200]
 
 Everything is measured in one run on one bundled dev server, against a bare workflow that runs
-one no-op activity per update carrying the same TurnRequest (and returning the same outcome), so
-the figures are ratios within one run, not absolute claims:
+one no-op activity per update carrying the same TurnRequest (and returning the same outcome), and
+one whose activity carries only the new message, so the figures are ratios within one run, not
+absolute claims. Both bare workflows continue as new by a session's rule (the server's
+suggestion, or its update budget), so none drags a longer history than a session would:
 
 - history bytes per turn (``history_size_bytes`` as the server counts it, per turn of the
   current run; median of the ten turns up to the mark) at turns 10, 100 and 1,000;
@@ -46,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.contract import HeadRef, TurnOutcome, TurnPolicy, TurnRequest
     from checkpoint.model import TokenLedgerEntry, TokenUsage, TurnReceipt
     from checkpoint.store import open_store
-    from workflows.contract import SendInput, TurnReply
+    from workflows.contract import SendInput, SessionInput, TurnReply
     from workflows.host import client as lash
     from workflows.host.devserver import dev_server
     from workflows.plugin import LashPlugin, LashWorkerPlugin
@@ -55,6 +57,8 @@ BENCH_KEY = b"bench-key"
 BARE = "bare no-op activity"
 PLAIN_SCRIPT = [[{"text": "A plain answer with no tools, to time the orchestration itself."}]]
 BARE_MESSAGE = "bare, message only"
+UPDATES_PER_RUN = SessionInput.model_fields["max_updates_per_run"].get_default()
+"""A session's update budget per run (the server allows 2,000)."""
 
 
 @activity.defn(name="bench.noop_turn")
@@ -68,7 +72,7 @@ async def noop_turn(request: TurnRequest) -> TurnOutcome:
                             leaf_node_id=f"m{n:032x}"),
         turn_index=n, answer_excerpt=PLAIN_SCRIPT[0][0]["text"],
         usage_deltas=[TokenLedgerEntry(source="turn", model="scripted-demo", usage=usage)],
-        turn_usage=usage, model_calls=1,
+        model_calls=1,
     )
 
 
@@ -78,16 +82,36 @@ async def noop_message(text: str) -> str:
     return "ok"
 
 
+class _ContinuesAsNew:
+    """What a lash session does to keep its history short, so that a baseline pays for it too:
+    continue as new when the server suggests it or at a session's update budget, once no update
+    is running (the benchmark sends one update at a time, so no update meets a closing run)."""
+
+    def __init__(self) -> None:
+        self._turn = 0
+        self._updates = 0
+
+    async def _serve(self, session_id: str, turn: int) -> None:
+        self._turn = turn
+        await workflow.wait_condition(
+            lambda: (workflow.info().is_continue_as_new_suggested()
+                     or self._updates >= UPDATES_PER_RUN)
+            and workflow.all_handlers_finished()
+        )
+        workflow.continue_as_new(args=[session_id, self._turn])
+
+
 @workflow.defn(name="bench.bare_message")
-class BareMessageWorkflow:
+class BareMessageWorkflow(_ContinuesAsNew):
     """One activity per update carrying only the new message: what any durable chat needs."""
 
     @workflow.run
-    async def run(self, session_id: str) -> None:
-        await workflow.wait_condition(lambda: False)
+    async def run(self, session_id: str, turn: int = 0) -> None:
+        await self._serve(session_id, turn)
 
     @workflow.update(name="send")
     async def send(self, inp: SendInput) -> str:
+        self._updates += 1
         answer: str = await workflow.execute_activity(
             "bench.noop_message", inp.text, result_type=str,
             start_to_close_timeout=timedelta(minutes=1),
@@ -96,19 +120,20 @@ class BareMessageWorkflow:
 
 
 @workflow.defn(name="bench.bare")
-class BareWorkflow:
+class BareWorkflow(_ContinuesAsNew):
     """The baseline: one no-op activity per update, same input and output as a lash turn."""
 
     def __init__(self) -> None:
-        self._turn = 0
+        super().__init__()
         self._busy = False
 
     @workflow.run
-    async def run(self, session_id: str) -> None:
-        await workflow.wait_condition(lambda: False)
+    async def run(self, session_id: str, turn: int = 0) -> None:
+        await self._serve(session_id, turn)
 
     @workflow.update(name="send")
     async def send(self, inp: SendInput) -> TurnReply:
+        self._updates += 1
         await workflow.wait_condition(lambda: not self._busy)
         self._busy, self._turn = True, self._turn + 1
         try:
@@ -214,7 +239,8 @@ async def _sessions(client: Client, queue: str) -> Drivers:
 
         drivers[label] = (f"lash-session/{sid}", send)
     bare_id = f"bench-bare-{uuid.uuid4().hex[:6]}"
-    handle = await client.start_workflow(BareWorkflow.run, bare_id, id=bare_id, task_queue=queue)
+    await client.start_workflow(BareWorkflow.run, bare_id, id=bare_id, task_queue=queue)
+    handle = client.get_workflow_handle_for(BareWorkflow.run, bare_id)  # whichever run is current
 
     async def bare(n: int) -> None:
         message = SendInput(text=f"benchmark message {n}")
@@ -223,12 +249,13 @@ async def _sessions(client: Client, queue: str) -> Drivers:
     await bare(0)
     drivers[BARE] = (bare_id, bare)
     message_id = f"bench-bare-message-{uuid.uuid4().hex[:6]}"
-    message_handle = await client.start_workflow(
+    await client.start_workflow(
         BareMessageWorkflow.run, message_id, id=message_id, task_queue=queue
     )
+    message_handle = client.get_workflow_handle_for(BareMessageWorkflow.run, message_id)
 
     async def bare_message(n: int) -> None:
-        await message_handle.execute_update(
+        _answer = await message_handle.execute_update(
             BareMessageWorkflow.send, SendInput(text=f"benchmark message {n}")
         )
 
