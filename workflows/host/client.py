@@ -21,6 +21,7 @@ from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowExecutionDescription,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
@@ -173,8 +174,16 @@ async def send_to_running(
 async def _with_answer(client: Client, session_id: str, reply: TurnReply) -> TurnReply:
     """The reply with the turn's answer, which the update's result leaves out (history holds
     it once, in the turn's outcome). Empty if the session has since run ``ANSWERS_KEPT`` more
-    turns; the whole answer is in the store."""
-    answer = await handle(client, session_id).query(SessionWorkflow.answer, reply.turn_index)
+    turns; the whole answer is in the store.
+
+    Workers from before the ``answer`` query put the answer in the reply and know no such
+    query, so a client can be upgraded before its workers."""
+    if reply.answer_excerpt:
+        return reply
+    try:
+        answer = await handle(client, session_id).query(SessionWorkflow.answer, reply.turn_index)
+    except WorkflowQueryFailedError:
+        return reply
     if answer is None:
         return reply
     return reply.model_copy(update=answer.model_dump())
