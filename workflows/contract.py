@@ -69,6 +69,13 @@ class QueuedMessage(WireModel):
     text: str
 
 
+class TurnAnswer(WireModel):
+    """A recent turn's answer, as the ``answer`` query gives it (``TurnReply`` leaves it out)."""
+
+    answer_excerpt: str = ""
+    answer_truncated: bool = False
+
+
 class SessionCarry(WireModel):
     """Everything a run hands to the next one on continue-as-new: refs and figures only."""
 
@@ -78,8 +85,10 @@ class SessionCarry(WireModel):
     queued: list[QueuedMessage] = Field(default_factory=list)
     ledger: WireLedger = Field(default_factory=list)
     last_excerpt: str = ""
-    last_truncated: bool = False
-    """Whether ``last_excerpt`` is shorter than the last turn's answer."""
+    """The last answer on the active path (the ``summary`` query's)."""
+    answers: dict[int, TurnAnswer] = Field(default_factory=dict)
+    """The last few turns' answers by turn index, so that a caller whose turn ended just before
+    the run moved on still gets its answer from the ``answer`` query."""
     run_count: int = Field(default=1, ge=1)
     """Runs so far, this one included."""
     model_calls: int = 0
@@ -235,6 +244,8 @@ class TurnReply(WireModel):
     """The start of the turn's answer (``ANSWER_EXCERPT_CHARS``; the whole answer is in the
     store). Empty in the update's result; filled in by ``client.send``."""
     answer_truncated: bool = False
+    """The excerpt is shorter than the answer, or ``client.send`` could not read it back (the
+    session moved on, or the query failed): the whole answer is in the store."""
     model_calls: int = 0
     tool_calls: int = 0
 
@@ -250,13 +261,6 @@ class TurnReply(WireModel):
             model_calls=outcome.model_calls,
             tool_calls=outcome.tool_calls,
         )
-
-
-class TurnAnswer(WireModel):
-    """A recent turn's answer, as the ``answer`` query gives it (``TurnReply`` leaves it out)."""
-
-    answer_excerpt: str = ""
-    answer_truncated: bool = False
 
 
 class RewindInput(WireModel):

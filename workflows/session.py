@@ -90,6 +90,9 @@ ANSWERS_KEPT = 32
 update returns, so only a session taking that many turns in between loses one (the whole
 answer is in the store either way)."""
 
+ANSWERS_CARRIED = 4
+"""Of those, how many the next run takes over on continue-as-new (the carry stays small)."""
+
 MAX_CHILD_ROUNDS = 16
 """A turn that keeps asking for sub-agents past this many rounds fails instead of looping.
 Rounds that wait for approvals are not counted: each step asks for a call's decision once."""
@@ -153,12 +156,8 @@ class SessionWorkflow:
         self._turn_index = carry.turn_index if carry else 0
         self._ledger: list[TokenLedgerEntry] = list(carry.ledger) if carry else []
         self._last_excerpt = carry.last_excerpt if carry else ""
-        self._answers: dict[int, TurnAnswer] = {}
+        self._answers: dict[int, TurnAnswer] = dict(carry.answers) if carry else {}
         """Recent turns' answers by turn index (the ``answer`` query); at most ANSWERS_KEPT."""
-        if carry and carry.turn_index:
-            self._answers[carry.turn_index] = TurnAnswer(
-                answer_excerpt=carry.last_excerpt, answer_truncated=carry.last_truncated
-            )
         self._run_count = carry.run_count if carry else 1
         self._model_calls = carry.model_calls if carry else 0
         self._tool_calls = carry.tool_calls if carry else 0
@@ -847,8 +846,7 @@ class SessionWorkflow:
             queued=[QueuedMessage(text=q.text) for q in self._queue],
             ledger=self._ledger,
             last_excerpt=self._last_excerpt,
-            last_truncated=(last.answer_truncated
-                            if (last := self._answers.get(self._turn_index)) else False),
+            answers=dict(list(self._answers.items())[-ANSWERS_CARRIED:]),
             run_count=self._run_count + 1,
             model_calls=self._model_calls,
             tool_calls=self._tool_calls,

@@ -11,6 +11,7 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from temporalio.api.enums.v1 import TaskQueueType
@@ -22,10 +23,12 @@ from temporalio.client import (
     WorkflowExecutionDescription,
     WorkflowHandle,
     WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 
 from activities.contract import MAX_USER_TEXT_BYTES, TurnPolicy, check_user_text
 from checkpoint.model import SessionUsageReport
@@ -55,6 +58,10 @@ _RESEND_WITHIN = 600.0
 """How long ``send`` keeps sending a message that a run refused while it continued as new.
 The run moves on once the turns it already accepted have run (at most one per waiting caller),
 so with quick turns one or two tries do; with model calls of minutes it can take that long."""
+
+_ANSWER_TIMEOUT = timedelta(seconds=10)
+"""How long ``send`` waits for the ``answer`` query: the turn has run, and the store has the
+answer if the query is slow."""
 
 DEFAULT_TARGET = "127.0.0.1:7233"
 DEFAULT_TASK_QUEUE = "lash-sessions"
@@ -176,16 +183,20 @@ async def _with_answer(client: Client, session_id: str, reply: TurnReply) -> Tur
     it once, in the turn's outcome). Empty if the session has since run ``ANSWERS_KEPT`` more
     turns; the whole answer is in the store.
 
-    Workers from before the ``answer`` query put the answer in the reply and know no such
-    query, so a client can be upgraded before its workers."""
+    The turn has committed by now, so a failed query does not fail the send: the reply then
+    says the answer is cut (``answer_truncated`` with an empty excerpt), and the caller reads it
+    from the store. Workers from before the ``answer`` query put the answer in the reply, so a
+    client can be upgraded before its workers."""
     if reply.answer_excerpt:
         return reply
     try:
-        answer = await handle(client, session_id).query(SessionWorkflow.answer, reply.turn_index)
-    except WorkflowQueryFailedError:
-        return reply
+        answer = await handle(client, session_id).query(
+            SessionWorkflow.answer, reply.turn_index, rpc_timeout=_ANSWER_TIMEOUT
+        )
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError, RPCError):
+        answer = None
     if answer is None:
-        return reply
+        return reply.model_copy(update={"answer_truncated": True})
     return reply.model_copy(update=answer.model_dump())
 
 

@@ -1,5 +1,6 @@
 """``client.send`` brings the turn's answer, which the update's result leaves out, with the
-``answer`` query, and still works against workers from before that query."""
+``answer`` query; a query that fails does not fail the send (the turn has run), and workers from
+before that query still work."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 from temporalio.client import WorkflowQueryFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.contract import TurnAnswer, TurnReply
 from workflows.host import client as lash
@@ -19,7 +21,7 @@ class _Handle:
         self.answer = answer
         self.asked: list[Any] = []
 
-    async def query(self, query: Any, turn_index: int) -> TurnAnswer | None:
+    async def query(self, query: Any, turn_index: int, **_options: Any) -> TurnAnswer | None:
         self.asked.append(turn_index)
         if isinstance(self.answer, Exception):
             raise self.answer
@@ -41,17 +43,27 @@ async def test_the_answer_of_the_turn_is_filled_in(monkeypatch: pytest.MonkeyPat
                                              "answer_truncated": True})
 
 
-async def test_an_answer_no_longer_kept_leaves_the_reply_as_it_is(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    assert await _with(None, REPLY, monkeypatch) == (REPLY, [3])
+CUT = REPLY.model_copy(update={"answer_truncated": True})
+"""What ``send`` returns when it cannot read the answer back: cut, so the caller reads the
+store (the CLI does)."""
 
 
-async def test_a_worker_from_before_the_query_is_not_asked_or_fails_softly(
+@pytest.mark.parametrize("answer", [
+    None,  # no longer kept: the session moved on
+    RPCError("deadline exceeded", RPCStatusCode.DEADLINE_EXCEEDED, b""),
+    WorkflowQueryFailedError("the workflow task keeps failing"),
+], ids=["not-kept", "rpc-error", "query-failed"])
+async def test_an_answer_that_cannot_be_read_back_is_reported_cut(
+    answer: Exception | None, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert await _with(answer, REPLY, monkeypatch) == (CUT, [3])
+
+
+async def test_a_worker_from_before_the_query_is_not_asked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Such a worker answers in the reply; a reply without an answer meets an unknown query."""
+    """Such a worker answers in the reply; an empty answer then meets an unknown query."""
     full = REPLY.model_copy(update={"answer_excerpt": "hi"})
     assert await _with(AssertionError("asked"), full, monkeypatch) == (full, [])
     unknown = WorkflowQueryFailedError("unknown queryType answer")
-    assert await _with(unknown, REPLY, monkeypatch) == (REPLY, [3])
+    assert await _with(unknown, REPLY, monkeypatch) == (CUT, [3])
