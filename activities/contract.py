@@ -74,13 +74,17 @@ class WireModel(BaseModel):
 
     @model_serializer(mode="wrap")
     def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if not isinstance(data, dict):
-            return data
-        for name in _omissible(type(self)):
-            if name in data and getattr(self, name) == _default_of(type(self), name):
-                del data[name]
+        return _drop_defaults(self, handler(self))
+
+
+def _drop_defaults(model: BaseModel, data: Any) -> Any:
+    """``data`` (the model as written) without the fields that hold their default."""
+    if not isinstance(data, dict):
         return data
+    for name in _omissible(type(model)):
+        if name in data and getattr(model, name) == _default_of(type(model), name):
+            del data[name]
+    return data
 
 
 @functools.cache
@@ -283,9 +287,10 @@ class PromptWindow(WireModel):
 
     @model_serializer(mode="wrap")
     def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
-        """Written without ``path_turns`` and ``path_messages`` when the prompt held the whole
-        path (most turns): a turn's outcome is written to history every turn."""
-        data = handler(self)
+        """The wire rule, and without ``path_turns`` and ``path_messages`` when the prompt held
+        the whole path (most turns): a turn's outcome is written to history every turn. (A
+        model has one serializer: this one replaces ``WireModel``'s, so it applies that rule.)"""
+        data = _drop_defaults(self, handler(self))
         if isinstance(data, dict):
             if self.path_turns == self.turns:
                 del data["path_turns"]

@@ -64,6 +64,10 @@ def test_show_json_reports_the_history_temporal_describe_reports(
     assert shown["head_revision"] == shown["summary"]["head_revision"]
     assert shown["checkpoint_ref"] == shown["summary"]["checkpoint_ref"]
     assert shown["usage"]["by_source"]["turn"]["total_tokens"] > 0
+    # Every count of the prompt window, also those history leaves out (equal to the prompt's).
+    prompt = shown["prompt"]
+    assert (prompt["turns"], prompt["path_turns"]) == (3, 3)
+    assert prompt["path_messages"] == prompt["messages"] > 0
     graph = shown["graph"]
     roots = [n for n in graph["nodes"] if n["parent_id"] is None]
     assert [n["role"] for n in roots] == ["User"] and graph["active_path"][0] == roots[0]["node_id"]

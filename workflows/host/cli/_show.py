@@ -121,7 +121,7 @@ class SessionView:
             "relation": relation_text(self.lineage.meta),
             "descendants": [d.to_json() for d in self.lineage.descendants],
             "descendants_left_out": self.lineage.left_out,
-            "prompt": self.prompt.model_dump(mode="json") if self.prompt else None,
+            "prompt": dict(self.prompt) if self.prompt else None,  # every count, always
             "pending_turn": (
                 {"attempt": self.pending.attempt, "last_failure": self.pending.last_failure}
                 if self.pending else None
