@@ -187,7 +187,8 @@ class NodeCorruptError(StoreError):
 
     def __init__(self, session_id: str, row: int, node_id: str | None, reason: str) -> None:
         self.row, self.node_id, self.reason = row, node_id, reason
-        named = f"node {node_id!r} (row {row})" if node_id is not None else f"node row {row}"
+        where = f"position {row} of the nodes read"  # the read's order, not a database key
+        named = f"node {node_id!r} ({where})" if node_id is not None else f"node at {where}"
         super().__init__(
             f"session {session_id!r}: stored {named} is damaged: {reason}",
             session_id=session_id,

@@ -69,14 +69,16 @@ async def test_a_damaged_node_row_fails_the_load_naming_it(
     assert isinstance(err, StoreError) and not is_retryable(err)
     assert (err.session_id, err.row, err.node_id) == ("s", 2, named)
     assert reason in err.reason
-    where = f"node {named!r} (row 2)" if named else "node row 2"
+    where = (f"node {named!r} (position 2 of the nodes read)" if named
+             else "node at position 2 of the nodes read")
     assert f"session 's': stored {where} is damaged" in str(err)
 
 
 async def test_a_damaged_row_fails_the_graph_at_a_leaf_too(store: CheckpointStore) -> None:
     """A rebuild at a past leaf reads the same rows through the same parse."""
     _damage(store, "m1", _good(1).replace('"kind":"Text"', '"kind":"Txt"'))
-    with pytest.raises(NodeCorruptError, match=r"stored node 'm1' \(row 1\)"):
+    damaged = r"stored node 'm1' \(position 1 of the nodes read\)"
+    with pytest.raises(NodeCorruptError, match=damaged):
         await store.load_graph_at("s", "m3")
 
 
