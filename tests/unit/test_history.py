@@ -51,9 +51,11 @@ def test_the_names_agree_with_the_workflow_and_activities() -> None:
     assert definition.name == SESSION_WORKFLOW_TYPE
 
 
-def test_a_recorded_demo_reads_as_five_turns() -> None:
-    """Every completed run_turn is one turn, with its receipt, message and summed ledger."""
-    history = read_history([_recorded("session-demo")])
+@pytest.mark.parametrize("stem", ["session-demo", "v4-session-demo"])
+def test_a_recorded_demo_reads_as_five_turns(stem: str) -> None:
+    """Every completed run_turn is one turn, with its receipt, message and summed ledger, in
+    today's payloads (zero counts left out) and in those written before."""
+    history = read_history([_recorded(stem)])
     assert [t.turn_index for t in history.turns] == [1, 2, 3, 4, 5, 6]
     assert history.session_id == "replay-demo"
     ledger = {(e.source, e.model) for e in history.turns[-1].ledger}
@@ -63,9 +65,11 @@ def test_a_recorded_demo_reads_as_five_turns() -> None:
     assert revisions == sorted(revisions)
 
 
-def test_a_continue_as_new_chain_reads_in_order_whatever_the_file_order() -> None:
+@pytest.mark.parametrize("prefix", ["", "v4-"])
+def test_a_continue_as_new_chain_reads_in_order_whatever_the_file_order(prefix: str) -> None:
     """Runs are ordered by their start; the carried run continues the turn numbers."""
-    first, second = _recorded("session-continued"), _recorded("session-carried")
+    first = _recorded(f"{prefix}session-continued")
+    second = _recorded(f"{prefix}session-carried")
     history = read_history([second, first])
     assert len(history.runs) == 2
     assert history.runs[0].continued_to == history.runs[1].run_id
