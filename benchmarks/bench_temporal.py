@@ -87,12 +87,11 @@ class _ContinuesAsNew:
     continue as new when the server suggests it or at a session's update budget, once no update
     is running (the benchmark sends one update at a time, so no update meets a closing run)."""
 
-    def __init__(self) -> None:
-        self._turn = 0
+    def __init__(self, session_id: str, turn: int) -> None:
+        self._turn = turn
         self._updates = 0
 
-    async def _serve(self, session_id: str, turn: int) -> None:
-        self._turn = turn
+    async def _serve(self, session_id: str) -> None:
         await workflow.wait_condition(
             lambda: (workflow.info().is_continue_as_new_suggested()
                      or self._updates >= UPDATES_PER_RUN)
@@ -105,9 +104,13 @@ class _ContinuesAsNew:
 class BareMessageWorkflow(_ContinuesAsNew):
     """One activity per update carrying only the new message: what any durable chat needs."""
 
+    @workflow.init
+    def __init__(self, session_id: str, turn: int = 0) -> None:
+        super().__init__(session_id, turn)
+
     @workflow.run
     async def run(self, session_id: str, turn: int = 0) -> None:
-        await self._serve(session_id, turn)
+        await self._serve(session_id)
 
     @workflow.update(name="send")
     async def send(self, inp: SendInput) -> str:
@@ -123,13 +126,14 @@ class BareMessageWorkflow(_ContinuesAsNew):
 class BareWorkflow(_ContinuesAsNew):
     """The baseline: one no-op activity per update, same input and output as a lash turn."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    @workflow.init
+    def __init__(self, session_id: str, turn: int = 0) -> None:
+        super().__init__(session_id, turn)
         self._busy = False
 
     @workflow.run
     async def run(self, session_id: str, turn: int = 0) -> None:
-        await self._serve(session_id, turn)
+        await self._serve(session_id)
 
     @workflow.update(name="send")
     async def send(self, inp: SendInput) -> TurnReply:
