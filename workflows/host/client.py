@@ -180,13 +180,12 @@ async def send_to_running(
 
 async def _with_answer(client: Client, session_id: str, reply: TurnReply) -> TurnReply:
     """The reply with the turn's answer, which the update's result leaves out (history holds
-    it once, in the turn's outcome). Empty if the session has since run ``ANSWERS_KEPT`` more
-    turns; the whole answer is in the store.
+    it once, in the turn's outcome).
 
-    The turn has committed by now, so a failed query does not fail the send: the reply then
-    says the answer is cut (``answer_truncated`` with an empty excerpt), and the caller reads it
-    from the store. Workers from before the ``answer`` query put the answer in the reply, so a
-    client can be upgraded before its workers."""
+    The turn has committed by now, so neither a failed query nor an answer the workflow no
+    longer keeps fails the send: the reply then says the answer is cut (``answer_truncated``
+    with an empty excerpt), and the caller reads it from the store. Workers from before the
+    ``answer`` query put the answer in the reply, so a client can be upgraded before them."""
     if reply.answer_excerpt:
         return reply
     try:
