@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, Self
 
-from checkpoint.blobs import BlobKind, BlobRef, CompressionProfile, open_blob, seal
+from checkpoint.blobs import BlobKind, BlobRef, CompressionProfile, SealedBlob, open_blob, seal
 from checkpoint.errors import (
     BackendError,
     LashError,
@@ -307,29 +307,29 @@ class CheckpointStore(SessionStore, StoreMaintenance):
     ) -> BlobRef:
         """Store a model or JSON-like value; with ``session_id`` GC keeps it like a checkpoint
         of that session (for refs that travel in workflow histories, e.g. child snapshots)."""
-        sealed = seal(value, kind, self.profile)
-        async with self._guard("put blob", session_id) as b:
-            await b.put_blob(sealed, session_id, time.time())
-        return sealed.ref
+        return await self._put_sealed("put blob", seal(value, kind, self.profile), session_id)
 
     async def get_blob(self, ref: BlobRef) -> Any:
         """The verified, decoded value of a blob (raises naming the ref if missing or damaged)."""
-        async with self._guard("get blob") as b:
-            stored = await b.read_blob(ref)
-        return open_blob(ref, stored)
+        return open_blob(ref, await self._read_stored("get blob", ref))
 
     async def put_payload(self, data: bytes, *, root: str) -> BlobRef:
         """A Temporal payload's bytes as a blob rooted to session ``root`` (see ``_payloads``)."""
-        sealed = seal_payload(data, self.profile)
-        async with self._guard("put payload", root) as b:
-            await b.put_blob(sealed, root, time.time())
-        return sealed.ref
+        return await self._put_sealed("put payload", seal_payload(data, self.profile), root)
 
     async def get_payload(self, ref: BlobRef) -> bytes:
         """A payload's bytes, hash verified (raises naming the ref if missing or damaged)."""
-        async with self._guard("get payload") as b:
-            stored = await b.read_blob(ref)
-        return open_payload(ref, stored)
+        return open_payload(ref, await self._read_stored("get payload", ref))
+
+    async def _put_sealed(self, what: str, sealed: SealedBlob, root: str | None) -> BlobRef:
+        """Write a sealed blob, rooted to session ``root`` (if any) as of now."""
+        async with self._guard(what, root) as b:
+            await b.put_blob(sealed, root, time.time())
+        return sealed.ref
+
+    async def _read_stored(self, what: str, ref: BlobRef) -> bytes | None:
+        async with self._guard(what) as b:
+            return await b.read_blob(ref)
 
     # -- writes --------------------------------------------------------------------------------
 
