@@ -96,6 +96,15 @@ def _deploy_worker(
     return worker, effects
 
 
+async def _denied_by_the_stop(store: CheckpointStore, sid: str, effects: Path) -> None:
+    """The waiting call never ran, and the model saw it denied because the turn stopped."""
+    assert not effects.exists()
+    state = await load_persisted_session_state(store, sid)
+    assert state is not None
+    stopped = "denied: the turn was stopped before anyone decided"
+    assert _results(state) == {"prod": ("failed", stopped)}
+
+
 def _script(tmp_path: Path, script: object) -> Path:
     path = tmp_path / f"script-{uuid.uuid4().hex[:6]}.json"
     path.write_text(json.dumps(script))
@@ -190,11 +199,7 @@ async def test_an_interrupt_denies_the_waiting_call_and_ends_the_turn(
         assert await lash.interrupt(client, sid) == 1
         reply = await asyncio.wait_for(turn, 60)
     assert reply.status == "interrupted"
-    assert not effects.exists()
-    state = await load_persisted_session_state(store, sid)
-    assert state is not None
-    stopped = "denied: the turn was stopped before anyone decided"
-    assert _results(state) == {"prod": ("failed", stopped)}
+    await _denied_by_the_stop(store, sid, effects)
 
 
 async def test_an_approved_call_runs_at_most_once_across_worker_kills(
@@ -275,11 +280,7 @@ async def test_a_cancelled_session_denies_the_waiting_call_and_ends_cancelled(
         description = await lash.describe(client, sid)
     assert reply.status == "interrupted"
     assert description.status is not None and description.status.name == "CANCELED"
-    assert not effects.exists()
-    state = await load_persisted_session_state(store, sid)
-    assert state is not None
-    stopped = "denied: the turn was stopped before anyone decided"
-    assert _results(state) == {"prod": ("failed", stopped)}
+    await _denied_by_the_stop(store, sid, effects)
 
 
 async def test_a_sub_agents_waiting_call_is_listed_and_decided_from_the_root(
