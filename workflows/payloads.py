@@ -116,7 +116,6 @@ class PayloadDriver(StorageDriver):
             found.append(payload)
         return found
 
-
     async def close(self) -> None:
         """Close the store this driver opened itself (one it was given stays open)."""
         if self._blobs is not None and not isinstance(self._source, PayloadBlobs):

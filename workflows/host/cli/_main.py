@@ -114,8 +114,8 @@ def _check_message(args: argparse.Namespace) -> None:
     if args.file is not None:
         if args.message is not None:
             raise ValueError("give the message or --file, not both")
-        args.message = read_message_file(args.file, limit)
-    if args.message is not None:
+        args.message = read_message_file(args.file, limit)  # checked as it is read
+    elif args.message is not None:
         check_user_text(args.message, limit)
 
 
