@@ -81,10 +81,27 @@ def find_temporal_binary() -> Path:
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on, and that the kernel will not hand out
+    again for about a minute.
+
+    A port that was only bound and closed is free for anyone: the dev server we start next picks
+    its internal ports (history, matching, worker) with ``bind(0)`` before its frontend binds
+    ours, and with many servers and clients starting at once one of them took a picked port
+    (CI: a dev server's worker service died on a nil listener). Closing an accepted connection
+    from the listening side leaves the port in TIME_WAIT, which ``bind(0)`` and outgoing
+    connections skip, while a server that binds it by number with ``SO_REUSEADDR`` (Go and
+    asyncio listeners do) still can. The Temporal CLI reserves its own ports the same way.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((HOST, 0))
+        listener.listen(1)
+        port = int(listener.getsockname()[1])
+        with socket.create_connection((HOST, port)) as client:
+            accepted, _ = listener.accept()
+            accepted.close()  # this side closes first, so this side's port waits
+            client.recv(1)  # the peer's close has arrived: the port is in TIME_WAIT
+    return port
 
 
 def dynamic_config_args(values: Mapping[str, str | int | float | bool]) -> list[str]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_harness import TEMPORAL, DevStack, run_cli
@@ -42,20 +45,43 @@ def test_show_prints_summary_usage_and_graph(
     assert len(tree) == 8 and all(line.startswith("  ● ") for line in tree)  # one linear path
 
 
+def _describe(stack: DevStack, session_id: str) -> dict[str, Any]:
+    """``temporal workflow describe``'s execution info for the session."""
+    described = subprocess.run(
+        [str(TEMPORAL), "workflow", "describe", "--address", stack.address,
+         "-w", f"lash-session/{session_id}", "--output", "json"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    info: dict[str, Any] = json.loads(described.stdout)["workflowExecutionInfo"]
+    return info
+
+
+def _await_published_turn_index(stack: DevStack, session_id: str, turn_index: int) -> None:
+    """Wait until the session has upserted ``LashTurnIndex`` = ``turn_index``.
+
+    Quick turns leave the index to a timer (at most a second later), whose events would land
+    between ``show`` and ``describe``; once it is published the history stays still.
+    """
+    deadline = time.monotonic() + 30
+    while True:
+        fields = _describe(stack, session_id).get("searchAttributes", {}).get("indexedFields", {})
+        published = fields.get("LashTurnIndex", {}).get("data")
+        if published is not None and json.loads(base64.b64decode(published)) == turn_index:
+            return
+        assert time.monotonic() < deadline, f"LashTurnIndex still {published!r} after 30 s"
+        time.sleep(0.2)
+
+
 def test_show_json_reports_the_history_temporal_describe_reports(
     dev_stack: DevStack, session_id: str, workdir: Path
 ) -> None:
     """``show --json`` history length and size equal ``temporal workflow describe``'s."""
     _chat(dev_stack, session_id, workdir, "one", "two", "three")
+    _await_published_turn_index(dev_stack, session_id, 3)
     result = run_cli("show", session_id, "--json", cwd=workdir, env=dev_stack.env())
     assert result.code == 0, result.err
     shown = json.loads(result.out)
-    described = subprocess.run(
-        [str(TEMPORAL), "workflow", "describe", "--address", dev_stack.address,
-         "-w", f"lash-session/{session_id}", "--output", "json"],
-        capture_output=True, text=True, timeout=60, check=True,
-    )
-    info = json.loads(described.stdout)["workflowExecutionInfo"]
+    info = _describe(dev_stack, session_id)
     assert shown["history_length"] == int(info["historyLength"])
     assert shown["history_size_bytes"] == int(info["historySizeBytes"])
     assert shown["run_id"] == info["execution"]["runId"]
