@@ -9,7 +9,8 @@ absolute claims. Both bare workflows continue as new by a session's rule (the se
 suggestion, or its update budget), so none drags a longer history than a session would:
 
 - history bytes per turn (``history_size_bytes`` as the server counts it, per turn of the
-  current run; median of the ten turns up to the mark) at turns 10, 100 and 1,000;
+  current run; median of the ten turns up to the mark) at turns 10, 100, 1,000 and, with
+  ``--turns 10000``, 10,000;
 - wall time per turn, lash and bare, each turn a plain update (update-with-start, which
   ``workflows.host.client.send`` uses, costs one more round trip), with the workflows' turns
   interleaved so a busy machine slows them alike. At turn 10: the median over ``--early-rounds``
@@ -57,6 +58,8 @@ BENCH_KEY = b"bench-key"
 BARE = "bare no-op activity"
 PLAIN_SCRIPT = [[{"text": "A plain answer with no tools, to time the orchestration itself."}]]
 BARE_MESSAGE = "bare, message only"
+HISTORY_MARKS = (10, 100, 1_000, 10_000)
+"""Turns at which history bytes per turn are printed (those the run reaches)."""
 UPDATES_PER_RUN = SessionInput.model_fields["max_updates_per_run"].get_default()
 """A session's update budget per run (the server allows 2,000)."""
 
@@ -309,7 +312,7 @@ class _Plain(ScriptedProvider):
 
 
 def _print_history(report: dict[str, list[Sample]], turns: int) -> None:
-    points = [t for t in (10, 100, 1000) if t <= turns]
+    points = [t for t in HISTORY_MARKS if t <= turns]
     print(f"\nhistory bytes per turn (server's history_size_bytes, current run), turns={turns}")
     print(f"  {'workflow':<28}" + "".join(f"{'turn ' + str(t):>14}" for t in points)
           + f"{'runs (CAN)':>12}")
