@@ -12,9 +12,10 @@ from temporalio.worker import Worker
 
 from activities.agent.providers import EchoProvider, ProviderRegistry
 from activities.contract import TurnPolicy
+from checkpoint.history import rebuild_state
 from checkpoint.model import HandoffRelation, SessionUsageReport, TokenLedgerEntry, TokenUsage
 from checkpoint.store import FORK_REASON, CheckpointStore, load_persisted_session_state
-from workflows.contract import RewindInput
+from workflows.contract import RewindInput, workflow_id
 from workflows.host import client as lash
 from workflows.host.cli import _control
 from workflows.host.worker import build_worker
@@ -146,3 +147,43 @@ async def test_resume_a_terminated_session_from_its_history(
     view = await store_view(store, sid)
     assert user_texts(view) == [f"message {n}" for n in range(1, 5)]
     assert ledger_sum(view.ledger) == ledger_sum(deltas)
+
+
+async def test_a_resumed_session_reads_back_past_the_resume(
+    client: Client, store: CheckpointStore, task_queue: str, echo_worker: Worker
+) -> None:
+    """The resumed workflow names the closed one, so its turns before the resume stay readable:
+    history lists all of them, a turn before the resume rebuilds, and a rewind reaches it."""
+    sid = _sid()
+    await _turns(client, store, sid, task_queue, range(1, 4))
+    closed = await lash.handle(client, sid).describe()
+    await lash.handle(client, sid).terminate("test")
+    await _control.resume(client, sid, task_queue=task_queue)
+    await _turns(client, store, sid, task_queue, range(4, 5))
+    history = await _control.session_history(client, sid)
+    assert history is not None
+    assert len(history.runs) == 2 and history.runs[0].run_id == closed.run_id
+    assert [(t.turn_index, t.status) for t in history.turns] == [
+        (n, "completed") for n in range(1, 5)]
+    rebuilt = await rebuild_state(store, history, 2)
+    assert [m.parts[0].content for m in rebuilt.session_graph.messages()
+            if m.role == "User"] == ["message 1", "message 2"]
+    done = await _control.rewind(client, sid, 2)
+    assert done.turn_index == 4
+    await _turns(client, store, sid, task_queue, range(5, 6))
+    assert user_texts(await store_view(store, sid)) == [f"message {n}" for n in (1, 2, 5)]
+
+
+async def test_a_session_resumed_from_a_run_the_server_no_longer_has_reads_what_is_left(
+    client: Client, store: CheckpointStore, task_queue: str, echo_worker: Worker
+) -> None:
+    """A resumed-from run that is gone (deleted, past retention) ends the walk, not the read."""
+    sid = _sid()
+    gone = str(uuid.uuid4())
+    await client.start_workflow(
+        SessionWorkflow.run, lash.session_input(sid, policy=ECHO, resumed_from_run=gone),
+        id=workflow_id(sid), task_queue=task_queue)
+    await _turns(client, store, sid, task_queue, range(1, 3))
+    history = await _control.session_history(client, sid)
+    assert history is not None and len(history.runs) == 1
+    assert [t.turn_index for t in history.turns] == [1, 2]

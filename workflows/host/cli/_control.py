@@ -133,11 +133,12 @@ async def resume(
     """Start a new run of a closed session from its history's last completed turn (or turn
     ``at_turn``), rewinding the store's head there when it is elsewhere."""
     try:
-        status = (await handle(client, session_id).describe()).status
+        closed = await handle(client, session_id).describe()
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise
-        status = None
+        closed = None
+    status = closed.status if closed is not None else None
     if status == WorkflowExecutionStatus.RUNNING:
         raise ControlError(f"session {session_id!r} is running; `rewind` it instead")
     history = await session_history(client, session_id) if status is not None else None
@@ -150,7 +151,9 @@ async def resume(
     if policy is None:
         policy = _policy(record) if record is not None else TurnPolicy()
     await client.start_workflow(
-        SessionWorkflow.run, session_input(session_id, policy=policy),
+        SessionWorkflow.run,
+        session_input(session_id, policy=policy,
+                      resumed_from_run=closed.run_id if closed is not None else None),
         id=workflow_id(session_id), task_queue=task_queue,
         static_summary=f"session {session_id} (resumed)",
     )

@@ -2,8 +2,7 @@
 the state at any turn rebuilt from the store's immutable nodes and blobs.
 
 ``checkpoint.history`` reads the histories; this module gets them, from exported files or from
-the server (every run of the continue-as-new chain, followed back from the newest run through
-each start's ``continuedExecutionRunId``, so no visibility query can miss a run just started).
+the server (every run, as ``_runs.session_runs`` finds them).
 """
 
 from __future__ import annotations
@@ -29,11 +28,11 @@ from checkpoint.history import (
     rebuild_state,
     verify_state,
 )
-from workflows.contract import workflow_id
 from workflows.host.cli._access import connect_to, open_store_at, payload_store
 from workflows.host.cli._config import Target
 from workflows.host.cli._errors import CliError, from_rpc
 from workflows.host.cli._history_refs import client_driver, resolve_references
+from workflows.host.cli._runs import session_runs, short_run
 from workflows.payloads import PayloadDriver
 
 _WANTED = frozenset(EventType.Value(name) for name in WANTED_EVENT_TYPES)
@@ -77,21 +76,15 @@ def event_json(event: HistoryEvent) -> dict[str, Any]:
 
 
 async def fetch_runs(client: Client, session_id: str) -> list[dict[str, Any]]:
-    """Every run's history of the session, keeping only the events the reader uses (the rest
-    are most of a history and cost time to convert), newest run first."""
-    histories: list[dict[str, Any]] = []
-    run_id: str | None = None
-    while True:
-        handle = client.get_workflow_handle(workflow_id(session_id), run_id=run_id)
-        history = await handle.fetch_history()
-        events = [event_json(e) for e in history.events if e.event_type in _WANTED]
-        histories.append({"events": events})
-        started = history.events[0].workflow_execution_started_event_attributes
-        run_id = started.continued_execution_run_id or None
-        if run_id is None:  # large payloads are references into the store: read them back
-            resolved: list[dict[str, Any]] = await resolve_references(
-                histories, client_driver(client))
-            return resolved
+    """Every run's history of the session (``session_runs``), keeping only the events the
+    reader uses (the rest are most of a history and cost time to convert), newest run first."""
+    histories = [
+        {"events": [event_json(e) for e in run.events if e.event_type in _WANTED]}
+        for run in await session_runs(client, session_id)
+    ]
+    # Large payloads are references into the store: read them back.
+    resolved: list[dict[str, Any]] = await resolve_references(histories, client_driver(client))
+    return resolved
 
 
 def read_files(paths: Sequence[Path]) -> list[Any]:
@@ -145,7 +138,7 @@ def turn_line(record: TurnRecord) -> str:
     mark = {"interrupted": " [interrupted]", "loaded": " [loaded]"}.get(record.status, "")
     message = json.dumps(text[:48] + ("…" if len(text) > 48 else ""), ensure_ascii=False)
     return (
-        f"{record.turn_index:>5}  {when}  run {record.run_id[:8]}  {message:<52}  "
+        f"{record.turn_index:>5}  {when}  run {short_run(record.run_id)}  {message:<52}  "
         f"in {usage_in:>6} out {usage_out:>6}  ckpt {_short(record.checkpoint_ref)}{mark}"
     )
 
@@ -196,7 +189,7 @@ async def rebuild_text(
         for e in state.token_ledger
     ) or "empty"
     return "\n".join([
-        f"session {session_id} at turn {state.turn_index} (run {record.run_id[:8]}, "
+        f"session {session_id} at turn {state.turn_index} (run {short_run(record.run_id)}, "
         f"{record.status})",
         f"  head revision {state.head_revision}, checkpoint {_short(state.checkpoint_ref)}, "
         f"leaf {state.session_graph.leaf_node_id or '-'}",

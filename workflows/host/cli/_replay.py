@@ -21,10 +21,10 @@ from temporalio.service import RPCError
 from temporalio.worker import Replayer
 
 from checkpoint.history import HistoryError, parse_history_json
-from workflows.contract import workflow_id
 from workflows.host.cli._access import connect_to, payload_store
 from workflows.host.cli._config import Target
 from workflows.host.cli._errors import from_rpc
+from workflows.host.cli._runs import session_runs, short_run
 from workflows.payloads import PayloadSource
 from workflows.plugin import LashPlugin
 from workflows.session import SessionWorkflow
@@ -93,17 +93,9 @@ def histories_from_files(paths: Sequence[Path]) -> list[tuple[str, WorkflowHisto
 
 
 async def session_histories(client: Client, session_id: str) -> list[tuple[str, WorkflowHistory]]:
-    """Every run of the session, oldest first, followed back from the newest."""
-    found: list[tuple[str, WorkflowHistory]] = []
-    run_id: str | None = None
-    while True:
-        history = await client.get_workflow_handle(
-            workflow_id(session_id), run_id=run_id).fetch_history()
-        started = history.events[0].workflow_execution_started_event_attributes
-        found.append((f"run {started.original_execution_run_id[:8]}", history))
-        run_id = started.continued_execution_run_id or None
-        if run_id is None:
-            return found[::-1]
+    """Every run of the session (``session_runs``), oldest first, each named by its run."""
+    runs = await session_runs(client, session_id)
+    return [(f"run {short_run(run.run_id)}", run) for run in reversed(runs)]
 
 
 async def replay(

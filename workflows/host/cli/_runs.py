@@ -1,0 +1,62 @@
+"""The runs of a session on the server, newest first: the continue-as-new chain followed back
+through each start's ``continuedExecutionRunId`` (so no visibility query can miss a run just
+started), and past a ``resume`` into the closed workflow it went on from.
+
+``history``, ``rebuild``, ``rewind``, ``resume`` and ``replay`` all read runs this one way.
+"""
+
+from __future__ import annotations
+
+import json
+
+from temporalio.api.common.v1 import Payloads
+from temporalio.client import Client, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
+
+from workflows.contract import workflow_id
+
+
+async def session_runs(client: Client, session_id: str) -> list[WorkflowHistory]:
+    """Every run's history of the session, newest first.
+
+    A workflow that ``resume`` started names the last run of the closed one it goes on from
+    (``SessionInput.resumed_from_run``); those runs are read too, unless the server no longer
+    has them (the closed workflow was deleted, or is past the namespace's retention)."""
+    runs: list[WorkflowHistory] = []
+    seen: set[str] = set()
+    run_id: str | None = None
+    resumed = False
+    while True:
+        handle = client.get_workflow_handle(workflow_id(session_id), run_id=run_id)
+        try:
+            history = await handle.fetch_history()
+        except RPCError as err:
+            if not (resumed and err.status == RPCStatusCode.NOT_FOUND):
+                raise
+            return runs  # what was resumed from is gone: read what is left
+        runs.append(history)
+        started = history.events[0].workflow_execution_started_event_attributes
+        seen.add(started.original_execution_run_id)
+        resumed = not started.continued_execution_run_id
+        run_id = started.continued_execution_run_id or _resumed_from(started.input)
+        if run_id is None or run_id in seen:
+            return runs
+
+
+def _resumed_from(payloads: Payloads) -> str | None:
+    """``resumed_from_run`` of a session's start input, if it has one."""
+    first = payloads.payloads[0] if payloads.payloads else None
+    if first is None or first.metadata.get("encoding") != b"json/plain":
+        return None
+    value = json.loads(first.data)
+    run = value.get("resumed_from_run") if isinstance(value, dict) else None
+    return run if isinstance(run, str) and run else None
+
+
+def short_run(run_id: str) -> str:
+    """A run id short enough for a line: its last 8 characters. Run ids are UUIDv7, whose
+    leading characters are a timestamp that runs started within a minute share."""
+    return run_id[-8:]
+
+
+__all__ = ["session_runs", "short_run"]
