@@ -143,9 +143,6 @@ class SessionInput(WireModel):
     """Upsert the Lash* search attributes (they must be registered on the namespace)."""
     max_updates_per_run: int = Field(default=1_800, ge=1, le=1_900)
     """Continue as new before this many updates: the server refuses more than 2,000 per run."""
-    resumed_from_run: str | None = None
-    """Set by ``resume``: the last run of the closed workflow this one goes on from, so the
-    session's turns before the resume can be read back (``history``, ``rebuild``, ``rewind``)."""
 
     @field_validator("first_message")
     @classmethod

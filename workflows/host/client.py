@@ -114,7 +114,6 @@ def session_input(
     policy: TurnPolicy | None = None,
     title: str = "",
     timeouts: TurnTimeouts | None = None,
-    resumed_from_run: str | None = None,
 ) -> SessionInput:
     """The input a new root session starts with; validated here, before it reaches a workflow."""
     return SessionInput(
@@ -122,7 +121,6 @@ def session_input(
         policy=policy or TurnPolicy(),
         title=title,
         timeouts=timeouts or TurnTimeouts(),
-        resumed_from_run=resumed_from_run,
     )
 
 

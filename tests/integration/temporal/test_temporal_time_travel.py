@@ -18,6 +18,7 @@ from checkpoint.store import FORK_REASON, CheckpointStore, load_persisted_sessio
 from workflows.contract import RewindInput, workflow_id
 from workflows.host import client as lash
 from workflows.host.cli import _control
+from workflows.host.cli._runs import RESUMED_FROM_RUN
 from workflows.host.worker import build_worker
 from workflows.session import SessionWorkflow
 
@@ -158,6 +159,8 @@ async def test_a_resumed_session_reads_back_past_the_resume(
     await _turns(client, store, sid, task_queue, range(1, 4))
     closed = await lash.handle(client, sid).describe()
     await lash.handle(client, sid).terminate("test")
+    with pytest.raises(_control.ControlError, match=r"not running \(its workflow terminated\)"):
+        await _control.rewind(client, sid, 2)
     await _control.resume(client, sid, task_queue=task_queue)
     await _turns(client, store, sid, task_queue, range(4, 5))
     history = await _control.session_history(client, sid)
@@ -181,8 +184,8 @@ async def test_a_session_resumed_from_a_run_the_server_no_longer_has_reads_what_
     sid = _sid()
     gone = str(uuid.uuid4())
     await client.start_workflow(
-        SessionWorkflow.run, lash.session_input(sid, policy=ECHO, resumed_from_run=gone),
-        id=workflow_id(sid), task_queue=task_queue)
+        SessionWorkflow.run, lash.session_input(sid, policy=ECHO), id=workflow_id(sid),
+        task_queue=task_queue, memo={RESUMED_FROM_RUN: gone})
     await _turns(client, store, sid, task_queue, range(1, 3))
     history = await _control.session_history(client, sid)
     assert history is not None and len(history.runs) == 1

@@ -27,6 +27,7 @@ from checkpoint.history import SessionHistory, TurnRecord, read_history, session
 from checkpoint.store import SessionStore, fork_session
 from workflows.contract import RewindInput, SessionSummary, workflow_id
 from workflows.host.cli._history import fetch_runs
+from workflows.host.cli._runs import RESUMED_FROM_RUN
 from workflows.host.client import handle, session_input, summary
 from workflows.session import SessionWorkflow
 
@@ -66,10 +67,26 @@ async def rewind(client: Client, session_id: str, to_turn: int) -> SessionSummar
     if history is None:
         raise ControlError(f"session {session_id!r} has no workflow history to rewind in")
     update = _target(history, to_turn)
-    result: SessionSummary = await handle(client, session_id).execute_update(
-        _REWIND, update
-    )
+    try:
+        result: SessionSummary = await handle(client, session_id).execute_update(
+            _REWIND, update
+        )
+    except RPCError as err:
+        closed = await _closed_status(client, session_id)
+        if err.status != RPCStatusCode.NOT_FOUND or closed is None:
+            raise
+        raise ControlError(f"session {session_id!r} is not running (its workflow {closed}); "
+                           f"`resume {session_id} --at-turn {to_turn}` goes on from there"
+                           ) from err
     return result
+
+
+async def _closed_status(client: Client, session_id: str) -> str | None:
+    """How the session's latest run ended (``terminated``, ``failed``, ...); None if it runs."""
+    status = (await handle(client, session_id).describe()).status
+    if status is None or status == WorkflowExecutionStatus.RUNNING:
+        return None
+    return status.name.lower().replace("_", " ")
 
 
 def _policy(record: TurnRecord) -> TurnPolicy:
@@ -116,6 +133,11 @@ async def _loaded(client: Client, session_id: str) -> SessionSummary:
     """The new run's summary once it has loaded the head (or found none)."""
     deadline = time.monotonic() + HEAD_WAIT
     while True:
+        closed = await _closed_status(client, session_id)
+        if closed is not None:
+            raise ControlError(
+                f"session {session_id!r}: the resumed workflow {closed} before it loaded the "
+                f"session (`temporal workflow show -w {workflow_id(session_id)}` says why)")
         current = await summary(client, session_id)
         if current.head_revision is not None or time.monotonic() > deadline:
             return current
@@ -151,11 +173,10 @@ async def resume(
     if policy is None:
         policy = _policy(record) if record is not None else TurnPolicy()
     await client.start_workflow(
-        SessionWorkflow.run,
-        session_input(session_id, policy=policy,
-                      resumed_from_run=closed.run_id if closed is not None else None),
+        SessionWorkflow.run, session_input(session_id, policy=policy),
         id=workflow_id(session_id), task_queue=task_queue,
         static_summary=f"session {session_id} (resumed)",
+        memo={RESUMED_FROM_RUN: closed.run_id} if closed is not None else None,
     )
     loaded = await _loaded(client, session_id)
     # Without --at-turn, only a head ahead of the last completed turn moves (a cut-off turn's

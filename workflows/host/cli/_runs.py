@@ -3,24 +3,30 @@ through each start's ``continuedExecutionRunId`` (so no visibility query can mis
 started), and past a ``resume`` into the closed workflow it went on from.
 
 ``history``, ``rebuild``, ``rewind``, ``resume`` and ``replay`` all read runs this one way.
+The link a resumed workflow keeps is a memo (``RESUMED_FROM_RUN``), not part of its input:
+the workflow has no use for it, and a worker of an earlier release, which refuses input
+fields it does not know, ignores memos.
 """
 
 from __future__ import annotations
 
 import json
 
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.common.v1 import Memo
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.contract import workflow_id
+
+RESUMED_FROM_RUN = "lash.resumed_from_run"
+"""Memo key of a workflow ``resume`` started: the last run of the closed one it goes on from."""
 
 
 async def session_runs(client: Client, session_id: str) -> list[WorkflowHistory]:
     """Every run's history of the session, newest first.
 
     A workflow that ``resume`` started names the last run of the closed one it goes on from
-    (``SessionInput.resumed_from_run``); those runs are read too, unless the server no longer
+    (memo ``RESUMED_FROM_RUN``); those runs are read too, unless the server no longer
     has them (the closed workflow was deleted, or is past the namespace's retention)."""
     runs: list[WorkflowHistory] = []
     seen: set[str] = set()
@@ -38,18 +44,17 @@ async def session_runs(client: Client, session_id: str) -> list[WorkflowHistory]
         started = history.events[0].workflow_execution_started_event_attributes
         seen.add(started.original_execution_run_id)
         resumed = not started.continued_execution_run_id
-        run_id = started.continued_execution_run_id or _resumed_from(started.input)
+        run_id = started.continued_execution_run_id or _resumed_from(started.memo)
         if run_id is None or run_id in seen:
             return runs
 
 
-def _resumed_from(payloads: Payloads) -> str | None:
-    """``resumed_from_run`` of a session's start input, if it has one."""
-    first = payloads.payloads[0] if payloads.payloads else None
-    if first is None or first.metadata.get("encoding") != b"json/plain":
+def _resumed_from(memo: Memo) -> str | None:
+    """The run a resumed workflow goes on from, if its memo names one."""
+    payload = memo.fields.get(RESUMED_FROM_RUN)
+    if payload is None or payload.metadata.get("encoding") != b"json/plain":
         return None
-    value = json.loads(first.data)
-    run = value.get("resumed_from_run") if isinstance(value, dict) else None
+    run = json.loads(payload.data)
     return run if isinstance(run, str) and run else None
 
 
@@ -59,4 +64,4 @@ def short_run(run_id: str) -> str:
     return run_id[-8:]
 
 
-__all__ = ["session_runs", "short_run"]
+__all__ = ["RESUMED_FROM_RUN", "session_runs", "short_run"]

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
 
 from workflows.host.cli import _control
 from workflows.host.cli._access import connect_to, open_store_at
 from workflows.host.cli._config import Target
-from workflows.host.cli._errors import CliError
+from workflows.host.cli._errors import CliError, from_rpc
 from workflows.host.cli._history import history_text, rebuild_text
 from workflows.host.cli._replay import replay_text
 
@@ -100,6 +101,8 @@ async def _control_text(args: argparse.Namespace, target: Target) -> str:
         raise CliError(f"session {args.session}: {args.command} refused: {reason}") from err
     except (_control.ControlError, LookupError, ValueError) as err:
         raise CliError(str(err)) from err
+    except RPCError as err:
+        raise from_rpc(err, address=target.address, session_id=args.session) from err
 
 
 def run_command(args: argparse.Namespace, target: Target, runner: asyncio.Runner) -> int:
