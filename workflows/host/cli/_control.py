@@ -75,9 +75,10 @@ async def rewind(client: Client, session_id: str, to_turn: int) -> SessionSummar
         closed = await _closed_status(client, session_id)
         if err.status != RPCStatusCode.NOT_FOUND or closed is None:
             raise
-        raise ControlError(f"session {session_id!r} is not running (its workflow {closed}); "
-                           f"`resume {session_id} --at-turn {to_turn}` goes on from there"
-                           ) from err
+        raise ControlError(
+            f"session {session_id!r} is not running (its workflow {closed}); "
+            f"`lash-temporal resume {session_id} --at-turn {to_turn}` goes on from there"
+        ) from err
     return result
 
 
