@@ -10,10 +10,13 @@ fields it does not know, ignores memos.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 from temporalio.api.common.v1 import Memo
-from temporalio.client import Client, WorkflowHistory
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.contract import workflow_id
@@ -26,27 +29,59 @@ async def session_runs(client: Client, session_id: str) -> list[WorkflowHistory]
     """Every run's history of the session, newest first.
 
     A workflow that ``resume`` started names the last run of the closed one it goes on from
-    (memo ``RESUMED_FROM_RUN``); those runs are read too, unless the server no longer
-    has them (the closed workflow was deleted, or is past the namespace's retention)."""
-    runs: list[WorkflowHistory] = []
+    (memo ``RESUMED_FROM_RUN``); those runs are read too, unless the server no longer has them
+    (the closed workflow was deleted, or is past the namespace's retention).
+
+    Runs are fetched at once, not one after another: a run's first event names the run before
+    it, so the next fetch starts as soon as that event arrives, while the rest of the run's
+    pages are still coming (a 1,000-turn session spans several runs of thousands of events)."""
+    fetches: list[asyncio.Task[WorkflowHistory | None]] = []
     seen: set[str] = set()
     run_id: str | None = None
     resumed = False
-    while True:
-        handle = client.get_workflow_handle(workflow_id(session_id), run_id=run_id)
-        try:
-            history = await handle.fetch_history()
-        except RPCError as err:
-            if not (resumed and err.status == RPCStatusCode.NOT_FOUND):
-                raise
-            return runs  # what was resumed from is gone: read what is left
-        runs.append(history)
-        started = history.events[0].workflow_execution_started_event_attributes
-        seen.add(started.original_execution_run_id)
-        resumed = not started.continued_execution_run_id
-        run_id = started.continued_execution_run_id or _resumed_from(started.memo)
-        if run_id is None or run_id in seen:
-            return runs
+    try:
+        while True:
+            first: asyncio.Future[HistoryEvent] = asyncio.get_running_loop().create_future()
+            handle = client.get_workflow_handle(workflow_id(session_id), run_id=run_id)
+            fetch = asyncio.create_task(_fetch(handle, first))
+            try:
+                started = (await first).workflow_execution_started_event_attributes
+            except RPCError as err:
+                if not (resumed and err.status == RPCStatusCode.NOT_FOUND):
+                    raise
+                break  # what was resumed from is gone: read what is left
+            fetches.append(fetch)
+            seen.add(started.original_execution_run_id)
+            resumed = not started.continued_execution_run_id
+            run_id = started.continued_execution_run_id or _resumed_from(started.memo)
+            if run_id is None or run_id in seen:
+                break
+        return [run for run in await asyncio.gather(*fetches) if run is not None]
+    finally:
+        for fetch in fetches:
+            fetch.cancel()
+
+
+async def _fetch(
+    handle: WorkflowHandle[Any, Any], first: asyncio.Future[HistoryEvent]
+) -> WorkflowHistory | None:
+    """The run's history; its first event goes to ``first`` as soon as it arrives. A failure
+    before that goes to ``first`` too (and the history is None)."""
+    events: list[HistoryEvent] = []
+    try:
+        async for event in handle.fetch_history_events():
+            if not events and not first.done():  # done: the reader was cancelled
+                first.set_result(event)
+            events.append(event)
+    except Exception as err:
+        if first.done():
+            raise
+        first.set_exception(err)
+        return None
+    if not first.done():
+        first.set_exception(LookupError(f"workflow {handle.id} has a run with no events"))
+        return None
+    return WorkflowHistory(workflow_id=handle.id, events=events)
 
 
 def _resumed_from(memo: Memo) -> str | None:
