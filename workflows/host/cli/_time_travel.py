@@ -15,7 +15,12 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from workflows.host.cli import _control
-from workflows.host.cli._access import connect_to, open_store_at
+from workflows.host.cli._access import (
+    connect_to,
+    open_store_at,
+    require_worker,
+    session_queue,
+)
 from workflows.host.cli._config import Target
 from workflows.host.cli._errors import CliError, from_rpc
 from workflows.host.cli._history import history_text, rebuild_text
@@ -77,6 +82,9 @@ async def _control_text(args: argparse.Namespace, target: Target) -> str:
     """Run ``rewind``, ``fork`` or ``resume``; what it prints."""
     client = await connect_to(target)
     try:
+        if args.command in ("rewind", "resume"):  # both wait for the session's workflow
+            queue = await session_queue(client, target, args.session)
+            await require_worker(client, target, task_queue=queue)
         if args.command == "rewind":
             done = await _control.rewind(client, args.session, args.to_turn)
             return (f"session {args.session}: rewound to turn {args.to_turn}; the next message "
