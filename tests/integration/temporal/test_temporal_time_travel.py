@@ -130,6 +130,10 @@ async def test_fork_starts_a_session_at_turn_n_that_shares_the_original(
     assert meta.relation.metadata["turn"] == 2
     head = await store.load_head(new)
     assert head is not None and head.graph_node_count < 10  # its own nodes only
+    fork_before = await store.load_session(new)
+    with pytest.raises(_control.ControlError, match=f"session '{new}' already exists"):
+        await _control.fork(client, store, sid, 1, new_session_id=new, task_queue=task_queue)
+    assert await store.load_session(new) == fork_before
 
 
 async def test_resume_a_terminated_session_from_its_history(

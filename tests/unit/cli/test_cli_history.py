@@ -64,3 +64,18 @@ def test_files_of_another_session(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     _fails(capsys, ["history", "s", "--history-file", str(tmp_path / "nope.json")], "cannot read")
+
+
+@pytest.mark.parametrize(("new_session", "says"), [
+    ("", "--new-session: String should have at least 1 character"),
+    ("x" * 201, "--new-session: String should have at most 200 characters"),
+])
+def test_a_bad_fork_id_is_a_usage_error_before_anything_is_written(
+    new_session: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit 2 naming the option; the store is not even created."""
+    store = tmp_path / "store.db"
+    assert run(["fork", "s", "--new-session", new_session, "--store", f"sqlite:///{store}"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0]
+    assert not store.exists()

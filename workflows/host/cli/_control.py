@@ -111,6 +111,8 @@ async def fork(
         raise ControlError(f"session {session_id!r} has no workflow history to fork from")
     record = history.turn(at_turn)
     new_id = new_session_id or f"{session_id}.fork-{record.turn_index}-{uuid.uuid4().hex[:6]}"
+    if await store.load_head(new_id) is not None:
+        raise ControlError(f"session {new_id!r} already exists; a fork needs a new session id")
     await fork_session(
         store, source_session_id=session_id, session_id=new_id, turn=record.turn_index,
         leaf_node_id=record.leaf_node_id, checkpoint_ref=record.checkpoint_ref,

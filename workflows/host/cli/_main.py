@@ -119,6 +119,14 @@ def _check_message(args: argparse.Namespace) -> None:
         check_user_text(args.message, limit)
 
 
+def _check_new_session(session_id: str) -> None:
+    """A fork's new id follows a session id's rules; checked before the fork writes anything."""
+    try:
+        session_input(session_id)
+    except ValidationError as err:
+        raise ValueError(f"--new-session: {err.errors()[0]['msg']}") from err
+
+
 def _check_usage(args: argparse.Namespace, target: Target) -> None:
     """Bad input found before anything connects is a usage error (exit 2)."""
     parser: argparse.ArgumentParser = args.command_parser
@@ -141,6 +149,8 @@ def _check_usage(args: argparse.Namespace, target: Target) -> None:
         policy = _policy(args) if hasattr(args, "provider") else None
         if hasattr(args, "session"):
             session_input(args.session, policy=policy)  # the workflow's own input rules
+        if getattr(args, "new_session", None) is not None:
+            _check_new_session(args.new_session)
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
         parser.error(f"bad {args.command} options: {problems}")
