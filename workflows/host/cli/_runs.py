@@ -43,23 +43,24 @@ async def session_runs(client: Client, session_id: str) -> list[WorkflowHistory]
         while True:
             first: asyncio.Future[HistoryEvent] = asyncio.get_running_loop().create_future()
             handle = client.get_workflow_handle(workflow_id(session_id), run_id=run_id)
-            fetch = asyncio.create_task(_fetch(handle, first))
+            fetches.append(asyncio.create_task(_fetch(handle, first)))
             try:
                 started = (await first).workflow_execution_started_event_attributes
             except RPCError as err:
                 if not (resumed and err.status == RPCStatusCode.NOT_FOUND):
                     raise
                 break  # what was resumed from is gone: read what is left
-            fetches.append(fetch)
             seen.add(started.original_execution_run_id)
             resumed = not started.continued_execution_run_id
             run_id = started.continued_execution_run_id or _resumed_from(started.memo)
             if run_id is None or run_id in seen:
                 break
         return [run for run in await asyncio.gather(*fetches) if run is not None]
-    finally:
+    except BaseException:
         for fetch in fetches:
             fetch.cancel()
+        await asyncio.gather(*fetches, return_exceptions=True)
+        raise
 
 
 async def _fetch(
@@ -89,7 +90,10 @@ def _resumed_from(memo: Memo) -> str | None:
     payload = memo.fields.get(RESUMED_FROM_RUN)
     if payload is None or payload.metadata.get("encoding") != b"json/plain":
         return None
-    run = json.loads(payload.data)
+    try:
+        run = json.loads(payload.data)
+    except ValueError:  # not ours: a memo written by hand
+        return None
     return run if isinstance(run, str) and run else None
 
 
