@@ -13,7 +13,8 @@ schema), it prints:
   read), median at each length, also round-robin: it should be flat;
 - informational: loading the whole 1,000-turn conversation into a ``PersistedSessionState``
   (``load_session`` + ``state_from_read``), cold (every node validated) and with the store's
-  node cache warm.
+  node cache warm; and per node, validating its JSON against parsing it into plain dicts, next
+  to LangGraph's ``get_state`` time per message.
 
 LangGraph runs a ``MessagesState`` graph whose one node appends the reply, on a file
 ``SqliteSaver``; its ``get_state`` (which decodes the whole history) is timed at each length
@@ -36,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from checkpoint._gc_pause import cyclic_gc_paused
 from checkpoint.model import (
     Append,
     HydratedSessionCheckpoint,
@@ -360,6 +362,33 @@ async def _run(tmp: Path) -> None:
         flat = results[(name, 10_000)]["p50"] / results[(name, 10)]["p50"]
         grow = results[(name, 10_000)]["bytes"] / results[(name, 10)]["bytes"]
         print(f"  {name}: 10,000 vs 10 turns: commit p50 x{flat:.2f}, bytes/turn x{grow:.2f}")
+    validate, parse = node_parse_costs(1_000)
+    print(f"per node of the 1,000-turn session (cold load), against get_state's "
+          f"{lg_load / 2_000 * 1e6:.2f} us a message: validating its JSON into the model"
+          f" {validate * 1e6:.2f} us, parsing it into plain dicts (pydantic_core.from_json)"
+          f" {parse * 1e6:.2f} us", flush=True)
+
+
+def node_parse_costs(turns: int) -> tuple[float, float]:
+    """Seconds per node of the session's stored JSON: (validated into ``SessionNodeRecord``,
+    parsed into plain dicts), best of ``LOAD_REPEATS`` with the cyclic GC paused, as a cold
+    load pauses it. The second is the floor of any load that reads the JSON."""
+    from pydantic_core import from_json
+
+    texts = [n.model_dump_json() for t in range(1, turns + 1) for n in turn_nodes(t)]
+    validate = SessionNodeRecord.__pydantic_validator__.validate_json
+
+    def best(parse: Callable[[str], Any]) -> float:
+        times = []
+        for _ in range(LOAD_REPEATS):
+            with cyclic_gc_paused():
+                start = time.perf_counter()
+                for text in texts:
+                    parse(text)
+                times.append(time.perf_counter() - start)
+        return min(times) / len(texts)
+
+    return best(validate), best(from_json)
 
 
 async def _postgres(base_url: str, new: float, results: dict[str, Any]) -> None:

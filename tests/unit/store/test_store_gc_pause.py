@@ -66,3 +66,29 @@ def test_the_node_parse_runs_with_gc_paused(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(NodeCorruptError, match="node_id"):
         NodeCache().parse(['{"kind": "event"}'], "s")
     assert gc.isenabled()
+
+
+def test_what_a_pause_kept_goes_to_the_oldest_generation_unwalked() -> None:
+    """Objects made in the block are not left young for the next collections to walk again."""
+    with cyclic_gc_paused():
+        kept = [[i] for i in range(5_000)]  # lists are tracked from birth (small dicts are not)
+        assert gc.get_count()[0] >= 5_000
+    assert gc.get_count()[0] < 100
+    assert _in_generation(kept, 2) and _in_generation(kept[0], 2)
+
+
+def _in_generation(obj: object, generation: int) -> bool:
+    return any(o is obj for o in gc.get_objects(generation=generation))
+
+
+def test_a_pause_leaves_objects_frozen_on_purpose_frozen() -> None:
+    """A process that froze its heap (a pre-fork server) keeps it frozen across a pause."""
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with cyclic_gc_paused():
+            made = [{} for _ in range(100)]
+        assert gc.get_freeze_count() == frozen and made
+    finally:
+        gc.unfreeze()
