@@ -9,9 +9,9 @@ collection walks the new objects at all. Measured (SQLite, 1,000 turns, cold nod
 load_session + state_from_read): median 19.3 ms without the pause, 17.9 ms with it; in a process
 holding 300,000 other containers, as a worker does, 39-43 ms with the pause alone and 29-33 ms
 with the promotion (3 alternating rounds of 15 loads). msgpack's docs advise the pause around
-large unpacks. The switch is process-wide: keep
-the pause around synchronous work only (no ``await`` inside), so no other task runs while it
-is off. Used by the store's node parse and by ``checkpoint.history``."""
+large unpacks. The switch is process-wide: keep the pause around synchronous work only (no
+``await`` inside), so no other task runs while it is off. Used by the store's node parse and by
+``checkpoint.history``."""
 
 from __future__ import annotations
 
