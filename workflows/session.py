@@ -525,8 +525,14 @@ class SessionWorkflow:
         self._in_flight = True
         self._interrupt = False
         self._publish_details()
+        evicted = False
         try:
             outcome = await self._run_turn(item.text)
+        except GeneratorExit:
+            # The worker dropped this run from its cache mid-turn and closes the coroutine
+            # outside the workflow's event loop: no workflow call may run on the way out.
+            evicted = True
+            raise
         except asyncio.CancelledError:
             # The turn's activity was stopped in the same moment it finished, so its outcome
             # is lost: the store says whether it committed (below).
@@ -546,7 +552,8 @@ class SessionWorkflow:
         finally:
             self._in_flight = False
             self._turn_id, self._retry = None, None
-            self._publish_details()
+            if not evicted:
+                self._publish_details()
 
     async def _failed(self, item: _Queued, err: BaseException) -> None:
         """A turn that failed for good: the caller hears why, and the session stays open."""
