@@ -125,6 +125,13 @@ def _cancel_requested() -> bool:
     return workflow.cancellation_reason() is not None
 
 
+def _evicted() -> bool:
+    """Whether this code runs outside the workflow's event loop: the worker dropped the run from
+    its cache and Python closes its suspended coroutines (GeneratorExit), where ``finally``
+    blocks must make no workflow call (CI logged "Not in workflow event loop" from one)."""
+    return not workflow.in_workflow()
+
+
 def _uncancel() -> None:
     """Clear a caught cancellation, so the awaits that stop the session cleanly can run."""
     task = asyncio.current_task()
@@ -525,14 +532,8 @@ class SessionWorkflow:
         self._in_flight = True
         self._interrupt = False
         self._publish_details()
-        evicted = False
         try:
             outcome = await self._run_turn(item.text)
-        except GeneratorExit:
-            # The worker dropped this run from its cache mid-turn and closes the coroutine
-            # outside the workflow's event loop: no workflow call may run on the way out.
-            evicted = True
-            raise
         except asyncio.CancelledError:
             # The turn's activity was stopped in the same moment it finished, so its outcome
             # is lost: the store says whether it committed (below).
@@ -552,8 +553,7 @@ class SessionWorkflow:
         finally:
             self._in_flight = False
             self._turn_id, self._retry = None, None
-            if not evicted:
-                self._publish_details()
+            self._publish_details()
 
     async def _failed(self, item: _Queued, err: BaseException) -> None:
         """A turn that failed for good: the caller hears why, and the session stays open."""
@@ -804,7 +804,8 @@ class SessionWorkflow:
         try:
             return await self._child_outcome(req, timed_out)
         finally:
-            if self._children_waiting.pop(req.child_session_id, None) is not None:
+            waited = self._children_waiting.pop(req.child_session_id, None) is not None
+            if waited and not _evicted():
                 self._publish_details()
                 await self._forward_waiting()
 
@@ -880,5 +881,7 @@ class SessionWorkflow:
         self._index.published()
 
     def _publish_details(self) -> None:
+        if _evicted():
+            return
         workflow.set_current_details(render_details(self.summary(), self._ledger))
 
