@@ -36,9 +36,10 @@ def test_a_terminated_session_is_resumed_and_its_history_reads_past_the_resume(
     assert nobody.code == 1
     assert f"no worker is polling task queue {queue!r}" in nobody.error_line()
 
-    resumed = run_cli("resume", session_id, cwd=workdir, env=env)
+    resumed = run_cli("resume", session_id, "--at-turn", "1", cwd=workdir, env=env)
     assert resumed.code == 0, resumed.err
-    assert resumed.out.startswith(f"session {session_id}: resumed at turn 2 ")
+    assert resumed.out.startswith(
+        f"session {session_id}: resumed from turn 1; the next message is turn 3 ")
     assert run_cli("chat", session_id, "three", cwd=workdir, env=env).code == 0
     history = run_cli("history", session_id, cwd=workdir, env=env)
     assert history.code == 0, history.err

@@ -92,6 +92,11 @@ async def _control_text(args: argparse.Namespace, target: Target) -> str:
         if args.command == "resume":
             done = await _control.resume(client, args.session, args.at_turn,
                                          task_queue=target.task_queue)
+            if args.at_turn is not None and args.at_turn != done.turn_index:
+                # Went back to turn N: indices keep increasing, as after a rewind.
+                return (f"session {args.session}: resumed from turn {args.at_turn}; the next "
+                        f"message is turn {done.turn_index + 1} (head revision "
+                        f"{done.head_revision})")
             return (f"session {args.session}: resumed at turn {done.turn_index} (head revision "
                     f"{done.head_revision}, run {done.run_count})")
         store = await open_store_at(target.store_url, must_exist=True)
