@@ -166,6 +166,9 @@ class HeadRef(WireModel):
     head_revision: int
     checkpoint_ref: str | None = None
     leaf_node_id: str | None = None
+    node_window: tuple[int, int] | None = None
+    """The head's full graph as a range of stored nodes (``NodeWindow``): history's record of
+    a loaded head, so a rebuild at that turn reads its old branches too."""
 
 
 class ChildRequest(WireModel):

@@ -56,7 +56,8 @@ class RewindActivities:
         return SessionHeadView(
             head=HeadRef(head_revision=receipt.head_revision,
                          checkpoint_ref=receipt.checkpoint_ref,
-                         leaf_node_id=receipt.leaf_node_id),
+                         leaf_node_id=receipt.leaf_node_id,
+                         node_window=receipt.node_window),
             turn_index=receipt.manifest.turn_state.turn_index,
             ledger=list(head.token_ledger),
             last_answer_excerpt=excerpt(answer or ""),

@@ -108,6 +108,7 @@ class SessionHeadActivities:
                 head_revision=read.head_revision,
                 checkpoint_ref=read.checkpoint_ref,
                 leaf_node_id=read.graph.leaf_node_id,
+                node_window=read.node_window,
             ),
             read.checkpoint,
             read.token_ledger,
@@ -129,6 +130,7 @@ class SessionHeadActivities:
             head_revision=head.head_revision,
             checkpoint_ref=head.checkpoint_ref,
             leaf_node_id=head.leaf_node_id,
+            node_window=head.node_window,
         )
         return _view(ref, head.checkpoint, head.token_ledger, answer)
 

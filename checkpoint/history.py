@@ -37,6 +37,7 @@ from pydantic_core import from_json
 from checkpoint._gc_pause import cyclic_gc_paused
 from checkpoint.errors import LashError
 from checkpoint.model import (
+    NodeWindow,
     PersistedSessionConfig,
     PersistedSessionRead,
     PersistedSessionState,
@@ -171,6 +172,9 @@ class TurnRecord:
     head_revision: int
     checkpoint_ref: str | None
     leaf_node_id: str | None
+    node_window: NodeWindow | None
+    """The head's full graph as stored nodes; None in histories from before windows, whose
+    rebuild reads only the path to the leaf."""
     provider: str
     model: str
     max_context_tokens: int | None = None
@@ -372,8 +376,14 @@ def _policy(value: Any) -> _Policy:
     return _Policy.model_validate(value) if isinstance(value, dict) else _Policy()
 
 
-def _head_of(value: Any) -> tuple[int, str | None, str | None]:
-    return (int(value["head_revision"]), value.get("checkpoint_ref"), value.get("leaf_node_id"))
+def _head_of(value: Any) -> dict[str, Any]:
+    """A receipt's or loaded head's fields, as ``TurnRecord`` keywords."""
+    window = value.get("node_window")
+    return dict(
+        head_revision=int(value["head_revision"]), checkpoint_ref=value.get("checkpoint_ref"),
+        leaf_node_id=value.get("leaf_node_id"),
+        node_window=(int(window[0]), int(window[1])) if window is not None else None,
+    )
 
 
 class _Reader:
@@ -426,12 +436,9 @@ class _Reader:
         status = outcome["status"]
         if status not in ("completed", "interrupted"):
             return  # awaiting children: the same turn goes on
-        receipt = outcome["receipt"]
-        revision, ref, leaf = _head_of(receipt)
         index = int(outcome["turn_index"])
         self.records[index] = TurnRecord(
-            turn_index=index, status=status, head_revision=revision, checkpoint_ref=ref,
-            leaf_node_id=leaf,
+            turn_index=index, status=status, **_head_of(outcome["receipt"]),
             usage_rows=deltas, ledger_rows=self.ledger,
             provider=policy.provider, model=policy.model,
             max_context_tokens=policy.max_context_tokens, started_at=request.get("started_at"),
@@ -442,14 +449,15 @@ class _Reader:
         self.ledger = _rows(view.get("ledger"), where)
         if view.get("head") is None:
             return
-        revision, ref, leaf = _head_of(view["head"])
+        head = _head_of(view["head"])
         index = int(view.get("turn_index", 0))
         known = self.records.get(index)
-        if known is not None and (known.head_revision == revision or known.status != "loaded"):
+        if known is not None and (
+            known.head_revision == head["head_revision"] or known.status != "loaded"
+        ):
             return  # a turn's own receipt stays its record (a rewind moves the head, not it)
         self.records[index] = TurnRecord(
-            turn_index=index, status="loaded", head_revision=revision, checkpoint_ref=ref,
-            leaf_node_id=leaf, ledger_rows=self.ledger,
+            turn_index=index, status="loaded", **head, ledger_rows=self.ledger,
             provider=known.provider if known else policy.provider,
             model=known.model if known else policy.model,
             max_context_tokens=known.max_context_tokens if known else policy.max_context_tokens,
@@ -544,10 +552,12 @@ async def rebuild_state(
     nodes and blobs only."""
     record = history.turn(turn)
     sid = history.session_id
-    graph = (
-        await store.load_graph_at(sid, record.leaf_node_id)
-        if record.leaf_node_id is not None else SessionGraph()
-    )
+    if record.node_window is not None:
+        graph = await store.load_graph_window(sid, record.node_window, record.leaf_node_id)
+    elif record.leaf_node_id is not None:
+        graph = await store.load_graph_at(sid, record.leaf_node_id)
+    else:
+        graph = SessionGraph()
     checkpoint = (
         await store.load_checkpoint(record.checkpoint_ref)
         if record.checkpoint_ref is not None else None

@@ -129,6 +129,12 @@ SessionReadScope: TypeAlias = Annotated[
 ]
 
 
+NodeWindow: TypeAlias = tuple[U64, U64]
+"""Our extension: ``(first_seq, next_seq)``, the store's node sequence numbers a head's full
+graph held (old branches included). Nodes are immutable and numbers only grow, so a head's
+window names its graph for good: rebuilding a past turn reads exactly that range."""
+
+
 class PersistedSessionRead(SerdeModel):
     """What ``load_session`` returns."""
 
@@ -139,6 +145,7 @@ class PersistedSessionRead(SerdeModel):
     checkpoint_ref: BlobRef | None = skip_none()
     checkpoint: HydratedSessionCheckpoint | None = skip_none()
     token_ledger: list[TokenLedgerEntry] = []
+    node_window: NodeWindow | None = skip_none()
 
 
 class PersistedSessionHead(SerdeModel):
@@ -155,6 +162,7 @@ class PersistedSessionHead(SerdeModel):
     leaf_node_id: str | None = skip_none()
     graph_node_count: Usize = 0
     token_ledger: list[TokenLedgerEntry] = []
+    node_window: NodeWindow | None = skip_none()
 
 
 # --- commits --------------------------------------------------------------------------------
@@ -212,6 +220,8 @@ class CommitReceipt(RuntimeCommitResult):
     session_id: str
     operation_id: str
     leaf_node_id: str | None = None
+    node_window: NodeWindow | None = skip_none()
+    """None only for a receipt stored before the store kept windows (schema v5)."""
 
 
 class TurnReceipt(BaseModel):
@@ -227,6 +237,9 @@ class TurnReceipt(BaseModel):
     head_revision: int
     checkpoint_ref: str | None = None
     leaf_node_id: str | None = None
+    node_window: tuple[int, int] | None = None
+    """The head's full graph as a range of stored nodes (absent in older histories, whose
+    rebuilds read the path to the leaf only)."""
 
 
 class RuntimeCommit(SerdeModel):

@@ -30,8 +30,16 @@ class HeadRow:
     leaf_node_id: str | None
     node_count: int
     next_seq: int
+    first_seq: int = 0
+    """Where the graph's run of sequence numbers began (its last full rewrite): the graph is
+    the nodes with ``seq`` in ``[first_seq, next_seq)``."""
     turn_index: int | None = None
     """The head checkpoint's turn (written, not read back by head loads; None before v4)."""
+
+    @property
+    def node_window(self) -> tuple[int, int]:
+        """``(first_seq, next_seq)``: the sequence numbers of the head's graph."""
+        return self.first_seq, self.next_seq
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +146,15 @@ class ReceiptRow:
     checkpoint_ref: str
     leaf_node_id: str | None
     committed_at: float
+    first_seq: int | None = None
+    next_seq: int | None = None
+    """The head's node window after this commit (None for receipts stored before v5)."""
+
+    @property
+    def node_window(self) -> tuple[int, int] | None:
+        if self.first_seq is None or self.next_seq is None:
+            return None
+        return self.first_seq, self.next_seq
 
 
 class WriteTx(ABC):
@@ -280,6 +297,11 @@ class Backend(ABC):
 
     @abstractmethod
     async def read_node(self, session_id: str, node_id: str) -> str | None: ...
+
+    @abstractmethod
+    async def read_window(self, session_id: str, first_seq: int, next_seq: int) -> list[str]:
+        """Node JSON with ``seq`` in ``[first_seq, next_seq)`` in ``seq`` order, hidden or not:
+        the graph a head with that node window had (``load_graph_window``)."""
 
     @abstractmethod
     async def read_blob(self, ref: str) -> bytes | None: ...

@@ -30,6 +30,7 @@ from checkpoint.errors import (
 from checkpoint.model import (
     CommitReceipt,
     HydratedSessionCheckpoint,
+    NodeWindow,
     PersistedSessionHead,
     PersistedSessionRead,
     PluginSessionSnapshot,
@@ -45,7 +46,7 @@ from checkpoint.model import (
 from checkpoint.store._backend import Backend, ReceiptRow
 from checkpoint.store._commit import apply_commit, payload_hash, receipt_from_row
 from checkpoint.store._effects import TurnEffects, TurnStart, effect_text
-from checkpoint.store._fork import dangles, fork_point, up_to
+from checkpoint.store._fork import dangles, fork_point, missing_node, up_to
 from checkpoint.store._gc import GcProgress, GcReport, collect_garbage
 from checkpoint.store._graph_delta import scope_leaf
 from checkpoint.store._ledger import ledger_from_totals
@@ -162,7 +163,7 @@ class CheckpointStore(SessionStore, StoreMaintenance):
             session_id=session_id, head_revision=head.head_revision, config=meta.config,
             checkpoint_ref=head.checkpoint_ref, checkpoint=checkpoint,
             leaf_node_id=head.leaf_node_id, graph_node_count=head.node_count,
-            token_ledger=ledger_from_totals(rows.totals),
+            token_ledger=ledger_from_totals(rows.totals), node_window=head.node_window,
         )
 
     async def load_session(
@@ -188,7 +189,7 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         return PersistedSessionRead(
             session_id=session_id, head_revision=head.head_revision, config=meta.config,
             graph=graph, checkpoint_ref=head.checkpoint_ref, checkpoint=checkpoint,
-            token_ledger=ledger_from_totals(rows.totals),
+            token_ledger=ledger_from_totals(rows.totals), node_window=head.node_window,
         )
 
     async def load_node(self, session_id: str, node_id: str) -> SessionNodeRecord | None:
@@ -219,6 +220,28 @@ class CheckpointStore(SessionStore, StoreMaintenance):
                 raise SessionNotFoundError(session_id)
             raise NodeNotFoundError(session_id, leaf_node_id)
         return SessionGraph.from_nodes(own, leaf_node_id)
+
+    async def load_graph_window(
+        self, session_id: str, window: NodeWindow, leaf_node_id: str | None
+    ) -> SessionGraph:
+        """The full graph a past head held, old branches included: the nodes its node window
+        names (tombstoned or left out since, until vacuum), as ``load_session`` would have read
+        them then. Meant for rebuilding a past turn from the window its receipt recorded.
+
+        A later full rewrite renumbers the nodes it keeps, so an earlier window may no longer
+        hold them all: that is a ``NodeNotFoundError`` naming the node missing, never a graph
+        with a hole."""
+        async with self._guard("load graph window", session_id) as b:
+            rows = await b.read_window(session_id, *window)
+        nodes = self.node_cache.parse(rows, session_id)
+        if dangles(nodes, leaf_node_id):
+            nodes = await self._with_shared(session_id, nodes, leaf_node_id, False)
+        missing = missing_node(nodes, leaf_node_id)
+        if missing is not None:
+            if await self.load_head_revision(session_id) is None:
+                raise SessionNotFoundError(session_id)
+            raise NodeNotFoundError(session_id, missing)
+        return SessionGraph.from_nodes(nodes, leaf_node_id)
 
     async def _with_shared(
         self, session_id: str, nodes: list[SessionNodeRecord], leaf: str | None, path: bool

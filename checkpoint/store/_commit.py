@@ -9,7 +9,8 @@ was on every backend. In order, under the session's write lock:
 3. reused blob refs must exist (no commit publishes a dangling ref);
 4. appended nodes are immutable: an existing id with identical content is a no-op, with other
    content ``NodeConflictError``; a full rewrite detaches the nodes it leaves out (they stay
-   stored, unloaded, until ``vacuum``) instead of deleting them;
+   stored, unloaded, until ``vacuum``) instead of deleting them, and starts the head's node
+   window at its first new sequence number;
 5. then: blobs, manifest, nodes, usage rows (identity: operation id + ordinal) and the running
    usage totals they add to, head, receipt, and the effect-journal records and session meta
    rows the commit carries (first write wins per key, per session).
@@ -135,6 +136,7 @@ def receipt_from_row(session_id: str, row: ReceiptRow, manifest: object) -> Comm
         head_revision=row.head_revision, checkpoint_ref=row.checkpoint_ref,
         manifest=SessionCheckpoint.model_validate(manifest), session_id=session_id,
         operation_id=row.operation_id, leaf_node_id=row.leaf_node_id,
+        node_window=row.node_window,
     )
 
 
@@ -173,6 +175,7 @@ async def apply_commit(
     next_seq = head.next_seq if head else 0
     count = head.node_count if head else 0
     replace = kind == "replace"
+    first_seq = next_seq if replace or head is None else head.first_seq
     writes, newly_visible = await _plan_nodes(tx, session_id, nodes, replace, next_seq)
     if replace:
         count = len({n.node_id for n in nodes})
@@ -199,12 +202,13 @@ async def apply_commit(
         token_ledger=[],
     )
     now = time.time()
+    end_seq = next_seq + len(writes)
     await tx.write_head(HeadRow(
-        session_id, revision, meta.model_dump_json(), checkpoint_ref, leaf, count,
-        next_seq + len(writes), commit.checkpoint.turn_state.turn_index,
+        session_id, revision, meta.model_dump_json(), checkpoint_ref, leaf, count, end_seq,
+        first_seq=first_seq, turn_index=commit.checkpoint.turn_state.turn_index,
     ), now)
     await tx.insert_receipt(session_id, ReceiptRow(
-        operation_id, digest, revision, checkpoint_ref, leaf, now,
+        operation_id, digest, revision, checkpoint_ref, leaf, now, first_seq, end_seq,
     ))
     if effects is not None and effects[1]:
         await tx.insert_effects(session_id, effects[0], effects[1], now)
@@ -215,6 +219,7 @@ async def apply_commit(
     return CommitReceipt(
         head_revision=revision, checkpoint_ref=checkpoint_ref, manifest=checkpoint.manifest,
         session_id=session_id, operation_id=operation_id, leaf_node_id=leaf,
+        node_window=(first_seq, end_seq),
     )
 
 

@@ -58,13 +58,22 @@ def fork_point(meta: SessionMeta | None) -> tuple[str, str] | None:
     return None
 
 
+def missing_node(nodes: Sequence[SessionNodeRecord], leaf: str | None) -> str | None:
+    """A node the nodes read name (as leaf or parent) but do not hold, or None."""
+    ids = {n.node_id for n in nodes}
+    if leaf is not None and leaf not in ids:
+        return leaf
+    return next(
+        (n.parent_node_id for n in nodes
+         if n.parent_node_id is not None and n.parent_node_id not in ids),
+        None,
+    )
+
+
 def dangles(nodes: Sequence[SessionNodeRecord], leaf: str | None) -> bool:
     """Whether the nodes read name a node they do not hold (leaf or parent): only a fork's
     reads (or a graph whose nodes were vacuumed) do."""
-    ids = {n.node_id for n in nodes}
-    if leaf is not None and leaf not in ids:
-        return True
-    return any(n.parent_node_id is not None and n.parent_node_id not in ids for n in nodes)
+    return missing_node(nodes, leaf) is not None
 
 
 def up_to(path: Sequence[SessionNodeRecord], node_id: str | None) -> list[SessionNodeRecord]:
@@ -171,6 +180,7 @@ __all__ = [
     "fork_op",
     "fork_point",
     "fork_session",
+    "missing_node",
     "refs_only",
     "rewind_commit",
     "rewind_op",

@@ -132,6 +132,11 @@ class MemoryBackend(Backend):
             current = node.parent_node_id
         return path[::-1]
 
+    async def read_window(self, session_id: str, first_seq: int, next_seq: int) -> list[str]:
+        s = self._sessions.get(session_id)
+        nodes = [n for n in s.nodes.values() if first_seq <= n.seq < next_seq] if s else []
+        return [n.row.node_json for n in sorted(nodes, key=lambda n: n.seq)]
+
     async def read_node(self, session_id: str, node_id: str) -> str | None:
         s = self._sessions.get(session_id)
         node = s.nodes.get(node_id) if s else None

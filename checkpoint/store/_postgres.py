@@ -25,6 +25,7 @@ from checkpoint.store._backend import (
 from checkpoint.store._schema import MIGRATIONS_TABLE, pending
 from checkpoint.store._sql import (
     EFFECTS_SQL,
+    HEAD_COLUMNS,
     HEAD_SQL,
     RECEIPT_SQL,
     SqlDialect,
@@ -144,8 +145,7 @@ class _PgWrites(SqlWrites):
             session_id,
         )
         rows = await self.fetch(
-            "SELECT session_id, head_revision, head_json, checkpoint_ref, leaf_node_id, "
-            "node_count, next_seq FROM lash_sessions WHERE session_id = ? FOR UPDATE",
+            f"SELECT {HEAD_COLUMNS} FROM lash_sessions WHERE session_id = ? FOR UPDATE",
             session_id,
         )
         head = HeadRow(*rows[0])

@@ -21,6 +21,7 @@ from checkpoint.blobs import BlobKind, BlobRef
 from checkpoint.model import (
     CommitReceipt,
     HydratedSessionCheckpoint,
+    NodeWindow,
     PersistedSessionHead,
     PersistedSessionRead,
     RuntimeCommit,
@@ -64,6 +65,14 @@ class SessionStore(Protocol):
         """The path from the root to ``leaf_node_id`` as it was when that node was the leaf,
         following hidden nodes until vacuum; raises ``SessionNotFoundError`` or
         ``NodeNotFoundError``, never returns an empty graph."""
+        ...
+
+    async def load_graph_window(
+        self, session_id: str, window: NodeWindow, leaf_node_id: str | None
+    ) -> SessionGraph:
+        """The full graph (old branches included) of a past head whose node window and leaf
+        were ``window`` and ``leaf_node_id``; ``NodeNotFoundError`` if a node it named is no
+        longer in that window (vacuumed, or renumbered by a later full rewrite)."""
         ...
 
     async def load_checkpoint(self, checkpoint_ref: BlobRef) -> HydratedSessionCheckpoint:

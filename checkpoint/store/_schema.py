@@ -27,6 +27,11 @@ Tables (one store serves many sessions):
 - ``lash_sessions`` (v4) gains ``turn_index`` (the head checkpoint's turn, written by each
   commit; NULL until a session's first commit under v4) and an index on ``updated_at``, so
   listing sessions with their turns and last activity is one query.
+- v5: the node window. ``lash_sessions.first_seq`` is where the graph's current run of
+  sequence numbers began (the last full rewrite; 0 for most sessions), so the head's graph is
+  the nodes with ``seq`` in ``[first_seq, next_seq)``. ``lash_receipts`` keep both ends as each
+  commit left them (NULL for receipts from before v5): with them a past head's full graph,
+  old branches included, is read back from immutable rows (``load_graph_window``).
 
 Upgrading: a process still running older code keeps writing to the store it set up, and one
 from before v2 writes usage rows without their totals; stop such workers before the first new
@@ -178,6 +183,17 @@ _V4 = (
     "CREATE INDEX IF NOT EXISTS lash_sessions_by_activity ON lash_sessions (updated_at)",
 )
 
+_V5 = (
+    "ALTER TABLE lash_sessions ADD COLUMN first_seq BIGINT NOT NULL DEFAULT 0",
+    """UPDATE lash_sessions SET first_seq = COALESCE(
+        (SELECT MIN(n.seq) FROM lash_nodes n
+          WHERE n.session_id = lash_sessions.session_id AND n.attached = 1), next_seq)""",
+    "ALTER TABLE lash_receipts ADD COLUMN first_seq BIGINT",
+    "ALTER TABLE lash_receipts ADD COLUMN next_seq BIGINT",
+)
+"""Backfill: after a full rewrite every attached row has a sequence number from it on, and the
+rewrite's first node is the lowest; a session with no attached row starts at ``next_seq``."""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -202,6 +218,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "session heads: turn index of the head checkpoint, index on last activity",
         _V4,
         _V4,
+    ),
+    Migration(
+        5,
+        "node window: where the graph's sequence numbers begin, per head and per receipt",
+        _V5,
+        _V5,
     ),
 )
 """Append-only. Never edit a released entry; add a new one."""

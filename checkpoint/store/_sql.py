@@ -57,11 +57,13 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-_HEAD_COLUMNS = (
-    "session_id, head_revision, head_json, checkpoint_ref, leaf_node_id, node_count, next_seq"
+HEAD_COLUMNS = (
+    "session_id, head_revision, head_json, checkpoint_ref, leaf_node_id, node_count, next_seq, "
+    "first_seq"
 )
 _RECEIPT_COLUMNS = (
-    "operation_id, payload_hash, head_revision, checkpoint_ref, leaf_node_id, committed_at"
+    "operation_id, payload_hash, head_revision, checkpoint_ref, leaf_node_id, committed_at, "
+    "first_seq, next_seq"
 )
 _USAGE_COLUMNS = (
     "operation_id, ordinal, head_revision, source, model, input_tokens, output_tokens, "
@@ -78,7 +80,7 @@ _SUMMARY_COLUMNS = (
     "s.updated_at, m.parent_session_id, m.meta_json"
 )
 
-HEAD_SQL = f"SELECT {_HEAD_COLUMNS} FROM lash_sessions WHERE session_id = ?"
+HEAD_SQL = f"SELECT {HEAD_COLUMNS} FROM lash_sessions WHERE session_id = ?"
 RECEIPT_SQL = (
     f"SELECT {_RECEIPT_COLUMNS} FROM lash_receipts WHERE session_id = ? AND operation_id = ?"
 )
@@ -92,14 +94,14 @@ INSERT_EFFECT_SQL = (
 
 
 HEAD_TOTALS_SQL = (
-    "SELECT " + ", ".join(f"s.{c}" for c in _HEAD_COLUMNS.split(", ")) + ", "
+    "SELECT " + ", ".join(f"s.{c}" for c in HEAD_COLUMNS.split(", ")) + ", "
     + ", ".join(f"t.{c}" for c in _TOTAL_COLUMNS.split(", "))
     + " FROM lash_sessions s LEFT JOIN lash_usage_totals t ON t.session_id = s.session_id"
     " WHERE s.session_id = ? ORDER BY t.first_revision, t.first_ordinal"
 )
 """One statement (one snapshot, one round trip): the head, repeated on each totals row."""
 
-_HEAD_WIDTH = len(_HEAD_COLUMNS.split(", "))
+_HEAD_WIDTH = len(HEAD_COLUMNS.split(", "))
 
 
 def head_rows(rows: list[tuple[Any, ...]]) -> HeadRows | None:
@@ -189,6 +191,14 @@ class SqlReads(SqlBase):
             session_id, leaf_node_id, session_id,
         )
         return [r[0] for r in rows]
+
+    async def read_window(self, session_id: str, first_seq: int, next_seq: int) -> list[str]:
+        rows = await self.fetch(
+            "SELECT seq, node_json FROM lash_nodes WHERE session_id = ? AND seq >= ? AND seq < ?",
+            session_id, first_seq, next_seq,
+        )
+        rows.sort(key=_first)  # as read_graph: one range of the table, sorted here
+        return [r[1] for r in rows]
 
     async def read_node(self, session_id: str, node_id: str) -> str | None:
         rows = await self.fetch(
@@ -345,22 +355,25 @@ class SqlWrites(SqlBase, WriteTx):
 
     async def write_head(self, head: HeadRow, updated_at: float) -> None:
         await self.execute(
-            f"INSERT INTO lash_sessions ({_HEAD_COLUMNS}, updated_at, turn_index) "
-            "VALUES (?,?,?,?,?,?,?,?,?) "
+            f"INSERT INTO lash_sessions ({HEAD_COLUMNS}, updated_at, turn_index) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT (session_id) DO UPDATE SET head_revision = excluded.head_revision, "
             "head_json = excluded.head_json, checkpoint_ref = excluded.checkpoint_ref, "
             "leaf_node_id = excluded.leaf_node_id, node_count = excluded.node_count, "
-            "next_seq = excluded.next_seq, updated_at = excluded.updated_at, "
-            "turn_index = excluded.turn_index",
+            "next_seq = excluded.next_seq, first_seq = excluded.first_seq, "
+            "updated_at = excluded.updated_at, turn_index = excluded.turn_index",
             head.session_id, head.head_revision, head.head_json, head.checkpoint_ref,
-            head.leaf_node_id, head.node_count, head.next_seq, updated_at, head.turn_index,
+            head.leaf_node_id, head.node_count, head.next_seq, head.first_seq, updated_at,
+            head.turn_index,
         )
 
     async def insert_receipt(self, session_id: str, receipt: ReceiptRow) -> None:
         await self.execute(
-            f"INSERT INTO lash_receipts (session_id, {_RECEIPT_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+            f"INSERT INTO lash_receipts (session_id, {_RECEIPT_COLUMNS}) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
             session_id, receipt.operation_id, receipt.payload_hash, receipt.head_revision,
             receipt.checkpoint_ref, receipt.leaf_node_id, receipt.committed_at,
+            receipt.first_seq, receipt.next_seq,
         )
 
     async def insert_effects(
@@ -484,6 +497,7 @@ class SqlGc(SqlBase, GcTx):
 
 __all__ = [
     "EFFECTS_SQL",
+    "HEAD_COLUMNS",
     "HEAD_SQL",
     "HEAD_TOTALS_SQL",
     "RECEIPT_SQL",

@@ -82,6 +82,10 @@ class SqlBackend(Backend):
         async with self._reads() as r:
             return await r.read_node(session_id, node_id)
 
+    async def read_window(self, session_id: str, first_seq: int, next_seq: int) -> list[str]:
+        async with self._reads() as r:
+            return await r.read_window(session_id, first_seq, next_seq)
+
     async def read_blob(self, ref: str) -> bytes | None:
         async with self._reads() as r:
             return await r.read_blob(ref)

@@ -14,6 +14,7 @@ from checkpoint.blobs import BlobKind, BlobRef
 from checkpoint.model import (
     CommitReceipt,
     HydratedSessionCheckpoint,
+    NodeWindow,
     PersistedSessionHead,
     PersistedSessionRead,
     RuntimeCommit,
@@ -63,6 +64,14 @@ class ForwardingStore(SessionStore):
         return await self.around(
             "load_graph_at", (session_id, leaf_node_id),
             lambda: self.inner.load_graph_at(session_id, leaf_node_id),
+        )
+
+    async def load_graph_window(
+        self, session_id: str, window: NodeWindow, leaf_node_id: str | None
+    ) -> SessionGraph:
+        return await self.around(
+            "load_graph_window", (session_id, window, leaf_node_id),
+            lambda: self.inner.load_graph_window(session_id, window, leaf_node_id),
         )
 
     async def load_checkpoint(self, checkpoint_ref: BlobRef) -> HydratedSessionCheckpoint:

@@ -13,6 +13,7 @@ from checkpoint.errors import (
     BlobMissingError,
     HeadRevisionConflict,
     NodeConflictError,
+    NodeNotFoundError,
     OperationConflictError,
     SessionBindingMismatch,
 )
@@ -231,6 +232,54 @@ class CommitConformance(StoreHarness):
         graph = await store.load_graph_at("s", "m2")
         assert [n.node_id for n in graph.nodes] == ["m0", "m1", "m2"]
         assert graph.leaf_node_id == "m2"
+
+    async def test_a_receipts_node_window_reads_back_that_heads_full_graph(
+        self, store: CheckpointStore
+    ) -> None:
+        """After a rewind (the leaf moves back) and a new branch, each receipt's window and
+        leaf give the full graph ``load_session`` read right after that commit, old branch
+        included; a later tombstone does not change what a commit wrote; a retried operation
+        gets the window back from the stored receipt."""
+        nodes = chain("m", 3)
+        steps = [
+            commit("s", "op1", None, append(nodes)),
+            commit("s", "op2", 1, Unchanged(leaf_node_id="m1")),
+            commit("s", "op3", 2, append([message_node("b2", "m1")])),
+        ]
+        seen = []
+        for step in steps:
+            receipt = await store.commit_runtime_state(step)
+            read = await store.load_session("s")
+            assert read is not None and read.node_window == receipt.node_window
+            seen.append((receipt, [n.node_id for n in read.graph.nodes], read.graph.leaf_node_id))
+        await store.tombstone_nodes("s", ["b2"])
+        for receipt, ids, leaf in seen:
+            assert receipt.node_window is not None
+            graph = await store.load_graph_window("s", receipt.node_window, leaf)
+            assert ([n.node_id for n in graph.nodes], graph.leaf_node_id) == (ids, leaf)
+        assert seen[2][1] == ["m0", "m1", "m2", "b2"]
+        again = await store.commit_runtime_state(steps[0])
+        assert again.node_window == seen[0][0].node_window == (0, 3)
+        head = await store.load_head("s")
+        assert head is not None and head.node_window == (0, 4)
+
+    async def test_a_window_a_later_full_rewrite_renumbered_names_the_missing_node(
+        self, store: CheckpointStore
+    ) -> None:
+        """A full rewrite renumbers the nodes it keeps: an earlier window no longer holds them,
+        which is a ``NodeNotFoundError`` naming one, never a graph with a hole; the rewrite's
+        own window starts where it began."""
+        old = chain("m", 3)
+        first = await store.commit_runtime_state(commit("s", "op1", None, append(old)))
+        second = await store.commit_runtime_state(
+            commit("s", "op2", 1, replace_full([*old[:2], message_node("n2", "m1")]))
+        )
+        assert second.node_window == (3, 6)
+        graph = await store.load_graph_window("s", (3, 6), "n2")
+        assert [n.node_id for n in graph.nodes] == ["m0", "m1", "n2"]
+        assert first.node_window is not None
+        with pytest.raises(NodeNotFoundError, match="'m1'"):
+            await store.load_graph_window("s", first.node_window, "m2")
 
     async def test_vacuum_deletes_the_nodes_a_full_rewrite_left_out(
         self, store: CheckpointStore
