@@ -1,6 +1,6 @@
 """Rebuilding a session at every turn from its workflow histories gives exactly the state the
 store held right after that turn: live from the server and from exported files, across
-continue-as-new runs, with tool calls, code-mode state and a sub-agent."""
+continue-as-new runs, with tool calls, code-mode state, sub-agents and a rewind."""
 
 from __future__ import annotations
 
@@ -22,15 +22,19 @@ from activities.agent.providers import ProviderRegistry, ScriptedProvider
 from checkpoint.history import SessionHistory, read_history, rebuild_state, verify_state
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 from workflows.host import client as lash
+from workflows.host.cli import _control
 from workflows.host.cli._history import fetch_runs, read_files
 from workflows.host.devserver import DevServerOptions, dev_server
 from workflows.host.worker import build_worker
 
 SUGGEST_AT = 40
 """History events after which the server suggests continue-as-new: a run every few turns."""
-TURNS = 12
+TURNS = 30
 """The demo script's five turn shapes (a tool, python, python again, a sub-agent, plain text)
-more than twice over, which at ``SUGGEST_AT`` spans at least three runs."""
+six times over, which at ``SUGGEST_AT`` spans many runs."""
+REWIND_AFTER, REWIND_TO = 20, 17
+"""After turn 20 the session goes back to turn 17: turns 18-20 stay in the graph as a branch,
+and every turn from 21 on is rebuilt with that branch in its graph."""
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +63,15 @@ async def _export_runs(client: Client, session_id: str, folder: Path) -> list[Pa
             return paths
 
 
+def _messages_sent(nodes: list[dict[str, Any]]) -> list[str]:
+    """The messages this test sent, among serde nodes in graph order (tool results are user
+    messages too)."""
+    messages = [n["event"]["Conversation"] for n in nodes
+                if n.get("kind") == "event" and "Conversation" in n["event"]]
+    texts = [p.get("content", "") for m in messages if m["role"] == "User" for p in m["parts"]]
+    return [t for t in texts if t.startswith("message ")]
+
+
 def _cli(env: WorkflowEnvironment, store_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     address = env.client.service_client.config.target_host
     return subprocess.run(
@@ -83,7 +96,8 @@ async def test_every_turn_rebuilds_to_the_stored_state_live_and_from_files(
     task_queue: str, tmp_path: Path,
 ) -> None:
     """At every turn N, live and from exported files, the rebuild is JSON-equal to what
-    ``load_persisted_session_state`` returned right after N; verify finds no difference."""
+    ``load_persisted_session_state`` returned right after N (the old branch of a rewind
+    included); verify finds no difference."""
     client = low_threshold_env.client
     sid = f"rebuild-{uuid.uuid4().hex[:8]}"
     providers = ProviderRegistry.of(ScriptedProvider(None))
@@ -97,7 +111,11 @@ async def test_every_turn_rebuilds_to_the_stored_state_live_and_from_files(
             state = await load_persisted_session_state(store, sid)
             assert state is not None
             expected[n] = state.model_dump(mode="json")
+            if n == REWIND_AFTER:
+                await _control.rewind(client, sid, REWIND_TO)
         assert expected[TURNS]["execution_state_ref"], "the python tool left interpreter state"
+        sent = _messages_sent(expected[TURNS]["session_graph"]["nodes"])
+        assert sent == [f"message {n}" for n in range(1, TURNS + 1)], "the old branch stays"
 
         live = read_history(await fetch_runs(client, sid), complete=False)
         assert len(live.runs) >= 3, "the low threshold should force at least three runs"
@@ -123,7 +141,7 @@ async def test_every_turn_rebuilds_to_the_stored_state_live_and_from_files(
         listed = _cli(low_threshold_env, store_url, "history", sid)
         assert listed.returncode == 0, listed.stderr
         lines = listed.stdout.strip().splitlines()
-        assert len(lines) == 1 + TURNS and '"message 12"' in lines[-1]
+        assert len(lines) == 1 + TURNS and f'"message {TURNS}"' in lines[-1]
 
 
 async def test_verify_lists_the_paths_where_the_store_moved_on(

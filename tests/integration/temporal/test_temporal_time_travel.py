@@ -12,12 +12,13 @@ from temporalio.worker import Worker
 
 from activities.agent.providers import EchoProvider, ProviderRegistry
 from activities.contract import TurnPolicy
-from checkpoint.history import rebuild_state
+from checkpoint.history import read_history, rebuild_state, verify_state
 from checkpoint.model import HandoffRelation, SessionUsageReport, TokenLedgerEntry, TokenUsage
 from checkpoint.store import FORK_REASON, CheckpointStore, load_persisted_session_state
 from workflows.contract import RewindInput, workflow_id
 from workflows.host import client as lash
 from workflows.host.cli import _control
+from workflows.host.cli._history import fetch_runs
 from workflows.host.cli._runs import RESUMED_FROM_RUN
 from workflows.host.worker import build_worker
 from workflows.session import SessionWorkflow
@@ -107,6 +108,8 @@ async def test_rewind_to_turn_3_of_8_branches_and_keeps_indices_and_ledger(
     assert await _all_user_texts(store, sid) == [f"message {n}" for n in range(1, 11)]
     assert ledger_sum(view.ledger) == ledger_sum(deltas)
     assert await lash.usage(client, sid) == SessionUsageReport.from_entries(view.ledger)
+    history = read_history(await fetch_runs(client, sid), complete=False)
+    assert await verify_state(store, history) == [], "the rebuild holds the old branch too"
 
 
 async def test_fork_starts_a_session_at_turn_n_that_shares_the_original(
