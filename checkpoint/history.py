@@ -51,6 +51,7 @@ from checkpoint.store import SessionStore, load_persisted_session_state, state_f
 SESSION_WORKFLOW_TYPE = "lash.session"
 RUN_TURN = "lash.run_turn"
 LOAD_SESSION_HEAD = "lash.load_session_head"
+REWIND_SESSION = "lash.rewind_session"
 """Stable names (``workflows.session``, ``activities.contract``, ``activities.session_head``);
 tests/unit/test_history.py checks they agree."""
 
@@ -197,6 +198,18 @@ class TurnRecord:
 
 
 @dataclass(frozen=True)
+class RewindRecord:
+    """A rewind as history recorded it: after turn ``after_turn`` the session went back to the
+    end of turn ``to_turn``; the next turn branches from there."""
+
+    to_turn: int
+    after_turn: int
+    run_id: str
+    event_id: int
+    event_time: str
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """One run of the session's workflow."""
 
@@ -216,6 +229,7 @@ class SessionHistory:
     turns: list[TurnRecord]
     snapshot_ref: str | None = None
     """A sub-agent's starting state (its policy is the base of every config it commits)."""
+    rewinds: list[RewindRecord] = field(default_factory=list)
 
     def turn(self, index: int | None = None) -> TurnRecord:
         """Turn ``index`` (the latest when None); a turn not in the history is a HistoryError."""
@@ -393,6 +407,7 @@ class _Reader:
     def __init__(self) -> None:
         self.ledger: Usage = ()
         self.records: dict[int, TurnRecord] = {}
+        self.rewinds: list[RewindRecord] = []
 
     def run(self, run: _Run) -> None:
         carry = run.session.start.carry
@@ -406,7 +421,7 @@ class _Reader:
             where = f"run {run.run_id}, event {event_id}"
             if kind == "ActivityTaskScheduled":
                 name = (_get(attrs, "activityType") or {}).get("name", "")
-                if name in (RUN_TURN, LOAD_SESSION_HEAD):
+                if name in (RUN_TURN, LOAD_SESSION_HEAD, REWIND_SESSION):
                     run.scheduled[event_id] = (name, _payload(attrs, "input", where))
             elif kind == "ActivityTaskCompleted":
                 scheduled = run.scheduled.get(str(_get(attrs, "scheduledEventId")))
@@ -414,12 +429,17 @@ class _Reader:
                     continue
                 name, request = scheduled
                 result = _payload(attrs, "result", where)
-                base = dict(run_id=run.run_id, event_id=int(event_id),
+                base: dict[str, Any] = dict(run_id=run.run_id, event_id=int(event_id),
                             event_time=str(event.get("eventTime", "")))
                 try:
                     if name == RUN_TURN:
                         policy = _policy(request.get("policy"))
                         self._outcome(result, request, policy, base, where)
+                    elif name == REWIND_SESSION:
+                        self.rewinds.append(RewindRecord(
+                            to_turn=int(request["to_turn"]),
+                            after_turn=int(result.get("turn_index", 0)), **base,
+                        ))
                     else:
                         self._head(result, policy, base, where)
                 except (KeyError, TypeError, ValueError, AttributeError) as err:
@@ -489,6 +509,7 @@ def read_history(
         runs=[RunInfo(r.run_id, r.start_time, len(r.events), r.continued_to) for r in runs],
         turns=[reader.records[i] for i in sorted(reader.records)],
         snapshot_ref=first.start.snapshot_ref if first.start.kind == "snapshot" else None,
+        rewinds=reader.rewinds,
     )
 
 
@@ -605,11 +626,13 @@ async def verify_state(store: SessionStore, history: SessionHistory) -> list[str
 
 __all__ = [
     "LOAD_SESSION_HEAD",
+    "REWIND_SESSION",
     "RUN_TURN",
     "SESSION_WORKFLOW_TYPE",
     "USER_TEXT_EXCERPT",
     "WANTED_EVENT_TYPES",
     "HistoryError",
+    "RewindRecord",
     "RunInfo",
     "SessionHistory",
     "TurnRecord",

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from activities.contract import RUN_TURN_ACTIVITY
+from activities.contract import REWIND_SESSION_ACTIVITY, RUN_TURN_ACTIVITY
 from activities.session_head import LOAD_SESSION_HEAD_ACTIVITY
 from checkpoint.history import (
     LOAD_SESSION_HEAD,
+    REWIND_SESSION,
     RUN_TURN,
     SESSION_WORKFLOW_TYPE,
     HistoryError,
@@ -47,6 +48,7 @@ def test_the_names_agree_with_the_workflow_and_activities() -> None:
 
     assert RUN_TURN == RUN_TURN_ACTIVITY
     assert LOAD_SESSION_HEAD == LOAD_SESSION_HEAD_ACTIVITY
+    assert REWIND_SESSION == REWIND_SESSION_ACTIVITY
     definition = SessionWorkflow.__temporal_workflow_definition  # type: ignore[attr-defined]
     assert definition.name == SESSION_WORKFLOW_TYPE
 

@@ -18,7 +18,7 @@ from checkpoint.store import FORK_REASON, CheckpointStore, load_persisted_sessio
 from workflows.contract import RewindInput, workflow_id
 from workflows.host import client as lash
 from workflows.host.cli import _control
-from workflows.host.cli._history import fetch_runs
+from workflows.host.cli._history import fetch_runs, rewind_line
 from workflows.host.cli._runs import RESUMED_FROM_RUN
 from workflows.host.worker import build_worker
 from workflows.session import SessionWorkflow
@@ -110,6 +110,9 @@ async def test_rewind_to_turn_3_of_8_branches_and_keeps_indices_and_ledger(
     assert await lash.usage(client, sid) == SessionUsageReport.from_entries(view.ledger)
     history = read_history(await fetch_runs(client, sid), complete=False)
     assert await verify_state(store, history) == [], "the rebuild holds the old branch too"
+    [rewound] = history.rewinds
+    assert (rewound.to_turn, rewound.after_turn) == (3, 8)
+    assert rewind_line(rewound).endswith("rewound to turn 3: turn 9 branches from there")
 
 
 async def test_fork_starts_a_session_at_turn_n_that_shares_the_original(

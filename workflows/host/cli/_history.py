@@ -21,6 +21,7 @@ from temporalio.service import RPCError
 from checkpoint.history import (
     WANTED_EVENT_TYPES,
     HistoryError,
+    RewindRecord,
     SessionHistory,
     TurnRecord,
     parse_history_json,
@@ -143,13 +144,25 @@ def turn_line(record: TurnRecord) -> str:
     )
 
 
+def rewind_line(record: RewindRecord) -> str:
+    """A rewind, under the turn it followed: where the next turn branches from."""
+    when = record.event_time[:19].replace("T", " ") or "-"
+    return (f"{'':>5}  {when}  run {short_run(record.run_id)}  rewound to turn "
+            f"{record.to_turn}: turn {record.after_turn + 1} branches from there")
+
+
 async def history_text(target: Target, session_id: str, files: Sequence[Path] = ()) -> str:
-    """What ``history`` prints: a header and one line per turn across all runs."""
+    """What ``history`` prints: a header, one line per turn across all runs, and a line for
+    each rewind after the turn it followed."""
     history = await load_session_history(target, session_id, files)
     runs = len(history.runs)
     head = (f"session {session_id}: {len(history.turns)} turns in {runs} "
             f"run{'s' if runs != 1 else ''}")
-    return "\n".join([head, *(turn_line(t) for t in history.turns)])
+    n = len(history.rewinds)
+    rewinds = f", {n} rewind{'s' if n != 1 else ''}" if n else ""
+    lines = [(t.turn_index, 0, t.event_id, turn_line(t)) for t in history.turns]
+    lines += [(r.after_turn, 1, r.event_id, rewind_line(r)) for r in history.rewinds]
+    return "\n".join([head + rewinds, *(text for *_, text in sorted(lines))])
 
 
 async def rebuild_text(
