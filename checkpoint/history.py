@@ -10,10 +10,12 @@ continue-as-new chain. Fetching from a live server is host code (``workflows.hos
 - ``read_history`` finds every turn: a ``lash.run_turn`` result that completed (or was
   interrupted) names its commit receipt; its request names the policy and the message. A
   ``lash.load_session_head`` result (a failed turn, a new run) is where the workflow's view was
-  reset, and replaces the ledger, as it did in the workflow.
+  reset, and replaces the ledger, as it did in the workflow. A ``lash.rewind_session`` result
+  is a rewind (``SessionHistory.rewinds``).
 - ``rebuild_state`` assembles the ``PersistedSessionState`` the store held right after turn N
-  from the immutable nodes and blobs the receipt names, and the ledger summed from the usage
-  history recorded per turn. It never reads the session's mutable head row, so it still works
+  from the immutable nodes and blobs the receipt names (the receipt's node window: the whole
+  graph, old branches included), and the ledger summed from the usage history recorded per
+  turn. It never reads the session's mutable head row, so it still works
   after the head moved on.
 - ``verify_state`` compares the rebuilt latest state with the store's head state.
 
@@ -52,7 +54,8 @@ SESSION_WORKFLOW_TYPE = "lash.session"
 RUN_TURN = "lash.run_turn"
 LOAD_SESSION_HEAD = "lash.load_session_head"
 REWIND_SESSION = "lash.rewind_session"
-"""Stable names (``workflows.session``, ``activities.contract``, ``activities.session_head``);
+"""Stable names (``workflows.session``, ``activities.contract``, ``activities.session_head``,
+``activities.rewind``);
 tests/unit/test_history.py checks they agree."""
 
 USER_TEXT_EXCERPT = 200
@@ -429,8 +432,10 @@ class _Reader:
                     continue
                 name, request = scheduled
                 result = _payload(attrs, "result", where)
-                base: dict[str, Any] = dict(run_id=run.run_id, event_id=int(event_id),
-                            event_time=str(event.get("eventTime", "")))
+                base: dict[str, Any] = dict(
+                    run_id=run.run_id, event_id=int(event_id),
+                    event_time=str(event.get("eventTime", "")),
+                )
                 try:
                     if name == RUN_TURN:
                         policy = _policy(request.get("policy"))
