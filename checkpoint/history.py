@@ -571,6 +571,20 @@ async def session_config(
     return config_of(record, await _base_policy(store, history))
 
 
+def _window_holds(history: SessionHistory, record: TurnRecord) -> bool:
+    """Whether ``record``'s node window still names its whole graph: it has one, and no later
+    head in the history starts a new run of numbers (a full rewrite, which renumbers the nodes
+    it keeps). Otherwise the rebuild holds the path from the root to the leaf, which immutable
+    nodes always give."""
+    if record.node_window is None:
+        return False
+    first = record.node_window[0]
+    return not any(
+        t.node_window is not None and t.node_window[0] > first
+        for t in history.turns if t.turn_index > record.turn_index
+    )
+
+
 async def rebuild_state(
     store: SessionStore, history: SessionHistory, turn: int | None = None
 ) -> PersistedSessionState:
@@ -578,8 +592,9 @@ async def rebuild_state(
     nodes and blobs only."""
     record = history.turn(turn)
     sid = history.session_id
-    if record.node_window is not None:
-        graph = await store.load_graph_window(sid, record.node_window, record.leaf_node_id)
+    window = record.node_window if _window_holds(history, record) else None
+    if window is not None:
+        graph = await store.load_graph_window(sid, window, record.leaf_node_id)
     elif record.leaf_node_id is not None:
         graph = await store.load_graph_at(sid, record.leaf_node_id)
     else:

@@ -131,8 +131,9 @@ SessionReadScope: TypeAlias = Annotated[
 
 NodeWindow: TypeAlias = tuple[U64, U64]
 """Our extension: ``(first_seq, next_seq)``, the store's node sequence numbers a head's full
-graph held (old branches included). Nodes are immutable and numbers only grow, so a head's
-window names its graph for good: rebuilding a past turn reads exactly that range."""
+graph held (old branches included). Nodes are immutable and keep their numbers until a full
+rewrite writes the graph anew, so until then a head's window names its graph: rebuilding a past
+turn reads exactly that range."""
 
 
 class PersistedSessionRead(SerdeModel):

@@ -65,6 +65,7 @@ class NodeRow:
     node_json: str
     attached: bool
     tombstoned: bool
+    seq: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -229,8 +229,8 @@ class CheckpointStore(SessionStore, StoreMaintenance):
         them then. Meant for rebuilding a past turn from the window its receipt recorded.
 
         A later full rewrite renumbers the nodes it keeps, so an earlier window may no longer
-        hold them all: that is a ``NodeNotFoundError`` naming the node missing, never a graph
-        with a hole."""
+        hold them all (``rebuild_state`` reads such a turn's path instead); a window that misses
+        its leaf or a parent is a ``NodeNotFoundError`` naming the node."""
         async with self._guard("load graph window", session_id) as b:
             rows = await b.read_window(session_id, *window)
         nodes = self.node_cache.parse(rows, session_id)

@@ -105,8 +105,13 @@ def _node_json(node: SessionNodeRecord) -> str:
 
 async def _plan_nodes(
     tx: WriteTx, session_id: str, nodes: list[SessionNodeRecord], replace: bool, next_seq: int
-) -> tuple[list[NodeWrite], int]:
-    """Node rows to write and how many become newly visible; raises before any write."""
+) -> tuple[list[NodeWrite], int, int]:
+    """Node rows to write, how many become newly visible and the next sequence number; raises
+    before any write.
+
+    A tombstoned node of the current graph (still attached) that comes back keeps its number,
+    so the windows of earlier heads still hold it; any other node that is written (new, left
+    out by a full rewrite, or rewritten by one) takes the next number."""
     batch: dict[str, tuple[SessionNodeRecord, str]] = {}
     for node in nodes:
         text = _node_json(node)
@@ -125,9 +130,12 @@ async def _plan_nodes(
         if visible and not replace:
             continue
         newly_visible += not visible
+        if row is not None and row.attached and not replace:
+            writes.append(NodeWrite(node_id, node.parent_node_id, text, row.seq, True))
+            continue
         writes.append(NodeWrite(node_id, node.parent_node_id, text, next_seq, row is not None))
         next_seq += 1
-    return writes, newly_visible
+    return writes, newly_visible, next_seq
 
 
 def receipt_from_row(session_id: str, row: ReceiptRow, manifest: object) -> CommitReceipt:
@@ -176,7 +184,7 @@ async def apply_commit(
     count = head.node_count if head else 0
     replace = kind == "replace"
     first_seq = next_seq if replace or head is None else head.first_seq
-    writes, newly_visible = await _plan_nodes(tx, session_id, nodes, replace, next_seq)
+    writes, newly_visible, end_seq = await _plan_nodes(tx, session_id, nodes, replace, next_seq)
     if replace:
         count = len({n.node_id for n in nodes})
     else:
@@ -202,7 +210,6 @@ async def apply_commit(
         token_ledger=[],
     )
     now = time.time()
-    end_seq = next_seq + len(writes)
     await tx.write_head(HeadRow(
         session_id, revision, meta.model_dump_json(), checkpoint_ref, leaf, count, end_seq,
         first_seq=first_seq, turn_index=commit.checkpoint.turn_state.turn_index,

@@ -267,7 +267,7 @@ class _MemoryTx(WriteTx):
     async def write_nodes(self, session_id: str, nodes: list[NodeWrite]) -> None:
         stored = self._b._s(session_id).nodes
         for w in nodes:
-            row = NodeRow(w.node_id, w.node_json, attached=True, tombstoned=False)
+            row = NodeRow(w.node_id, w.node_json, attached=True, tombstoned=False, seq=w.seq)
             stored[w.node_id] = _Node(row, w.parent_node_id, w.seq)
 
     async def insert_usage(self, session_id: str, rows: list[UsageRow]) -> None:

@@ -290,12 +290,14 @@ class SqlWrites(SqlBase, WriteTx):
         found: dict[str, NodeRow] = {}
         for chunk in _chunks(node_ids):
             rows = await self.fetch(
-                "SELECT node_id, node_json, attached, tombstoned FROM lash_nodes "
+                "SELECT node_id, node_json, attached, tombstoned, seq FROM lash_nodes "
                 f"WHERE session_id = ? AND node_id IN ({_marks(len(chunk))})",
                 session_id, *chunk,
             )
-            for node_id, node_json, attached, tombstoned in rows:
-                found[node_id] = NodeRow(node_id, node_json, bool(attached), bool(tombstoned))
+            for node_id, node_json, attached, tombstoned, seq in rows:
+                found[node_id] = NodeRow(
+                    node_id, node_json, bool(attached), bool(tombstoned), int(seq)
+                )
         return found
 
     async def put_blobs(self, blobs: list[SealedBlob], now: float | None = None) -> None:

@@ -141,7 +141,9 @@ async def test_every_turn_rebuilds_to_the_stored_state_live_and_from_files(
         listed = _cli(low_threshold_env, store_url, "history", sid)
         assert listed.returncode == 0, listed.stderr
         lines = listed.stdout.strip().splitlines()
-        assert len(lines) == 1 + TURNS and f'"message {TURNS}"' in lines[-1]
+        assert len(lines) == 2 + TURNS and f'"message {TURNS}"' in lines[-1]
+        rewound = f"rewound to turn {REWIND_TO}: turn {REWIND_AFTER + 1} branches from there"
+        assert lines[1 + REWIND_AFTER].endswith(rewound)
 
 
 async def test_verify_lists_the_paths_where_the_store_moved_on(

@@ -262,6 +262,11 @@ class CommitConformance(StoreHarness):
         assert again.node_window == seen[0][0].node_window == (0, 3)
         head = await store.load_head("s")
         assert head is not None and head.node_window == (0, 4)
+        back = await store.commit_runtime_state(
+            commit("s", "op4", 3, append([message_node("b2", "m1")])))
+        assert back.node_window == (0, 4), "a tombstoned node comes back at its own number"
+        graph = await store.load_graph_window("s", (0, 4), "b2")
+        assert [n.node_id for n in graph.nodes] == ["m0", "m1", "m2", "b2"]
 
     async def test_a_window_a_later_full_rewrite_renumbered_names_the_missing_node(
         self, store: CheckpointStore

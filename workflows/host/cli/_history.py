@@ -160,9 +160,10 @@ async def history_text(target: Target, session_id: str, files: Sequence[Path] = 
             f"run{'s' if runs != 1 else ''}")
     n = len(history.rewinds)
     rewinds = f", {n} rewind{'s' if n != 1 else ''}" if n else ""
-    lines = [(t.turn_index, 0, t.event_id, turn_line(t)) for t in history.turns]
-    lines += [(r.after_turn, 1, r.event_id, rewind_line(r)) for r in history.rewinds]
-    return "\n".join([head + rewinds, *(text for *_, text in sorted(lines))])
+    lines = [(t.turn_index, 0, turn_line(t)) for t in history.turns]
+    lines += [(r.after_turn, 1, rewind_line(r)) for r in history.rewinds]
+    lines.sort(key=lambda line: line[:2])  # stable: rewinds after one turn stay in their order
+    return "\n".join([head + rewinds, *(text for *_, text in lines)])
 
 
 async def rebuild_text(
