@@ -188,9 +188,11 @@ async def test_a_resumed_session_reads_back_past_the_resume(
 
 
 async def test_a_session_resumed_from_a_run_the_server_no_longer_has_reads_what_is_left(
-    client: Client, store: CheckpointStore, task_queue: str, echo_worker: Worker
+    client: Client, store: CheckpointStore, task_queue: str, echo_worker: Worker,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A resumed-from run that is gone (deleted, past retention) ends the walk, not the read."""
+    """A resumed-from run that is gone (deleted, past retention) ends the walk, not the read,
+    and a warning says which run is missing and how to read it anyway."""
     sid = _sid()
     gone = str(uuid.uuid4())
     await client.start_workflow(
@@ -200,3 +202,5 @@ async def test_a_session_resumed_from_a_run_the_server_no_longer_has_reads_what_
     history = await _control.session_history(client, sid)
     assert history is not None and len(history.runs) == 1
     assert [t.turn_index for t in history.turns] == [1, 2]
+    [warned] = [r.getMessage() for r in caplog.records if "resumed from run" in r.getMessage()]
+    assert gone in warned and "--history-file" in warned

@@ -33,6 +33,7 @@ from workflows.host.cli._access import connect_to, open_store_at, payload_store
 from workflows.host.cli._config import Target
 from workflows.host.cli._errors import CliError, from_rpc
 from workflows.host.cli._history_refs import client_driver, resolve_references
+from workflows.host.cli._render import plural
 from workflows.host.cli._runs import session_runs, short_run
 from workflows.payloads import PayloadDriver
 
@@ -156,10 +157,9 @@ async def history_text(target: Target, session_id: str, files: Sequence[Path] = 
     each rewind after the turn it followed."""
     history = await load_session_history(target, session_id, files)
     runs = len(history.runs)
-    head = (f"session {session_id}: {len(history.turns)} turns in {runs} "
-            f"run{'s' if runs != 1 else ''}")
-    n = len(history.rewinds)
-    rewinds = f", {n} rewind{'s' if n != 1 else ''}" if n else ""
+    head = (f"session {session_id}: {plural(len(history.turns), 'turn')} in "
+            f"{plural(runs, 'run')}")
+    rewinds = f", {plural(len(history.rewinds), 'rewind')}" if history.rewinds else ""
     lines = [(t.turn_index, 0, turn_line(t)) for t in history.turns]
     lines += [(r.after_turn, 1, rewind_line(r)) for r in history.rewinds]
     lines.sort(key=lambda line: line[:2])  # stable: rewinds after one turn stay in their order

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 from temporalio.api.common.v1 import Memo
@@ -20,6 +21,8 @@ from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.contract import workflow_id
+
+_log = logging.getLogger(__name__)
 
 RESUMED_FROM_RUN = "lash.resumed_from_run"
 """Memo key of a workflow ``resume`` started: the last run of the closed one it goes on from."""
@@ -49,6 +52,12 @@ async def session_runs(client: Client, session_id: str) -> list[WorkflowHistory]
             except RPCError as err:
                 if not (resumed and err.status == RPCStatusCode.NOT_FOUND):
                     raise
+                _log.warning(
+                    "session %s was resumed from run %s, which the server no longer has "
+                    "(deleted, or past the namespace's retention): its turns are not read; "
+                    "pass the exported runs of both workflows with --history-file",
+                    session_id, run_id,
+                )
                 break  # what was resumed from is gone: read what is left
             seen.add(started.original_execution_run_id)
             resumed = not started.continued_execution_run_id
