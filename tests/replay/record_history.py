@@ -13,9 +13,11 @@ the paths that stop or fail: a run that continued as new after slow turns
 (``session-slow-continued``), a session cancelled while its sub-agent worked
 (``session-cancelled``, ``session-cancelled-child``), a turn whose three sub-agents fail, time out
 and answer (``session-failed-children``), an interrupted turn (``session-interrupted``), and
-calls that wait for approval: approved, denied and timed out (``session-approval``). Each file
-holds ``WorkflowHistory.to_json()`` of one finished run, and the workflow id it belongs to. Pass
-scenario names (demo, can, slow-can, cancel, children, interrupt, approval) to record only those.
+calls that wait for approval: approved, denied and timed out (``session-approval``), and a
+rewind: four turns, back to turn 2, two more (``session-rewound``). Each file holds
+``WorkflowHistory.to_json()`` of one finished run, and the workflow id it belongs to. Pass
+scenario names (demo, can, slow-can, cancel, children, interrupt, approval, rewind) to record
+only those.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from activities.contract import TurnPolicy
 from checkpoint.store import open_store
 from workflows.contract import PendingApproval, workflow_id
 from workflows.host import client as lash
+from workflows.host.cli._control import rewind
 from workflows.host.devserver import DevServerOptions, dev_server
 from workflows.host.worker import build_worker
 
@@ -123,6 +126,13 @@ async def _record(options: DevServerOptions, scenario: str) -> None:
             elif scenario == "approval":
                 await _record_approval(env.client, sid, queue)
                 await _save(env.client, workflow_id(sid), None, "session-approval")
+            elif scenario == "rewind":
+                for n in range(1, 7):
+                    await lash.send(env.client, sid, f"message {n}", task_queue=queue)
+                    if n == 4:
+                        await rewind(env.client, sid, 2)
+                await lash.close(env.client, sid)
+                await _save(env.client, workflow_id(sid), None, "session-rewound")
             else:
                 sending = asyncio.create_task(lash.send(env.client, sid, "go", task_queue=queue))
                 await asyncio.sleep(2.0)
@@ -174,6 +184,7 @@ SCENARIOS = {
     "children": DevServerOptions(),
     "interrupt": DevServerOptions(),
     "approval": DevServerOptions(),
+    "rewind": DevServerOptions(),
 }
 
 

@@ -35,7 +35,7 @@ def test_the_recorded_histories_are_there() -> None:
     assert {p.stem for p in HISTORIES} >= {
         "session-demo", "session-child", "session-continued", "session-carried",
         "session-slow-continued", "session-cancelled", "session-cancelled-child",
-        "session-failed-children", "session-interrupted",
+        "session-failed-children", "session-interrupted", "session-rewound",
         *(f"v1-session-{name}" for name in ("demo", "child", "continued")),
         *(f"v2-session-{name}" for name in ("demo", "child", "continued", "carried")),
         *(f"v3-session-{name}" for name in ("demo", "child", "continued", "carried")),

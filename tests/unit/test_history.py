@@ -67,6 +67,23 @@ def test_a_recorded_demo_reads_as_five_turns(stem: str) -> None:
     assert revisions == sorted(revisions)
 
 
+def test_a_recorded_rewind_reads_as_a_rewind_and_windows_that_hold_the_old_branch() -> None:
+    """Six turns with a rewind to turn 2 after turn 4: the rewind is read where it happened,
+    and each receipt's node window only grows, so turns 5 and 6 hold turns 3-4's nodes too;
+    histories from before windows read with none."""
+    history = read_history([_recorded("session-rewound")])
+    assert [t.turn_index for t in history.turns] == [1, 2, 3, 4, 5, 6]
+    [rewound] = history.rewinds
+    assert (rewound.to_turn, rewound.after_turn) == (2, 4)
+    windows = [t.node_window for t in history.turns]
+    assert all(w is not None and w[0] == 0 for w in windows)
+    ends = [w[1] for w in windows if w is not None]
+    assert ends == sorted(ends) and len(set(ends)) == len(ends)
+    assert history.turns[4].leaf_node_id != history.turns[3].leaf_node_id
+    old = read_history([_recorded("session-demo")])
+    assert all(t.node_window is None for t in old.turns) and old.rewinds == []
+
+
 @pytest.mark.parametrize("prefix", ["", "v4-"])
 def test_a_continue_as_new_chain_reads_in_order_whatever_the_file_order(prefix: str) -> None:
     """Runs are ordered by their start; the carried run continues the turn numbers."""
