@@ -15,7 +15,8 @@ def test_a_terminated_session_is_resumed_and_its_history_reads_past_the_resume(
     dev_stack: DevStack, session_id: str, workdir: Path
 ) -> None:
     """Rewind refuses a closed session with the resume to run; resume with no worker fails at
-    once naming the queue; resume then goes on, and history lists the turns on both sides."""
+    once naming the queue; resume then goes on, and history lists the turns on both sides and
+    the rewind to turn 1 that ``--at-turn 1`` made."""
     env = dev_stack.env()
     for text in ("one", "two"):
         assert run_cli("chat", "--provider", "scripted", session_id, text,
@@ -43,7 +44,9 @@ def test_a_terminated_session_is_resumed_and_its_history_reads_past_the_resume(
     assert run_cli("chat", session_id, "three", cwd=workdir, env=env).code == 0
     history = run_cli("history", session_id, cwd=workdir, env=env)
     assert history.code == 0, history.err
-    head, *turns = history.out.splitlines()
-    assert head == f"session {session_id}: 3 turns in 2 runs"
+    head, *lines = history.out.splitlines()
+    assert head == f"session {session_id}: 3 turns in 2 runs, 1 rewind"
+    assert lines[2].endswith("rewound to turn 1: turn 3 branches from there"), "resume --at-turn"
+    turns = lines[:2] + lines[3:]
     assert [line.split()[0] for line in turns] == ["1", "2", "3"]
     assert [line.split('"')[1] for line in turns] == ["one", "two", "three"]
