@@ -25,6 +25,7 @@ from checkpoint.errors import (
     LashError,
     NodeNotFoundError,
     SessionNotFoundError,
+    StoreError,
     StoreUnavailableError,
 )
 from checkpoint.model import (
@@ -216,9 +217,7 @@ class CheckpointStore(SessionStore, StoreMaintenance):
             if path:
                 return SessionGraph.from_nodes(path, leaf_node_id)
         if not nodes:
-            if await self.load_head_revision(session_id) is None:
-                raise SessionNotFoundError(session_id)
-            raise NodeNotFoundError(session_id, leaf_node_id)
+            raise await self._not_found(session_id, leaf_node_id)
         return SessionGraph.from_nodes(own, leaf_node_id)
 
     async def load_graph_window(
@@ -238,10 +237,14 @@ class CheckpointStore(SessionStore, StoreMaintenance):
             nodes = await self._with_shared(session_id, nodes, leaf_node_id, False)
         missing = missing_node(nodes, leaf_node_id)
         if missing is not None:
-            if await self.load_head_revision(session_id) is None:
-                raise SessionNotFoundError(session_id)
-            raise NodeNotFoundError(session_id, missing)
+            raise await self._not_found(session_id, missing)
         return SessionGraph.from_nodes(nodes, leaf_node_id)
+
+    async def _not_found(self, session_id: str, node_id: str) -> StoreError:
+        """Why a node a read needed is not there: no such session, or no such node in it."""
+        if await self.load_head_revision(session_id) is None:
+            return SessionNotFoundError(session_id)
+        return NodeNotFoundError(session_id, node_id)
 
     async def _with_shared(
         self, session_id: str, nodes: list[SessionNodeRecord], leaf: str | None, path: bool

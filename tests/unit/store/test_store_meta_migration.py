@@ -3,15 +3,13 @@ before it lists the children it already knew about."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
+from released_schema import Statements, released_schema, upgraded_postgres, upgraded_sqlite
 
 from checkpoint.model import ChildRelation, SessionMeta
-from checkpoint.store import MIGRATIONS, CheckpointStore, make_store
-from checkpoint.store._schema import MIGRATIONS_TABLE
+from checkpoint.store import CheckpointStore
 
 _PARENT = SessionMeta(session_id="p", session_name="p", created_at="unix:1", model="m")
 _CHILD = SessionMeta(
@@ -20,15 +18,9 @@ _CHILD = SessionMeta(
 )
 
 
-def _v2_statements(dialect: str, mark: str) -> list[tuple[str, list[tuple[Any, ...]]]]:
+def _v2_statements(dialect: str, mark: str) -> Statements:
     """Schema v1 and v2 built by hand, holding two meta rows as v2 wrote them."""
-    statements: list[tuple[str, list[tuple[Any, ...]]]] = [(MIGRATIONS_TABLE, [()])]
-    for m in MIGRATIONS[:2]:
-        statements += [(s, [()]) for s in (m.sqlite if dialect == "sqlite" else m.postgres)]
-        statements.append((
-            f"INSERT INTO lash_schema_migrations VALUES ({mark},{mark},{mark})",
-            [(m.version, m.name, m.checksum())],
-        ))
+    statements = released_schema(2, dialect, mark)
     statements.append((
         f"INSERT INTO lash_session_meta VALUES ({mark},{mark})",
         [(m.session_id, m.model_dump_json()) for m in (_PARENT, _CHILD)],
@@ -44,28 +36,13 @@ async def _check_upgrade(store: CheckpointStore) -> None:
 
 async def test_a_sqlite_store_from_v2_lists_children_it_knew(tmp_path: Path) -> None:
     """A v2 SQLite store's meta rows are listed under their parent after the upgrade."""
-    path = tmp_path / "v2.db"
-    with sqlite3.connect(path) as conn:
-        for sql, rows in _v2_statements("sqlite", "?"):
-            conn.executemany(sql, rows)
-    store = await make_store(f"sqlite:///{path}").setup()
-    try:
+    async with upgraded_sqlite(tmp_path / "v2.db", _v2_statements("sqlite", "?")) as store:
         await _check_upgrade(store)
-    finally:
-        await store.close()
 
 
 @pytest.mark.postgres
 async def test_a_postgres_store_from_v2_lists_children_it_knew(postgres_schema_url: str) -> None:
     """A v2 PostgreSQL store's meta rows are listed under their parent after the upgrade."""
-    import psycopg
-
-    connect = psycopg.AsyncConnection.connect
-    async with await connect(postgres_schema_url) as conn, conn.cursor() as cur:
-        for sql, rows in _v2_statements("postgres", "%s"):
-            await cur.executemany(sql, rows)
-    store = await make_store(postgres_schema_url).setup()
-    try:
+    statements = _v2_statements("postgres", "%s")
+    async with upgraded_postgres(postgres_schema_url, statements) as store:
         await _check_upgrade(store)
-    finally:
-        await store.close()

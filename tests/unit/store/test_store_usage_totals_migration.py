@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from released_schema import Statements, released_schema, upgraded_postgres, upgraded_sqlite
 from store_fixtures import commit, config, ledger
 
 from checkpoint.model import SessionHeadMeta
-from checkpoint.store import MIGRATIONS, CheckpointStore, make_store, merge_usage_rows
+from checkpoint.store import MIGRATIONS, CheckpointStore, merge_usage_rows
 from checkpoint.store._backend import UsageRow
-from checkpoint.store._schema import MIGRATIONS_TABLE
 
 # (session, operation, ordinal, revision, source, model, input, output, cached, reasoning)
 _ROWS = [
@@ -34,15 +34,9 @@ def _head_row(session_id: str, revision: int) -> tuple[Any, ...]:
     return (session_id, revision, meta.model_dump_json(), None, None, 0, 0, 0.0)
 
 
-def _v1_statements(dialect: str, mark: str) -> list[tuple[str, list[tuple[Any, ...]]]]:
+def _v1_statements(dialect: str, mark: str) -> Statements:
     """The v1 schema built by hand from MIGRATIONS[0], holding heads and usage rows."""
-    v1 = MIGRATIONS[0]
-    statements: list[tuple[str, list[tuple[Any, ...]]]] = [(MIGRATIONS_TABLE, [()])]
-    statements += [(s, [()]) for s in (v1.sqlite if dialect == "sqlite" else v1.postgres)]
-    statements.append((
-        f"INSERT INTO lash_schema_migrations VALUES ({mark},{mark},{mark})",
-        [(v1.version, v1.name, v1.checksum())],
-    ))
+    statements = released_schema(1, dialect, mark)
     statements.append((
         f"INSERT INTO lash_sessions VALUES ({','.join([mark] * 8)})",
         [_head_row(s, r) for s, r in _HEADS.items()],
@@ -76,14 +70,8 @@ async def _check_upgrade(store: CheckpointStore) -> None:
 async def test_a_sqlite_store_from_v1_backfills_its_usage_totals(tmp_path: Path) -> None:
     """A v1-only SQLite store with usage rows opens, and its heads carry the merged ledger."""
     path = tmp_path / "v1.db"
-    with sqlite3.connect(path) as conn:
-        for sql, rows in _v1_statements("sqlite", "?"):
-            conn.executemany(sql, rows)
-    store = await make_store(f"sqlite:///{path}").setup()
-    try:
+    async with upgraded_sqlite(path, _v1_statements("sqlite", "?")) as store:
         await _check_upgrade(store)
-    finally:
-        await store.close()
     with sqlite3.connect(path) as conn:
         versions = conn.execute("SELECT version FROM lash_schema_migrations ORDER BY 1").fetchall()
     assert versions == [(m.version,) for m in MIGRATIONS]
@@ -94,14 +82,6 @@ async def test_a_postgres_store_from_v1_backfills_its_usage_totals(
     postgres_schema_url: str,
 ) -> None:
     """A v1-only PostgreSQL store with usage rows opens, and its heads carry the merged ledger."""
-    import psycopg
-
-    connect = psycopg.AsyncConnection.connect
-    async with await connect(postgres_schema_url) as conn, conn.cursor() as cur:
-        for sql, rows in _v1_statements("postgres", "%s"):
-            await cur.executemany(sql, rows)
-    store = await make_store(postgres_schema_url).setup()
-    try:
+    statements = _v1_statements("postgres", "%s")
+    async with upgraded_postgres(postgres_schema_url, statements) as store:
         await _check_upgrade(store)
-    finally:
-        await store.close()

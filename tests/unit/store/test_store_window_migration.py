@@ -4,16 +4,14 @@ their own (a fork), and receipts that never recorded a window."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
+from released_schema import Statements, released_schema, upgraded_postgres, upgraded_sqlite
 from store_fixtures import config, message_node
 
 from checkpoint.model import SessionHeadMeta
-from checkpoint.store import MIGRATIONS, CheckpointStore, make_store
-from checkpoint.store._schema import MIGRATIONS_TABLE
+from checkpoint.store import CheckpointStore
 
 _NODES = [  # seq 0-1: left out by a full rewrite at seq 2, which kept m0 and wrote n1
     ("m1", 0, "m0", 0), ("m2", 1, "m1", 0), ("m0", 2, None, 1), ("n1", 3, "m0", 1),
@@ -27,15 +25,9 @@ def _head(session_id: str, leaf: str | None, count: int) -> str:
     ).model_dump_json()
 
 
-def _v4_statements(dialect: str, mark: str) -> list[tuple[str, list[tuple[Any, ...]]]]:
+def _v4_statements(dialect: str, mark: str) -> Statements:
     """Schema v1 to v4 as released, holding two heads, their nodes and a receipt."""
-    statements: list[tuple[str, list[tuple[Any, ...]]]] = [(MIGRATIONS_TABLE, [()])]
-    for m in MIGRATIONS[:4]:
-        statements += [(s, [()]) for s in (m.sqlite if dialect == "sqlite" else m.postgres)]
-        statements.append((
-            f"INSERT INTO lash_schema_migrations VALUES ({mark},{mark},{mark})",
-            [(m.version, m.name, m.checksum())],
-        ))
+    statements = released_schema(4, dialect, mark)
     marks = ",".join([mark] * 8)
     statements.append((
         "INSERT INTO lash_sessions (session_id, head_revision, head_json, checkpoint_ref, "
@@ -68,28 +60,13 @@ async def _check_upgrade(store: CheckpointStore) -> None:
 
 async def test_a_sqlite_store_from_v4_gets_node_windows(tmp_path: Path) -> None:
     """A v4 SQLite store's heads get the window their graph has; old receipts have none."""
-    path = tmp_path / "v4.db"
-    with sqlite3.connect(path) as conn:
-        for sql, rows in _v4_statements("sqlite", "?"):
-            conn.executemany(sql, rows)
-    store = await make_store(f"sqlite:///{path}").setup()
-    try:
+    async with upgraded_sqlite(tmp_path / "v4.db", _v4_statements("sqlite", "?")) as store:
         await _check_upgrade(store)
-    finally:
-        await store.close()
 
 
 @pytest.mark.postgres
 async def test_a_postgres_store_from_v4_gets_node_windows(postgres_schema_url: str) -> None:
     """A v4 PostgreSQL store's heads get the window their graph has; old receipts have none."""
-    import psycopg
-
-    connect = psycopg.AsyncConnection.connect
-    async with await connect(postgres_schema_url) as conn, conn.cursor() as cur:
-        for sql, rows in _v4_statements("postgres", "%s"):
-            await cur.executemany(sql, rows)
-    store = await make_store(postgres_schema_url).setup()
-    try:
+    statements = _v4_statements("postgres", "%s")
+    async with upgraded_postgres(postgres_schema_url, statements) as store:
         await _check_upgrade(store)
-    finally:
-        await store.close()
