@@ -37,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks._texts import REPLY, USER
 from checkpoint._gc_pause import cyclic_gc_paused
 from checkpoint.model import (
     Append,
@@ -55,8 +56,6 @@ PER_TURN = 40
 BATCH_TURNS = 500
 LOAD_REPEATS = 15
 LG_LOAD_REPEATS = {10: LOAD_REPEATS, 1_000: LOAD_REPEATS, 10_000: 2}
-USER = ("The quick brown fox asks about durable agent sessions on Temporal. " * 4)[:200]
-REPLY = ("A turn is durable once its commit lands; retries return the first receipt. " * 6)[:400]
 CONFIG = PersistedSessionConfig(
     provider_id="scripted", configured_model="bench", context_window=200_000,
     execution_mode="standard",

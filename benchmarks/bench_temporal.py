@@ -1,12 +1,21 @@
 """Session workflows on one dev server: history bytes and wall time per turn, and throughput.
 
-    PYTHONPATH=. .venv/bin/python -m benchmarks.bench_temporal [--turns 1000] [--sessions 200]
+    PYTHONPATH=. .venv/bin/python -m benchmarks.bench_temporal [--turns 1000] [--texts chat|short]
 
-Everything is measured in one run on one bundled dev server, against a bare workflow that runs
-one no-op activity per update carrying the same TurnRequest (and returning the same outcome), and
-one whose activity carries only the new message, so the figures are ratios within one run, not
-absolute claims. Both bare workflows continue as new by a session's rule (the server's
-suggestion, or its update budget), so none drags a longer history than a session would:
+Everything is measured in one run on one bundled dev server, against two baselines, so the
+figures are ratios within one run, not absolute claims:
+
+- "bare no-op activity": one no-op activity per update carrying the same ``TurnRequest`` and
+  returning an outcome shaped like a plain turn's (orchestration alone);
+- "bare chat": the smallest durable chat, one activity per update that takes the new message
+  and returns the reply, which the update hands back to its caller, as a chat workflow does.
+
+Both bare workflows continue as new by a session's rule (the server's suggestion, or its update
+budget), so none drags a longer history than a session would. Every turn sends the same texts
+to all of them: by default (``--texts chat``) the store benchmark's turn, a 200-character message
+and a 400-character reply, so both a turn's fixed costs and its text are in the figures;
+``--texts short`` sends "benchmark message N" and a 62-character reply, where fixed costs are
+nearly all there is. Printed:
 
 - history bytes per turn (``history_size_bytes`` as the server counts it, per turn of the
   current run; median of the ten turns up to the mark) at turns 10, 100, 1,000 and, with
@@ -18,7 +27,7 @@ suggestion, or its update budget), so none drags a longer history than a session
   1.3x on a shared machine). At turn 1,000: the median of turns 991-1,000 of the long sessions;
 - 200 sessions x 5 turns sent at once to one worker: turns per second and errors.
 
-"lash (plain answers)" makes one model call per turn, as the bare workflow makes one activity
+"lash (plain answers)" makes one model call per turn, as the bare workflows make one activity
 call: that is the like-for-like row. "lash (demo script, tools)" runs the demo script, whose turns
 call tools, run code and start a sub-agent (a child workflow) every fifth turn; it shows what
 that work costs, not orchestration overhead.
@@ -47,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.agent.providers import ProviderRegistry, ScriptedProvider
     from activities.contract import HeadRef, TurnOutcome, TurnPolicy, TurnRequest
+    from benchmarks._texts import REPLY, USER
     from checkpoint.model import TokenLedgerEntry, TokenUsage, TurnReceipt
     from checkpoint.store import open_store
     from workflows.contract import SendInput, SessionInput, TurnReply
@@ -56,33 +66,59 @@ with workflow.unsafe.imports_passed_through():
 
 BENCH_KEY = b"bench-key"
 BARE = "bare no-op activity"
-PLAIN_SCRIPT = [[{"text": "A plain answer with no tools, to time the orchestration itself."}]]
-BARE_MESSAGE = "bare, message only"
+BARE_CHAT = "bare chat"
+PROGRESS_EVERY = 100
+"""Turns between progress lines (on stderr) in a long run."""
 HISTORY_MARKS = (10, 100, 1_000, 10_000)
 """Turns at which history bytes per turn are printed (those the run reaches)."""
 UPDATES_PER_RUN = SessionInput.model_fields["max_updates_per_run"].get_default()
 """A session's update budget per run (the server allows 2,000)."""
 
 
-@activity.defn(name="bench.noop_turn")
-async def noop_turn(request: TurnRequest) -> TurnOutcome:
-    """Does nothing but hand back an outcome shaped like a plain lash turn's."""
-    n = request.turn_index
-    usage = TokenUsage(input_tokens=40 + n, output_tokens=12, cached_input_tokens=0)
-    return TurnOutcome(
-        status="completed",
-        receipt=TurnReceipt(head_revision=2 * n, checkpoint_ref=f"{n:064x}",
-                            leaf_node_id=f"m{n:032x}"),
-        turn_index=n, answer_excerpt=PLAIN_SCRIPT[0][0]["text"],
-        usage_deltas=[TokenLedgerEntry(source="turn", model="scripted-demo", usage=usage)],
-        model_calls=1,
-    )
+@dataclass(frozen=True)
+class Texts:
+    """What every workflow of a run is sent and answers, turn after turn."""
+
+    message: str
+    reply: str
+
+    def for_turn(self, n: int) -> str:
+        """Turn ``n``'s message: numbered, so no two turns send the same text."""
+        return f"{n}: {self.message}"
 
 
-@activity.defn(name="bench.noop_message")
-async def noop_message(text: str) -> str:
-    """The fairest baseline: the new message in, a short answer out."""
-    return "ok"
+TEXTS = {
+    "chat": Texts(USER, REPLY),
+    "short": Texts("benchmark message",
+                   "A plain answer with no tools, to time the orchestration itself."),
+}
+"""``--texts``: a short chat exchange (the store benchmark's turn), or next to no text."""
+
+
+class BareActivities:
+    """The bare workflows' activities: no work, the run's reply text."""
+
+    def __init__(self, reply: str) -> None:
+        self._reply = reply
+
+    @activity.defn(name="bench.noop_turn")
+    async def noop_turn(self, request: TurnRequest) -> TurnOutcome:
+        """Hands back an outcome shaped like a plain lash turn's, with the run's reply."""
+        n = request.turn_index
+        usage = TokenUsage(input_tokens=40 + n, output_tokens=12, cached_input_tokens=0)
+        return TurnOutcome(
+            status="completed",
+            receipt=TurnReceipt(head_revision=2 * n, checkpoint_ref=f"{n:064x}",
+                                leaf_node_id=f"m{n:032x}"),
+            turn_index=n, answer_excerpt=self._reply,
+            usage_deltas=[TokenLedgerEntry(source="turn", model="scripted-demo", usage=usage)],
+            model_calls=1,
+        )
+
+    @activity.defn(name="bench.chat_reply")
+    async def chat_reply(self, text: str) -> str:
+        """The model call of the smallest chat: the new message in, the reply out."""
+        return self._reply
 
 
 class _ContinuesAsNew:
@@ -103,9 +139,10 @@ class _ContinuesAsNew:
         workflow.continue_as_new(args=[session_id, self._turn])
 
 
-@workflow.defn(name="bench.bare_message")
-class BareMessageWorkflow(_ContinuesAsNew):
-    """One activity per update carrying only the new message: what any durable chat needs."""
+@workflow.defn(name="bench.bare_chat")
+class BareChatWorkflow(_ContinuesAsNew):
+    """The smallest durable chat: an activity per update takes the new message and returns the
+    reply, which the update returns to its caller (written twice: activity and update result)."""
 
     @workflow.init
     def __init__(self, session_id: str, turn: int = 0) -> None:
@@ -119,7 +156,7 @@ class BareMessageWorkflow(_ContinuesAsNew):
     async def send(self, inp: SendInput) -> str:
         self._updates += 1
         answer: str = await workflow.execute_activity(
-            "bench.noop_message", inp.text, result_type=str,
+            "bench.chat_reply", inp.text, result_type=str,
             start_to_close_timeout=timedelta(minutes=1),
         )
         return answer
@@ -198,6 +235,8 @@ async def _drive(client: Client, sessions: Drivers, turns: int) -> dict[str, lis
             grown = size - old_size if run_id == old_run else -1  # -1: continued as new
             report[label].append(Sample(n, grown, seconds))
             last[label] = (run_id, size)
+        if turns >= PROGRESS_EVERY and n % PROGRESS_EVERY == 0:
+            print(f"  turn {n:,} of {turns:,}", file=sys.stderr, flush=True)
     return report
 
 
@@ -229,20 +268,21 @@ async def _throughput(client: Client, queue: str, sessions: int, turns: int) -> 
     return sessions * turns / elapsed, errors
 
 
-async def _sessions(client: Client, queue: str) -> Drivers:
-    """A fresh lash session per provider and a fresh bare workflow, each past its first turn
-    (update-with-start for lash, which is not measured)."""
+async def _sessions(client: Client, queue: str, texts: Texts, demo: bool) -> Drivers:
+    """A fresh lash session per provider (the demo script's only if ``demo``) and a fresh bare
+    workflow of each kind, each past its first turn (update-with-start for lash, which is not
+    measured)."""
     drivers: Drivers = {}
-    for label, provider in (("lash (demo script, tools)", "scripted"),
-                            ("lash (plain answers)", "plain")):
+    sessions = [("lash (demo script, tools)", "scripted")] if demo else []
+    for label, provider in [*sessions, ("lash (plain answers)", "plain")]:
         sid = f"bench-{provider}-{uuid.uuid4().hex[:6]}"
         policy = TurnPolicy(provider=provider, model="scripted-demo")
-        await lash.send(client, sid, "benchmark message 0", task_queue=queue, policy=policy)
+        await lash.send(client, sid, texts.for_turn(0), task_queue=queue, policy=policy)
 
         async def send(n: int, sid: str = sid) -> None:
             # A plain update, the same call the bare workflow gets (sent again if refused
             # while the run continues as new, as every lash client does).
-            await lash.send_to_running(client, sid, f"benchmark message {n}")
+            await lash.send_to_running(client, sid, texts.for_turn(n))
 
         drivers[label] = (f"lash-session/{sid}", send)
     bare_id = f"bench-bare-{uuid.uuid4().hex[:6]}"
@@ -250,33 +290,34 @@ async def _sessions(client: Client, queue: str) -> Drivers:
     handle = client.get_workflow_handle_for(BareWorkflow.run, bare_id)  # whichever run is current
 
     async def bare(n: int) -> None:
-        message = SendInput(text=f"benchmark message {n}")
+        message = SendInput(text=texts.for_turn(n))
         _outcome = await handle.execute_update(BareWorkflow.send, message)
 
     await bare(0)
     drivers[BARE] = (bare_id, bare)
-    message_id = f"bench-bare-message-{uuid.uuid4().hex[:6]}"
-    await client.start_workflow(
-        BareMessageWorkflow.run, message_id, id=message_id, task_queue=queue
-    )
-    message_handle = client.get_workflow_handle_for(BareMessageWorkflow.run, message_id)
+    chat_id = f"bench-bare-chat-{uuid.uuid4().hex[:6]}"
+    await client.start_workflow(BareChatWorkflow.run, chat_id, id=chat_id, task_queue=queue)
+    chat_handle = client.get_workflow_handle_for(BareChatWorkflow.run, chat_id)
 
-    async def bare_message(n: int) -> None:
-        _answer = await message_handle.execute_update(
-            BareMessageWorkflow.send, SendInput(text=f"benchmark message {n}")
+    async def bare_chat(n: int) -> None:
+        _answer = await chat_handle.execute_update(
+            BareChatWorkflow.send, SendInput(text=texts.for_turn(n))
         )
 
-    await bare_message(0)
-    drivers[BARE_MESSAGE] = (message_id, bare_message)
+    await bare_chat(0)
+    drivers[BARE_CHAT] = (chat_id, bare_chat)
     return drivers
 
 
 async def _bench(args: argparse.Namespace, workdir: Path) -> None:
     script = workdir / "plain.json"
-    script.write_text(json.dumps(PLAIN_SCRIPT))
+    texts = TEXTS[args.texts]
+    script.write_text(json.dumps([[{"text": texts.reply}]]))
     store = await open_store(f"sqlite:///{workdir / 'bench.db'}?synchronous={args.synchronous}")
     print(f"store: SQLite, synchronous={args.synchronous}; turns={args.turns}; turn-10 rounds: "
-          f"{args.early_rounds}; load: {args.sessions} sessions x {args.session_turns} turns")
+          f"{args.early_rounds}; load: {args.sessions} sessions x {args.session_turns} turns; "
+          f"texts: {args.texts} ({len(texts.for_turn(1))}-character message, "
+          f"{len(texts.reply)}-character reply)")
     providers = ProviderRegistry({
         "scripted": lambda: ScriptedProvider(None),
         "plain": lambda: _Plain(script),
@@ -287,16 +328,20 @@ async def _bench(args: argparse.Namespace, workdir: Path) -> None:
             LashPlugin(),
             LashWorkerPlugin(store, providers=providers, execution_state_key=BENCH_KEY),
         ]
+        bare = BareActivities(texts.reply)
         async with Worker(client, task_queue=queue, plugins=plugins,
-                          activities=[noop_turn, noop_message],
-                          workflows=[BareWorkflow, BareMessageWorkflow],
+                          activities=[bare.noop_turn, bare.chat_reply],
+                          workflows=[BareWorkflow, BareChatWorkflow],
                           max_concurrent_activities=64):
+            async def fresh() -> Drivers:
+                return await _sessions(client, queue, texts, args.demo)
+
             early: dict[str, list[Sample]] = {}
             for _round in range(max(0, args.early_rounds - 1)):
-                for label, samples in (await _drive(client, await _sessions(client, queue),
+                for label, samples in (await _drive(client, await fresh(),
                                                     min(10, args.turns))).items():
                     early.setdefault(label, []).extend(samples)
-            report = await _drive(client, await _sessions(client, queue), args.turns)
+            report = await _drive(client, await fresh(), args.turns)
             for label, samples in report.items():
                 early.setdefault(label, []).extend(s for s in samples if s.turn <= 10)
             _print_history(report, args.turns)
@@ -320,7 +365,7 @@ def _print_history(report: dict[str, list[Sample]], turns: int) -> None:
         cans = sum(1 for s in samples if s.history_bytes < 0)
         print(f"  {label:<28}" + "".join(f"{_at(samples, t)[0]:>14.0f}" for t in points)
               + f"{cans + 1:>12}")
-    for baseline in (BARE, BARE_MESSAGE):
+    for baseline in (BARE, BARE_CHAT):
         base = report[baseline]
         for label, samples in report.items():
             if label.startswith("lash"):
@@ -363,6 +408,12 @@ def main(argv: list[str] | None = None) -> None:
                         help="turns per concurrent session")
     parser.add_argument("--early-rounds", type=int, default=5,
                         help="fresh sets of sessions whose turns 1-10 give the turn-10 time")
+    parser.add_argument("--texts", choices=sorted(TEXTS), default="chat",
+                        help="chat: a 200-character message and a 400-character reply a turn; "
+                             "short: 'N: benchmark message' and a 62-character reply")
+    parser.add_argument("--no-demo", dest="demo", action="store_false",
+                        help="leave out the demo script's session, the slowest (half the wall "
+                             "time of a --turns 10000 run)")
     parser.add_argument("--synchronous", choices=["full", "normal"], default="full",
                         help="SQLite durability: full fsyncs every commit; normal (WAL) survives "
                              "a killed process but may lose the last commits on power loss")
