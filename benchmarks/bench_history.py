@@ -4,16 +4,18 @@
 
 One session runs the demo script (tools, python state, a sub-agent every fifth turn) for
 ``--turns`` turns on a bundled dev server, whose default threshold continues it as new every
-few hundred turns. Then, at turns 100 and 1,000, the time to read the histories and rebuild the
-state (``checkpoint.history``), from the live server (every run fetched, only the events the
-reader uses converted) and from exported files (each run's ``to_json()``), each with a store
-opened afresh (cold: the first rebuild in a new process, as the CLI runs it) and the median of
-five more (warm node cache). The goal: at most 0.5 s at 1,000 turns.
+few hundred turns. Then, at turns 100, 1,000 and 10,000 (those the run reaches), the time to
+read the histories and rebuild the state (``checkpoint.history``), from the live server (every
+run fetched, only the events the reader uses converted) and from exported files (each run's
+``to_json()``), each with a store opened afresh (cold: the first rebuild in a new process, as
+the CLI runs it) and the median of five more (warm node cache). The goal: at most 0.5 s at
+1,000 turns.
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -29,7 +31,9 @@ from workflows.host.devserver import dev_server
 from workflows.host.worker import build_worker
 
 BENCH_KEY = b"bench-key"
-MARKS = (100, 1000)
+MARKS = (100, 1_000, 10_000)
+PROGRESS_EVERY = 500
+"""Turns between progress lines (on stderr) while the session is driven."""
 
 
 async def _timed(make: Callable[[], Awaitable[SessionHistory]], store: SessionStore,
@@ -65,6 +69,8 @@ async def _bench(turns: int, workdir: Path) -> None:
                     state = await load_persisted_session_state(store, sid)
                     assert state is not None
                     expected[n] = state.model_dump(mode="json")
+                if n % PROGRESS_EVERY == 0:
+                    print(f"  turn {n:,} of {turns:,}", file=sys.stderr, flush=True)
         print(f"{turns} demo turns in {time.perf_counter() - started:.0f} s")
         runs = await fetch_runs(client, sid)
         paths = []
