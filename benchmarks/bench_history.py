@@ -5,11 +5,12 @@
 One session runs the demo script (tools, python state, a sub-agent every fifth turn) for
 ``--turns`` turns on a bundled dev server, whose default threshold continues it as new every
 few hundred turns. Then, at turns 100, 1,000 and 10,000 (those the run reaches), the time to
-read the histories and rebuild the state (``checkpoint.history``), from the live server (every
-run fetched, only the events the reader uses converted) and from exported files (each run's
-``to_json()``), each with a store opened afresh (cold: the first rebuild in a new process, as
-the CLI runs it) and the median of five more (warm node cache). The goal: at most 0.5 s at
-1,000 turns.
+read the histories and rebuild the state (``checkpoint.history``), from the live server (the runs
+the turn needs, as ``rebuild --at-turn`` reads them: in full from the run that holds it on,
+the first event of each older run; only the events the reader uses converted) and from
+exported files (each run's ``to_json()``, all of them read), each with a store opened afresh
+(cold: the first rebuild in a new process, as the CLI runs it) and the median of five more
+(warm node cache). The goal: at most 0.5 s at 1,000 turns.
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ PROGRESS_EVERY = 500
 """Turns between progress lines (on stderr) while the session is driven."""
 
 
-async def _timed(make: Callable[[], Awaitable[SessionHistory]], store: SessionStore,
+async def _timed(make: Callable[[int], Awaitable[SessionHistory]], store: SessionStore,
                  turn: int, repeats: int = 5) -> tuple[float, float, float]:
     """(cold, warm median, of which reading the histories) seconds."""
     times, reads = [], []
     for _ in range(repeats + 1):
         start = time.perf_counter()
-        history = await make()
+        history = await make(turn)
         read = time.perf_counter()
         await rebuild_state(store, history, turn)
         times.append(time.perf_counter() - start)
@@ -82,10 +83,10 @@ async def _bench(turns: int, workdir: Path) -> None:
         size = sum(p.stat().st_size for p in paths)
         print(f"{len(runs)} runs, exported {size / 1e6:.1f} MB of history JSON")
 
-        async def live() -> SessionHistory:
-            return read_history(await fetch_runs(client, sid), complete=False)
+        async def live(turn: int) -> SessionHistory:  # as `rebuild --at-turn` reads it
+            return read_history(await fetch_runs(client, sid, for_turn=turn), complete=False)
 
-        async def files() -> SessionHistory:
+        async def files(turn: int) -> SessionHistory:
             return read_history(read_files(paths), names=[str(p) for p in paths])
 
         print(f"{'source':<8}{'turn':>6}{'nodes':>7}{'cold s':>9}{'warm s':>9}{'read s':>9}")
@@ -93,7 +94,7 @@ async def _bench(turns: int, workdir: Path) -> None:
             for mark in marks:
                 fresh = await open_store(url)
                 cold, warm, read = await _timed(make, fresh, mark)
-                rebuilt = await rebuild_state(fresh, await make(), mark)
+                rebuilt = await rebuild_state(fresh, await make(mark), mark)
                 assert rebuilt.model_dump(mode="json") == expected[mark], "rebuild differs"
                 nodes = len(rebuilt.session_graph.nodes)
                 print(f"{source:<8}{mark:>6}{nodes:>7}{cold:>9.3f}{warm:>9.3f}{read:>9.3f}")

@@ -244,6 +244,10 @@ class SessionHistory:
             if record.turn_index == index:
                 return record
         first, last = self.turns[0].turn_index, self.turns[-1].turn_index
+        if index > last:  # said apart: a read of the runs one turn needs starts late
+            raise HistoryError(
+                f"session {self.session_id!r} has no turn {index}: its latest turn is {last}"
+            )
         raise HistoryError(
             f"session {self.session_id!r} has no turn {index} in the history read "
             f"(turns {first} to {last})"

@@ -141,11 +141,17 @@ def test_an_encoded_payload_is_refused_clearly() -> None:
 
 
 def test_a_turn_out_of_range_names_the_range() -> None:
-    """Asking for a turn the history does not hold names the turns it does."""
+    """Asking for a turn past the latest names the latest; one before the runs read names the
+    turns they hold."""
     history = read_history([_recorded("session-demo")])
-    with pytest.raises(HistoryError, match=r"no turn 9 .*turns 1 to 6"):
+    with pytest.raises(HistoryError, match=r"no turn 9: its latest turn is 6$"):
         history.turn(9)
     assert history.turn(None).turn_index == 6
+    second_run = read_history([_recorded("session-carried")])
+    first = second_run.turns[0].turn_index
+    assert first > 1
+    with pytest.raises(HistoryError, match=rf"no turn 1 in the history read \(turns {first} to"):
+        second_run.turn(1)
 
 
 def test_json_differences_name_each_path() -> None:

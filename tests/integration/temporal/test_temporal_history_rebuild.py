@@ -24,6 +24,7 @@ from checkpoint.store import CheckpointStore, load_persisted_session_state
 from workflows.host import client as lash
 from workflows.host.cli import _control
 from workflows.host.cli._history import fetch_runs, read_files
+from workflows.host.cli._runs import LATEST
 from workflows.host.devserver import DevServerOptions, dev_server
 from workflows.host.worker import build_worker
 
@@ -91,6 +92,29 @@ async def _assert_every_turn(
         assert rebuilt.model_dump(mode="json") == want, f"turn {n}"
 
 
+async def _assert_runs_one_turn_needs(
+    client: Client, store: CheckpointStore, sid: str, live: SessionHistory,
+    expected: dict[int, dict[str, Any]],
+) -> None:
+    """Read for one turn, the runs before the one that holds it keep only their first event,
+    and every turn still rebuilds to the stored state (a later run's rewind included)."""
+    def cut(history: SessionHistory) -> int:
+        """Runs read for their first event only (a run's full read has more)."""
+        assert [r.run_id for r in history.runs] == [r.run_id for r in live.runs]
+        return sum(r.events == 1 < full.events
+                   for r, full in zip(history.runs, live.runs, strict=True))
+
+    cuts: dict[int, int] = {}
+    for n, want in expected.items():
+        needed = read_history(await fetch_runs(client, sid, for_turn=n), complete=False)
+        assert (await rebuild_state(store, needed, n)).model_dump(mode="json") == want, n
+        cuts[n] = cut(needed)
+    assert cuts[1] == 0 and cuts[len(expected)] >= 2, cuts
+    latest = read_history(await fetch_runs(client, sid, for_turn=LATEST), complete=False)
+    assert cut(latest) >= len(live.runs) - 2, latest.runs
+    assert await verify_state(store, latest) == []
+
+
 async def test_every_turn_rebuilds_to_the_stored_state_live_and_from_files(
     low_threshold_env: WorkflowEnvironment, store: CheckpointStore, store_url: str,
     task_queue: str, tmp_path: Path,
@@ -121,6 +145,7 @@ async def test_every_turn_rebuilds_to_the_stored_state_live_and_from_files(
         assert len(live.runs) >= 3, "the low threshold should force at least three runs"
         await _assert_every_turn(store, live, expected)
         assert await verify_state(store, live) == []
+        await _assert_runs_one_turn_needs(client, store, sid, live, expected)
 
         paths = await _export_runs(client, sid, tmp_path)
         from_files = read_history(read_files(paths), names=[str(p) for p in paths])

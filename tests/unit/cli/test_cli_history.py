@@ -54,7 +54,7 @@ def test_another_workflow_type(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 
 def test_a_turn_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
     _fails(capsys, ["rebuild", "replay-demo", "--at-turn", "40", "--history-file", str(DEMO)],
-           "has no turn 40")
+           "has no turn 40: its latest turn is 6")
 
 
 def test_files_of_another_session(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,7 +2,7 @@
 the state at any turn rebuilt from the store's immutable nodes and blobs.
 
 ``checkpoint.history`` reads the histories; this module gets them, from exported files or from
-the server (every run, as ``_runs.session_runs`` finds them).
+the server (every run as ``_runs.session_runs`` finds them, or the runs one turn needs).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import base64
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
@@ -34,7 +34,7 @@ from workflows.host.cli._config import Target
 from workflows.host.cli._errors import CliError, from_rpc
 from workflows.host.cli._history_refs import client_driver, resolve_references
 from workflows.host.cli._render import plural
-from workflows.host.cli._runs import session_runs, short_run
+from workflows.host.cli._runs import LATEST, session_runs, short_run
 from workflows.payloads import PayloadDriver
 
 _WANTED = frozenset(EventType.Value(name) for name in WANTED_EVENT_TYPES)
@@ -77,12 +77,15 @@ def event_json(event: HistoryEvent) -> dict[str, Any]:
             "eventType": kind, "readEventAttributes": attrs}
 
 
-async def fetch_runs(client: Client, session_id: str) -> list[dict[str, Any]]:
-    """Every run's history of the session (``session_runs``), keeping only the events the
-    reader uses (the rest are most of a history and cost time to convert), newest run first."""
+async def fetch_runs(
+    client: Client, session_id: str, *, for_turn: int | Literal["latest"] | None = None
+) -> list[dict[str, Any]]:
+    """Every run's history of the session (``session_runs``; with ``for_turn``, the runs that
+    turn needs), keeping only the events the reader uses (the rest are most of a history and
+    cost time to convert), newest run first."""
     histories = [
         {"events": [event_json(e) for e in run.events if e.event_type in _WANTED]}
-        for run in await session_runs(client, session_id)
+        for run in await session_runs(client, session_id, for_turn=for_turn)
     ]
     # Large payloads are references into the store: read them back.
     resolved: list[dict[str, Any]] = await resolve_references(histories, client_driver(client))
@@ -102,9 +105,11 @@ def read_files(paths: Sequence[Path]) -> list[Any]:
 
 
 async def load_session_history(
-    target: Target, session_id: str, files: Sequence[Path] = ()
+    target: Target, session_id: str, files: Sequence[Path] = (),
+    for_turn: int | Literal["latest"] | None = None,
 ) -> SessionHistory:
-    """The session's history, from ``files`` when given, else from the server."""
+    """The session's history, from ``files`` when given, else from the server (only the runs
+    turn ``for_turn`` needs, when given)."""
     if files:
         driver = PayloadDriver(payload_store(target))  # large payloads are refs into the store
         try:
@@ -119,7 +124,7 @@ async def load_session_history(
         return history
     client = await connect_to(target)
     try:
-        runs = await fetch_runs(client, session_id)
+        runs = await fetch_runs(client, session_id, for_turn=for_turn)
     except RPCError as err:
         raise from_rpc(err, address=target.address, session_id=session_id) from err
     return read_history(runs, complete=False)
@@ -177,7 +182,8 @@ async def rebuild_text(
 ) -> tuple[str, bool]:
     """(what ``rebuild`` prints, whether it succeeded): the state's serde JSON, a summary, or
     with ``verify`` the differences from the store's head."""
-    history = await load_session_history(target, session_id, files)
+    wanted = LATEST if verify or at_turn is None else at_turn
+    history = await load_session_history(target, session_id, files, for_turn=wanted)
     record = history.turn(at_turn)
     store = await open_store_at(target.store_url, must_exist=True)
     try:

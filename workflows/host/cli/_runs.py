@@ -3,6 +3,10 @@ through each start's ``continuedExecutionRunId`` (so no visibility query can mis
 started), and past a ``resume`` into the closed workflow it went on from.
 
 ``history``, ``rebuild``, ``rewind``, ``resume`` and ``replay`` all read runs this one way.
+``rebuild`` asks for the runs one turn needs (``for_turn``): each run's start carries the
+ledger and turn count so far, so the runs before the one that holds the turn are read for
+their first event only (which names the run before, and the first run's says how the session
+began), and a 10,000-turn session's latest turn does not read all of its runs.
 The link a resumed workflow keeps is a memo (``RESUMED_FROM_RUN``), not part of its input:
 the workflow has no use for it, and a worker of an earlier release, which refuses input
 fields it does not know, ignores memos.
@@ -13,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import Any, Final, Literal
 
 from temporalio.api.common.v1 import Memo
-from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.history.v1 import HistoryEvent, WorkflowExecutionStartedEventAttributes
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -28,8 +32,16 @@ RESUMED_FROM_RUN = "lash.resumed_from_run"
 """Memo key of a workflow ``resume`` started: the last run of the closed one it goes on from."""
 
 
-async def session_runs(client: Client, session_id: str) -> list[WorkflowHistory]:
-    """Every run's history of the session, newest first.
+LATEST: Final[Literal["latest"]] = "latest"
+"""``for_turn`` of the latest turn."""
+
+
+async def session_runs(
+    client: Client, session_id: str, *, for_turn: int | Literal["latest"] | None = None
+) -> list[WorkflowHistory]:
+    """Every run's history of the session, newest first; with ``for_turn``, the runs before the
+    one that holds that turn (``LATEST``: the newest run's first turn or the turn before it)
+    hold only their first event.
 
     A workflow that ``resume`` started names the last run of the closed one it goes on from
     (memo ``RESUMED_FROM_RUN``); those runs are read too, unless the server no longer has them
@@ -42,11 +54,13 @@ async def session_runs(client: Client, session_id: str) -> list[WorkflowHistory]
     seen: set[str] = set()
     run_id: str | None = None
     resumed = False
+    wanted: int | None = None if for_turn == LATEST else for_turn
+    held = False  # a run read so far holds turn ``wanted``: older runs' first events suffice
     try:
         while True:
             first: asyncio.Future[HistoryEvent] = asyncio.get_running_loop().create_future()
             handle = client.get_workflow_handle(workflow_id(session_id), run_id=run_id)
-            fetches.append(asyncio.create_task(_fetch(handle, first)))
+            fetches.append(asyncio.create_task(_fetch(handle, first, first_only=held)))
             try:
                 started = (await first).workflow_execution_started_event_attributes
             except RPCError as err:
@@ -60,6 +74,10 @@ async def session_runs(client: Client, session_id: str) -> list[WorkflowHistory]
                 )
                 break  # what was resumed from is gone: read what is left
             seen.add(started.original_execution_run_id)
+            before = _turns_before(started)
+            if for_turn == LATEST and len(fetches) == 1:
+                wanted = before  # the latest turn is in this run, or it is turn ``before``
+            held = held or (before is not None and wanted is not None and before < wanted)
             resumed = not started.continued_execution_run_id
             run_id = started.continued_execution_run_id or _resumed_from(started.memo)
             if run_id is None or run_id in seen:
@@ -73,16 +91,19 @@ async def session_runs(client: Client, session_id: str) -> list[WorkflowHistory]
 
 
 async def _fetch(
-    handle: WorkflowHandle[Any, Any], first: asyncio.Future[HistoryEvent]
+    handle: WorkflowHandle[Any, Any], first: asyncio.Future[HistoryEvent], *, first_only: bool
 ) -> WorkflowHistory | None:
-    """The run's history; its first event goes to ``first`` as soon as it arrives. A failure
-    before that goes to ``first`` too (and the history is None)."""
+    """The run's history (only its first event if ``first_only``); the first event goes to
+    ``first`` as soon as it arrives. A failure before that goes to ``first`` too (and the
+    history is None)."""
     events: list[HistoryEvent] = []
     try:
-        async for event in handle.fetch_history_events():
+        async for event in handle.fetch_history_events(page_size=1 if first_only else None):
             if not events and not first.done():  # done: the reader was cancelled
                 first.set_result(event)
             events.append(event)
+            if first_only:
+                break
     except Exception as err:
         if first.done():
             raise
@@ -92,6 +113,22 @@ async def _fetch(
         first.set_exception(LookupError(f"workflow {handle.id} has a run with no events"))
         return None
     return WorkflowHistory(workflow_id=handle.id, events=events)
+
+
+def _turns_before(started: WorkflowExecutionStartedEventAttributes) -> int | None:
+    """The turns completed before this run, as its carry says (None: the run did not start
+    from a carry, or its input is not plain JSON, such as a codec's)."""
+    payloads = started.input.payloads
+    if not payloads or payloads[0].metadata.get("encoding") != b"json/plain":
+        return None
+    try:
+        value = json.loads(payloads[0].data)
+    except ValueError:
+        return None
+    start = value.get("start") if isinstance(value, dict) else None
+    carry = start.get("carry") if isinstance(start, dict) and start.get("kind") == "carry" else None
+    turns = carry.get("turn_index") if isinstance(carry, dict) else None
+    return turns if type(turns) is int else None
 
 
 def _resumed_from(memo: Memo) -> str | None:
@@ -112,4 +149,4 @@ def short_run(run_id: str) -> str:
     return run_id[-8:]
 
 
-__all__ = ["RESUMED_FROM_RUN", "session_runs", "short_run"]
+__all__ = ["LATEST", "RESUMED_FROM_RUN", "session_runs", "short_run"]
