@@ -14,7 +14,7 @@ Both bare workflows continue as new by a session's rule (the server's suggestion
 budget), so none drags a longer history than a session would. Every turn sends the same texts
 to all of them: by default (``--texts chat``) the store benchmark's turn, a 200-character message
 and a 400-character reply, so both a turn's fixed costs and its text are in the figures;
-``--texts short`` sends "benchmark message N" and a 62-character reply, where fixed costs are
+``--texts short`` sends "N: benchmark message" and a 63-character reply, where fixed costs are
 nearly all there is. Printed:
 
 - history bytes per turn (``history_size_bytes`` as the server counts it, per turn of the
@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="fresh sets of sessions whose turns 1-10 give the turn-10 time")
     parser.add_argument("--texts", choices=sorted(TEXTS), default="chat",
                         help="chat: a 200-character message and a 400-character reply a turn; "
-                             "short: 'N: benchmark message' and a 62-character reply")
+                             "short: 'N: benchmark message' and a 63-character reply")
     parser.add_argument("--no-demo", dest="demo", action="store_false",
                         help="leave out the demo script's session, the slowest (half the wall "
                              "time of a --turns 10000 run)")
