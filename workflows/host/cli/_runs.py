@@ -19,7 +19,7 @@ import json
 import logging
 from typing import Any, Final, Literal
 
-from temporalio.api.common.v1 import Memo
+from temporalio.api.common.v1 import Memo, Payload
 from temporalio.api.history.v1 import HistoryEvent, WorkflowExecutionStartedEventAttributes
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
@@ -115,16 +115,21 @@ async def _fetch(
     return WorkflowHistory(workflow_id=handle.id, events=events)
 
 
+def _plain_json(payload: Payload | None) -> Any:
+    """A payload's value if it is plain JSON, else None (absent, a codec's, or not JSON)."""
+    if payload is None or payload.metadata.get("encoding") != b"json/plain":
+        return None
+    try:
+        return json.loads(payload.data)
+    except ValueError:
+        return None
+
+
 def _turns_before(started: WorkflowExecutionStartedEventAttributes) -> int | None:
     """The turns completed before this run, as its carry says (None: the run did not start
     from a carry, or its input is not plain JSON, such as a codec's)."""
     payloads = started.input.payloads
-    if not payloads or payloads[0].metadata.get("encoding") != b"json/plain":
-        return None
-    try:
-        value = json.loads(payloads[0].data)
-    except ValueError:
-        return None
+    value = _plain_json(payloads[0] if payloads else None)
     start = value.get("start") if isinstance(value, dict) else None
     carry = start.get("carry") if isinstance(start, dict) and start.get("kind") == "carry" else None
     turns = carry.get("turn_index") if isinstance(carry, dict) else None
@@ -132,14 +137,9 @@ def _turns_before(started: WorkflowExecutionStartedEventAttributes) -> int | Non
 
 
 def _resumed_from(memo: Memo) -> str | None:
-    """The run a resumed workflow goes on from, if its memo names one."""
-    payload = memo.fields.get(RESUMED_FROM_RUN)
-    if payload is None or payload.metadata.get("encoding") != b"json/plain":
-        return None
-    try:
-        run = json.loads(payload.data)
-    except ValueError:  # not ours: a memo written by hand
-        return None
+    """The run a resumed workflow goes on from, if its memo names one (a memo written by hand
+    may name something else)."""
+    run = _plain_json(memo.fields.get(RESUMED_FROM_RUN))
     return run if isinstance(run, str) and run else None
 
 
