@@ -94,6 +94,7 @@ class _Head(_Read):
     head_revision: int
     checkpoint_ref: str | None = None
     leaf_node_id: str | None = None
+    node_window: tuple[int, int] | None = None
 
 
 class _Carry(_Read):
@@ -233,24 +234,38 @@ class SessionHistory:
     snapshot_ref: str | None = None
     """A sub-agent's starting state (its policy is the base of every config it commits)."""
     rewinds: list[RewindRecord] = field(default_factory=list)
+    latest_turn: int = 0
+    """The session's latest turn as the runs read say it (a run read for its first event
+    only still says how many turns came before it)."""
+    window_start: int | None = None
+    """Where the newest head read starts its node window: the largest start recorded (the
+    turns' own included), since a start only goes up (at a full rewrite, which renumbers the
+    nodes it keeps). Heads history holds outside turns (a run's carry, a rewind) add to it."""
+
+    def __post_init__(self) -> None:
+        starts = [t.node_window[0] for t in self.turns if t.node_window is not None]
+        if self.window_start is not None:
+            starts.append(self.window_start)
+        self.window_start = max(starts, default=None)
 
     def turn(self, index: int | None = None) -> TurnRecord:
         """Turn ``index`` (the latest when None); a turn not in the history is a HistoryError."""
-        if not self.turns:
-            raise HistoryError(f"the history of session {self.session_id!r} holds no turn")
-        if index is None:
+        if index is None and self.turns:
             return self.turns[-1]
         for record in self.turns:
             if record.turn_index == index:
                 return record
-        first, last = self.turns[0].turn_index, self.turns[-1].turn_index
-        if index > last:  # said apart: a read of the runs one turn needs starts late
+        latest = max(self.turns[-1].turn_index if self.turns else 0, self.latest_turn)
+        if index is None or latest == 0:
+            raise HistoryError(f"the history of session {self.session_id!r} holds no turn")
+        if index > latest:  # said apart: a read of the runs one turn needs holds a few only
             raise HistoryError(
-                f"session {self.session_id!r} has no turn {index}: its latest turn is {last}"
+                f"session {self.session_id!r} has no turn {index}: its latest turn is {latest}"
             )
+        held = (f"turns {self.turns[0].turn_index} to {self.turns[-1].turn_index}"
+                if self.turns else "no turn")
         raise HistoryError(
-            f"session {self.session_id!r} has no turn {index} in the history read "
-            f"(turns {first} to {last})"
+            f"session {self.session_id!r} has no turn {index} in the history read ({held})"
         )
 
 
@@ -415,10 +430,21 @@ class _Reader:
         self.ledger: Usage = ()
         self.records: dict[int, TurnRecord] = {}
         self.rewinds: list[RewindRecord] = []
+        self.window_start: int | None = None
+        self.latest_turn = 0
+
+    def saw(self, window: Any) -> None:
+        """A head's node window, as history recorded it (the largest start seen is kept)."""
+        if window is not None:
+            start = int(window[0])
+            self.window_start = max(start, self.window_start or 0)
 
     def run(self, run: _Run) -> None:
         carry = run.session.start.carry
         self.ledger = _rows([e.model_dump() for e in carry.ledger], "carry") if carry else ()
+        if carry is not None:
+            self.latest_turn = max(self.latest_turn, carry.turn_index)
+            self.saw(carry.head.node_window if carry.head is not None else None)
         policy = run.session.policy
         for event in run.events:
             kind = _event_type(event)
@@ -445,6 +471,7 @@ class _Reader:
                         policy = _policy(request.get("policy"))
                         self._outcome(result, request, policy, base, where)
                     elif name == REWIND_SESSION:
+                        self.saw((result.get("head") or {}).get("node_window"))
                         self.rewinds.append(RewindRecord(
                             to_turn=int(request["to_turn"]),
                             after_turn=int(result.get("turn_index", 0)), **base,
@@ -466,8 +493,11 @@ class _Reader:
         if status not in ("completed", "interrupted"):
             return  # awaiting children: the same turn goes on
         index = int(outcome["turn_index"])
+        head = _head_of(outcome["receipt"])
+        self.saw(head["node_window"])
+        self.latest_turn = max(self.latest_turn, index)
         self.records[index] = TurnRecord(
-            turn_index=index, status=status, **_head_of(outcome["receipt"]),
+            turn_index=index, status=status, **head,
             usage_rows=deltas, ledger_rows=self.ledger,
             provider=policy.provider, model=policy.model,
             max_context_tokens=policy.max_context_tokens, started_at=request.get("started_at"),
@@ -479,7 +509,9 @@ class _Reader:
         if view.get("head") is None:
             return
         head = _head_of(view["head"])
+        self.saw(head["node_window"])
         index = int(view.get("turn_index", 0))
+        self.latest_turn = max(self.latest_turn, index)
         known = self.records.get(index)
         if known is not None and (
             known.head_revision == head["head_revision"] or known.status != "loaded"
@@ -519,6 +551,8 @@ def read_history(
         turns=[reader.records[i] for i in sorted(reader.records)],
         snapshot_ref=first.start.snapshot_ref if first.start.kind == "snapshot" else None,
         rewinds=reader.rewinds,
+        latest_turn=reader.latest_turn,
+        window_start=reader.window_start,
     )
 
 
@@ -576,17 +610,14 @@ async def session_config(
 
 
 def _window_holds(history: SessionHistory, record: TurnRecord) -> bool:
-    """Whether ``record``'s node window still names its whole graph: it has one, and no later
-    head in the history starts a new run of numbers (a full rewrite, which renumbers the nodes
-    it keeps). Otherwise the rebuild holds the path from the root to the leaf, which immutable
+    """Whether ``record``'s node window still names its whole graph: it has one, and no head
+    since starts a new run of numbers (a full rewrite, which renumbers the nodes it keeps).
+    Starts only go up, so the newest head's start tells (the turns in between need not be
+    read). Otherwise the rebuild holds the path from the root to the leaf, which immutable
     nodes always give."""
     if record.node_window is None:
         return False
-    first = record.node_window[0]
-    return not any(
-        t.node_window is not None and t.node_window[0] > first
-        for t in history.turns if t.turn_index > record.turn_index
-    )
+    return history.window_start is None or record.node_window[0] >= history.window_start
 
 
 async def rebuild_state(

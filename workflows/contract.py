@@ -81,7 +81,7 @@ class SessionCarry(WireModel):
 
     head: HeadRef | None
     turn_index: int = Field(ge=0)
-    """Turns completed so far; the next turn gets this index."""
+    """Turns completed so far: the latest turn's index (the next turn gets this plus one)."""
     queued: list[QueuedMessage] = Field(default_factory=list)
     ledger: WireLedger = Field(default_factory=list)
     last_excerpt: str = ""
@@ -194,7 +194,7 @@ class SessionSummary(WireModel):
     title: str
     parent_session_id: str | None
     turn_index: int
-    """Turns completed so far (the index the next turn gets)."""
+    """Turns completed so far: the latest turn's index (the next turn gets this plus one)."""
     head_revision: int | None
     checkpoint_ref: str | None
     leaf_node_id: str | None

@@ -154,6 +154,24 @@ def test_a_turn_out_of_range_names_the_range() -> None:
         second_run.turn(1)
 
 
+def test_a_run_read_for_its_first_event_still_says_the_latest_turn_and_window() -> None:
+    """A carried run cut to its start holds no turn, but its carry says how many turns came
+    before and where the head's node window starts (what a read for one turn relies on)."""
+    history = copy.deepcopy(_recorded("session-carried"))
+    started = history["history"]["events"][0]
+    payload = started["workflowExecutionStartedEventAttributes"]["input"]["payloads"][0]
+    value = json.loads(base64.b64decode(payload["data"]))
+    value["start"]["carry"]["head"]["node_window"] = [7, 20]
+    payload["data"] = base64.b64encode(json.dumps(value).encode()).decode()
+    history["history"]["events"] = [started]
+    cut = read_history([history])
+    assert cut.turns == [] and cut.latest_turn == 2 and cut.window_start == 7
+    with pytest.raises(HistoryError, match=r"no turn 5: its latest turn is 2$"):
+        cut.turn(5)
+    with pytest.raises(HistoryError, match=r"no turn 1 in the history read \(no turn\)$"):
+        cut.turn(1)
+
+
 def test_json_differences_name_each_path() -> None:
     """Differences are listed by JSON path, missing keys and list lengths included."""
     a = {"x": 1, "y": [1, 2], "z": {"k": "a"}}

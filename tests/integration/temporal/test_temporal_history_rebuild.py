@@ -96,22 +96,23 @@ async def _assert_runs_one_turn_needs(
     client: Client, store: CheckpointStore, sid: str, live: SessionHistory,
     expected: dict[int, dict[str, Any]],
 ) -> None:
-    """Read for one turn, the runs before the one that holds it keep only their first event,
-    and every turn still rebuilds to the stored state (a later run's rewind included)."""
-    def cut(history: SessionHistory) -> int:
-        """Runs read for their first event only (a run's full read has more)."""
+    """Read for one turn, only the run that holds it and the newest run are read in full (the
+    others keep their first event), and every turn still rebuilds to the stored state (a
+    later run's rewind included)."""
+    def whole(history: SessionHistory) -> set[str]:
+        """The runs read in full (a cut run holds its first event only)."""
         assert [r.run_id for r in history.runs] == [r.run_id for r in live.runs]
-        return sum(r.events == 1 < full.events
-                   for r, full in zip(history.runs, live.runs, strict=True))
+        pairs = list(zip(history.runs, live.runs, strict=True))
+        assert all(r.events in (1, full.events) for r, full in pairs)
+        return {r.run_id for r, full in pairs if r.events == full.events}
 
-    cuts: dict[int, int] = {}
+    newest = live.runs[-1].run_id
     for n, want in expected.items():
         needed = read_history(await fetch_runs(client, sid, for_turn=n), complete=False)
         assert (await rebuild_state(store, needed, n)).model_dump(mode="json") == want, n
-        cuts[n] = cut(needed)
-    assert cuts[1] == 0 and cuts[len(expected)] >= 2, cuts
+        assert whole(needed) == {live.turn(n).run_id, newest}, n
     latest = read_history(await fetch_runs(client, sid, for_turn=LATEST), complete=False)
-    assert cut(latest) >= len(live.runs) - 2, latest.runs
+    assert newest in whole(latest) and len(whole(latest)) <= 2, latest.runs
     assert await verify_state(store, latest) == []
 
 

@@ -52,6 +52,27 @@ async def test_a_turn_before_a_full_rewrite_rebuilds_its_path(store: CheckpointS
         await rebuild_state(store, _history(_record(1, first)), 1)
 
 
+async def test_the_newest_heads_window_alone_says_a_rewrite_came_since(
+    store: CheckpointStore,
+) -> None:
+    """A read for turn 1 may skip the turns in between: the newest head's window (here a later
+    run's carry, which holds no turn) is enough to know that turn 1's window no longer holds."""
+    old = chain("m", 3)
+    first = await store.commit_runtime_state(commit("s", "op1", None, append(old)))
+    await store.commit_runtime_state(
+        commit("s", "op2", 1, replace_full([old[0], message_node("n1", "m0")]), turn_index=2)
+    )
+    third = await store.commit_runtime_state(
+        commit("s", "op3", 2, append([message_node("n2", "n1")]), turn_index=3)
+    )
+    assert third.node_window is not None and first.node_window is not None
+    assert third.node_window[0] > first.node_window[0]
+    history = SessionHistory(workflow_id="lash-session/s", session_id="s", runs=[],
+                             turns=[_record(1, first)], window_start=third.node_window[0])
+    rebuilt = await rebuild_state(store, history, 1)
+    assert [n.node_id for n in rebuilt.session_graph.nodes] == ["m0", "m1", "m2"]
+
+
 async def test_a_rewound_turns_window_holds_the_old_branch(store: CheckpointStore) -> None:
     """A turn after a rewind rebuilds the whole graph (the old branch too), not its path."""
     await store.commit_runtime_state(commit("s", "op1", None, append(chain("m", 3))))

@@ -10,6 +10,9 @@ goes on, each from the turn receipts its workflow history holds (``checkpoint.hi
   deleted). The history's last completed turn wins over a store head that is ahead of it (a
   turn cut off after progress commits): the run rewinds to that turn, keeping the cut-off
   progress as a branch. With ``--at-turn N`` it rewinds to turn N.
+
+``rewind`` and ``fork`` read only the runs their turn needs (``_runs.session_runs``);
+``resume`` reads every run, since the last completed turn may lie before a run of loaded heads.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
@@ -27,7 +30,7 @@ from checkpoint.history import SessionHistory, TurnRecord, read_history, session
 from checkpoint.store import SessionStore, fork_session
 from workflows.contract import RewindInput, SessionSummary, workflow_id
 from workflows.host.cli._history import fetch_runs
-from workflows.host.cli._runs import RESUMED_FROM_RUN
+from workflows.host.cli._runs import LATEST, RESUMED_FROM_RUN
 from workflows.host.client import handle, session_input, summary
 from workflows.session import SessionWorkflow
 
@@ -41,10 +44,13 @@ class ControlError(Exception):
     """What a time-travel command cannot do, as one line (the CLI prints it)."""
 
 
-async def session_history(client: Client, session_id: str) -> SessionHistory | None:
-    """Every run's history of the session, read as turns; None when the server has none."""
+async def session_history(
+    client: Client, session_id: str, *, for_turn: int | Literal["latest"] | None = None
+) -> SessionHistory | None:
+    """Every run's history of the session (or the runs turn ``for_turn`` needs), read as
+    turns; None when the server has none."""
     try:
-        runs = await fetch_runs(client, session_id)
+        runs = await fetch_runs(client, session_id, for_turn=for_turn)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return None
@@ -63,7 +69,7 @@ def _target(history: SessionHistory, turn: int) -> RewindInput:
 
 async def rewind(client: Client, session_id: str, to_turn: int) -> SessionSummary:
     """Rewind the running session to the end of turn ``to_turn``; its summary afterwards."""
-    history = await session_history(client, session_id)
+    history = await session_history(client, session_id, for_turn=to_turn)
     if history is None:
         raise ControlError(f"session {session_id!r} has no workflow history to rewind in")
     update = _target(history, to_turn)
@@ -106,7 +112,9 @@ async def fork(
 ) -> str:
     """Fork ``session_id`` at turn ``at_turn`` (the latest when None) into a new session and
     start its workflow; returns the new session's id. The original is not written."""
-    history = await session_history(client, session_id)
+    history = await session_history(
+        client, session_id, for_turn=LATEST if at_turn is None else at_turn
+    )
     if history is None:
         raise ControlError(f"session {session_id!r} has no workflow history to fork from")
     record = history.turn(at_turn)

@@ -3,10 +3,12 @@ through each start's ``continuedExecutionRunId`` (so no visibility query can mis
 started), and past a ``resume`` into the closed workflow it went on from.
 
 ``history``, ``rebuild``, ``rewind``, ``resume`` and ``replay`` all read runs this one way.
-``rebuild`` asks for the runs one turn needs (``for_turn``): each run's start carries the
-ledger and turn count so far, so the runs before the one that holds the turn are read for
-their first event only (which names the run before, and the first run's says how the session
-began), and a 10,000-turn session's latest turn does not read all of its runs.
+``rebuild``, ``rewind`` and ``fork`` ask for the runs one turn needs (``for_turn``): each
+run's start carries the ledger, the turn count and the head so far, so only the run that holds
+the turn and the newest run (whose heads say whether a later full rewrite renumbered the
+turn's nodes) are read in full. Every other run gives its first event, which names the run
+before (and the first run's says how the session began): turn 100 of a 10,000-turn session
+reads three runs' worth of events, not forty.
 The link a resumed workflow keeps is a memo (``RESUMED_FROM_RUN``), not part of its input:
 the workflow has no use for it, and a worker of an earlier release, which refuses input
 fields it does not know, ignores memos.
@@ -39,9 +41,9 @@ LATEST: Final[Literal["latest"]] = "latest"
 async def session_runs(
     client: Client, session_id: str, *, for_turn: int | Literal["latest"] | None = None
 ) -> list[WorkflowHistory]:
-    """Every run's history of the session, newest first; with ``for_turn``, the runs before the
-    one that holds that turn (``LATEST``: the newest run's first turn or the turn before it)
-    hold only their first event.
+    """Every run's history of the session, newest first; with ``for_turn``, only the newest run
+    and the run that holds that turn (``LATEST``: the newest run's first turn or the turn
+    before it) are read in full, and every other run gives its first event only.
 
     A workflow that ``resume`` started names the last run of the closed one it goes on from
     (memo ``RESUMED_FROM_RUN``); those runs are read too, unless the server no longer has them
@@ -49,18 +51,22 @@ async def session_runs(
 
     Runs are fetched at once, not one after another: a run's first event names the run before
     it, so the next fetch starts as soon as that event arrives, while the rest of the run's
-    pages are still coming (a 1,000-turn session spans several runs of thousands of events)."""
+    pages are still coming (a 1,000-turn session spans several runs of thousands of events).
+    With ``for_turn`` a run other than the newest is fetched for its first event, which says
+    how many turns came before it, and then in full only if it holds the turn."""
     fetches: list[asyncio.Task[WorkflowHistory | None]] = []
     seen: set[str] = set()
     run_id: str | None = None
     resumed = False
     wanted: int | None = None if for_turn == LATEST else for_turn
-    held = False  # a run read so far holds turn ``wanted``: older runs' first events suffice
+    held = False  # a run read so far holds turn ``wanted``: the older runs cannot
+    loop = asyncio.get_running_loop()
     try:
         while True:
-            first: asyncio.Future[HistoryEvent] = asyncio.get_running_loop().create_future()
+            first: asyncio.Future[HistoryEvent] = loop.create_future()
+            whole = loop.create_future() if for_turn is not None and fetches else None
             handle = client.get_workflow_handle(workflow_id(session_id), run_id=run_id)
-            fetches.append(asyncio.create_task(_fetch(handle, first, first_only=held)))
+            fetches.append(asyncio.create_task(_fetch(handle, first, whole)))
             try:
                 started = (await first).workflow_execution_started_event_attributes
             except RPCError as err:
@@ -73,11 +79,14 @@ async def session_runs(
                     session_id, run_id,
                 )
                 break  # what was resumed from is gone: read what is left
-            seen.add(started.original_execution_run_id)
             before = _turns_before(started)
             if for_turn == LATEST and len(fetches) == 1:
                 wanted = before  # the latest turn is in this run, or it is turn ``before``
-            held = held or (before is not None and wanted is not None and before < wanted)
+            holds = before is None or wanted is None or before < wanted  # unknown: it may
+            if whole is not None:
+                whole.set_result(holds and not held)
+            held = held or (holds and before is not None and wanted is not None)
+            seen.add(started.original_execution_run_id)
             resumed = not started.continued_execution_run_id
             run_id = started.continued_execution_run_id or _resumed_from(started.memo)
             if run_id is None or run_id in seen:
@@ -91,18 +100,20 @@ async def session_runs(
 
 
 async def _fetch(
-    handle: WorkflowHandle[Any, Any], first: asyncio.Future[HistoryEvent], *, first_only: bool
+    handle: WorkflowHandle[Any, Any],
+    first: asyncio.Future[HistoryEvent],
+    whole: asyncio.Future[bool] | None,
 ) -> WorkflowHistory | None:
-    """The run's history (only its first event if ``first_only``); the first event goes to
-    ``first`` as soon as it arrives. A failure before that goes to ``first`` too (and the
-    history is None)."""
+    """The run's history; its first event goes to ``first`` as soon as it arrives (a failure
+    before that goes to ``first`` too, and the history is None). With ``whole``, the first
+    event alone is fetched, and the rest only if ``whole`` comes true."""
     events: list[HistoryEvent] = []
     try:
-        async for event in handle.fetch_history_events(page_size=1 if first_only else None):
+        async for event in handle.fetch_history_events(page_size=1 if whole is not None else None):
             if not events and not first.done():  # done: the reader was cancelled
                 first.set_result(event)
             events.append(event)
-            if first_only:
+            if whole is not None:
                 break
     except Exception as err:
         if first.done():
@@ -112,6 +123,8 @@ async def _fetch(
     if not first.done():
         first.set_exception(LookupError(f"workflow {handle.id} has a run with no events"))
         return None
+    if whole is not None and await whole:
+        events = [event async for event in handle.fetch_history_events()]
     return WorkflowHistory(workflow_id=handle.id, events=events)
 
 
