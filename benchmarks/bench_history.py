@@ -6,8 +6,8 @@ One session runs the demo script (tools, python state, a sub-agent every fifth t
 ``--turns`` turns on a bundled dev server, whose default threshold continues it as new every
 few hundred turns. Then, at turns 100, 1,000 and 10,000 (those the run reaches), the time to
 read the histories and rebuild the state (``checkpoint.history``), from the live server (the runs
-the turn needs, as ``rebuild --at-turn`` reads them: in full from the run that holds it on,
-the first event of each older run; only the events the reader uses converted) and from
+the turn needs, as ``rebuild --at-turn`` reads them: in full the run that holds it and the
+newest, the first event of every other run; only the events the reader uses converted) and from
 exported files (each run's ``to_json()``, all of them read), each with a store opened afresh
 (cold: the first rebuild in a new process, as the CLI runs it) and the median of five more
 (warm node cache). The goal: at most 0.5 s at 1,000 turns.

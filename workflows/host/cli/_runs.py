@@ -2,13 +2,14 @@
 through each start's ``continuedExecutionRunId`` (so no visibility query can miss a run just
 started), and past a ``resume`` into the closed workflow it went on from.
 
-``history``, ``rebuild``, ``rewind``, ``resume`` and ``replay`` all read runs this one way.
+``history``, ``rebuild``, ``rewind``, ``fork``, ``resume`` and ``replay`` all read runs this one
+way.
 ``rebuild``, ``rewind`` and ``fork`` ask for the runs one turn needs (``for_turn``): each
 run's start carries the ledger, the turn count and the head so far, so only the run that holds
 the turn and the newest run (whose heads say whether a later full rewrite renumbered the
 turn's nodes) are read in full. Every other run gives its first event, which names the run
 before (and the first run's says how the session began): turn 100 of a 10,000-turn session
-reads three runs' worth of events, not forty.
+reads two of its runs in full, not all forty.
 The link a resumed workflow keeps is a memo (``RESUMED_FROM_RUN``), not part of its input:
 the workflow has no use for it, and a worker of an earlier release, which refuses input
 fields it does not know, ignores memos.
