@@ -242,6 +242,11 @@ class SessionHistory:
     turns' own included), since a start only goes up (at a full rewrite, which renumbers the
     nodes it keeps). Heads history holds outside turns (a run's carry, a rewind) add to it."""
 
+    head: TurnRecord | None = None
+    """The newest head history recorded: the latest turn's, or one a later rewind, head load
+    or run's carry moved the session to (what the store's head should be); None: no head
+    read, or the turns given alone (the latest turn's is taken)."""
+
     def __post_init__(self) -> None:
         starts = [t.node_window[0] for t in self.turns if t.node_window is not None]
         if self.window_start is not None:
@@ -262,11 +267,11 @@ class SessionHistory:
             raise HistoryError(
                 f"session {self.session_id!r} has no turn {index}: its latest turn is {latest}"
             )
-        held = (f"turns {self.turns[0].turn_index} to {self.turns[-1].turn_index}"
-                if self.turns else "no turn")
-        raise HistoryError(
-            f"session {self.session_id!r} has no turn {index} in the history read ({held})"
-        )
+        if self.turns and index < self.turns[0].turn_index:
+            raise HistoryError(f"session {self.session_id!r} has no turn {index}: the history "
+                               f"read begins at turn {self.turns[0].turn_index}")
+        raise HistoryError(f"session {self.session_id!r} has no turn {index} in the history "
+                           "read (a run that holds it is missing)")
 
 
 # --- reading events ---------------------------------------------------------------------------
@@ -432,20 +437,19 @@ class _Reader:
         self.rewinds: list[RewindRecord] = []
         self.window_start: int | None = None
         self.latest_turn = 0
-
-    def saw(self, window: Any) -> None:
-        """A head's node window, as history recorded it (the largest start seen is kept)."""
-        if window is not None:
-            start = int(window[0])
-            self.window_start = max(start, self.window_start or 0)
+        self.head: TurnRecord | None = None
+        self.policy: _Policy | None = None
+        """The latest turn's policy: what a head moved by a rewind or carried over keeps."""
 
     def run(self, run: _Run) -> None:
         carry = run.session.start.carry
         self.ledger = _rows([e.model_dump() for e in carry.ledger], "carry") if carry else ()
+        policy = run.session.policy
         if carry is not None:
             self.latest_turn = max(self.latest_turn, carry.turn_index)
-            self.saw(carry.head.node_window if carry.head is not None else None)
-        policy = run.session.policy
+            if carry.head is not None:
+                self._moved(carry.head.model_dump(), carry.turn_index, self.policy or policy,
+                            dict(run_id=run.run_id, event_id=1, event_time=run.start_time))
         for event in run.events:
             kind = _event_type(event)
             if kind not in _WANTED or kind == "WorkflowExecutionStarted":
@@ -468,14 +472,14 @@ class _Reader:
                 )
                 try:
                     if name == RUN_TURN:
-                        policy = _policy(request.get("policy"))
+                        policy = self.policy = _policy(request.get("policy"))
                         self._outcome(result, request, policy, base, where)
                     elif name == REWIND_SESSION:
-                        self.saw((result.get("head") or {}).get("node_window"))
-                        self.rewinds.append(RewindRecord(
-                            to_turn=int(request["to_turn"]),
-                            after_turn=int(result.get("turn_index", 0)), **base,
-                        ))
+                        after = int(result.get("turn_index", 0))
+                        self.rewinds.append(
+                            RewindRecord(to_turn=int(request["to_turn"]), after_turn=after, **base)
+                        )
+                        self._moved(result["head"], after, self.policy or policy, base)
                     else:
                         self._head(result, policy, base, where)
                 except (KeyError, TypeError, ValueError, AttributeError) as err:
@@ -493,37 +497,44 @@ class _Reader:
         if status not in ("completed", "interrupted"):
             return  # awaiting children: the same turn goes on
         index = int(outcome["turn_index"])
-        head = _head_of(outcome["receipt"])
-        self.saw(head["node_window"])
-        self.latest_turn = max(self.latest_turn, index)
-        self.records[index] = TurnRecord(
-            turn_index=index, status=status, **head,
-            usage_rows=deltas, ledger_rows=self.ledger,
-            provider=policy.provider, model=policy.model,
-            max_context_tokens=policy.max_context_tokens, started_at=request.get("started_at"),
-            user_text=_excerpt(str(request.get("user_text", ""))), **base,
+        self.records[index] = self._moved(
+            outcome["receipt"], index, policy, base, status=status, usage_rows=deltas,
+            started_at=request.get("started_at"),
+            user_text=_excerpt(str(request.get("user_text", ""))),
         )
 
     def _head(self, view: Any, policy: _Policy, base: dict[str, Any], where: str) -> None:
         self.ledger = _rows(view.get("ledger"), where)
         if view.get("head") is None:
             return
-        head = _head_of(view["head"])
-        self.saw(head["node_window"])
         index = int(view.get("turn_index", 0))
-        self.latest_turn = max(self.latest_turn, index)
         known = self.records.get(index)
-        if known is not None and (
-            known.head_revision == head["head_revision"] or known.status != "loaded"
-        ):
-            return  # a turn's own receipt stays its record (a rewind moves the head, not it)
-        self.records[index] = TurnRecord(
-            turn_index=index, status="loaded", **head, ledger_rows=self.ledger,
-            provider=known.provider if known else policy.provider,
-            model=known.model if known else policy.model,
-            max_context_tokens=known.max_context_tokens if known else policy.max_context_tokens,
-            **base,
+        if known is not None and known.head_revision == view["head"]["head_revision"]:
+            self.head = known  # the turn's own head, loaded again
+            return
+        loaded = self._moved(view["head"], index, _Policy(
+            provider=known.provider, model=known.model,
+            max_context_tokens=known.max_context_tokens,
+        ) if known else policy, base)
+        if known is None or known.status == "loaded":
+            self.records[index] = loaded  # a turn's own receipt stays its record
+
+    def _moved(
+        self, head: Any, index: int, policy: _Policy, base: dict[str, Any], *,
+        status: Literal["completed", "interrupted", "loaded"] = "loaded", **turn: Any,
+    ) -> TurnRecord:
+        """A head the session moved to (a turn's commit, a loaded or rewound head, a run's
+        carry) as the newest head so far, with the ledger as it stands."""
+        record = TurnRecord(
+            turn_index=index, status=status, **_head_of(head), ledger_rows=self.ledger,
+            provider=policy.provider, model=policy.model,
+            max_context_tokens=policy.max_context_tokens, **base, **turn,
         )
+        if record.node_window is not None:  # the largest start seen is the newest's
+            self.window_start = max(record.node_window[0], self.window_start or 0)
+        self.latest_turn = max(self.latest_turn, index)
+        self.head = record
+        return record
 
 
 def read_history(
@@ -553,6 +564,7 @@ def read_history(
         rewinds=reader.rewinds,
         latest_turn=reader.latest_turn,
         window_start=reader.window_start,
+        head=reader.head,
     )
 
 
@@ -625,7 +637,14 @@ async def rebuild_state(
 ) -> PersistedSessionState:
     """The state the store held right after ``turn`` (the latest when None), from immutable
     nodes and blobs only."""
-    record = history.turn(turn)
+    return await rebuild_head(store, history, history.turn(turn))
+
+
+async def rebuild_head(
+    store: SessionStore, history: SessionHistory, record: TurnRecord
+) -> PersistedSessionState:
+    """The state the store held at the head ``record`` names (a turn's, or a head history
+    recorded since), from immutable nodes and blobs only."""
     sid = history.session_id
     window = record.node_window if _window_holds(history, record) else None
     if window is not None:
@@ -671,8 +690,9 @@ def json_differences(a: Any, b: Any, path: str = "$") -> list[str]:
 
 
 async def verify_state(store: SessionStore, history: SessionHistory) -> list[str]:
-    """Where the rebuilt latest state differs from the store's head state (empty: equal)."""
-    rebuilt = await rebuild_state(store, history)
+    """Where the state at the newest head history recorded (``SessionHistory.head``: the
+    latest turn's, or a rewind's since) differs from the store's head state (empty: equal)."""
+    rebuilt = await rebuild_head(store, history, history.head or history.turn())
     stored = await load_persisted_session_state(store, history.session_id)
     if stored is None:
         return [f"$: the store holds no session {history.session_id!r}"]
@@ -695,6 +715,7 @@ __all__ = [
     "json_differences",
     "parse_history_json",
     "read_history",
+    "rebuild_head",
     "rebuild_state",
     "session_config",
     "verify_state",

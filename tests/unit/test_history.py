@@ -150,8 +150,12 @@ def test_a_turn_out_of_range_names_the_range() -> None:
     second_run = read_history([_recorded("session-carried")])
     first = second_run.turns[0].turn_index
     assert first > 1
-    with pytest.raises(HistoryError, match=rf"no turn 1 in the history read \(turns {first} to"):
+    with pytest.raises(HistoryError, match=rf"no turn 1: the history read begins at turn {first}$"):
         second_run.turn(1)
+    gap = read_history([_recorded("session-demo")])
+    del gap.turns[2]
+    with pytest.raises(HistoryError, match=r"no turn 3 in the history read \(a run that holds"):
+        gap.turn(3)
 
 
 def test_a_run_read_for_its_first_event_still_says_the_latest_turn_and_window() -> None:
@@ -166,10 +170,27 @@ def test_a_run_read_for_its_first_event_still_says_the_latest_turn_and_window() 
     history["history"]["events"] = [started]
     cut = read_history([history])
     assert cut.turns == [] and cut.latest_turn == 2 and cut.window_start == 7
+    assert cut.head is not None and (cut.head.turn_index, cut.head.head_revision) == (2, 4)
+    assert [(e.source, e.usage.input_tokens) for e in cut.head.ledger] == [("turn", 163)]
     with pytest.raises(HistoryError, match=r"no turn 5: its latest turn is 2$"):
         cut.turn(5)
-    with pytest.raises(HistoryError, match=r"no turn 1 in the history read \(no turn\)$"):
+    with pytest.raises(HistoryError, match=r"no turn 1 in the history read \(a run that holds"):
         cut.turn(1)
+
+
+def test_a_rewind_after_the_latest_turn_is_the_newest_head() -> None:
+    """Cut right after its rewind, a history's latest turn is still turn 4, but its newest head
+    is the rewound one (what verify compares with the store); a later turn's head replaces it."""
+    history = copy.deepcopy(_recorded("session-rewound"))
+    whole = read_history([history])
+    [rewind] = whole.rewinds
+    history["history"]["events"] = history["history"]["events"][: rewind.event_id]
+    cut = read_history([history])
+    assert cut.turn().turn_index == rewind.after_turn == 4
+    assert cut.head is not None and cut.head.status == "loaded"
+    assert cut.head.head_revision > cut.turn().head_revision
+    assert cut.head.turn_index == 4 and cut.head.ledger == cut.turn().ledger
+    assert whole.head == whole.turn(), "turns after the rewind moved the head on"
 
 
 def test_json_differences_name_each_path() -> None:

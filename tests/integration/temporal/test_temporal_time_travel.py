@@ -19,7 +19,7 @@ from workflows.contract import RewindInput, workflow_id
 from workflows.host import client as lash
 from workflows.host.cli import _control
 from workflows.host.cli._history import fetch_runs, rewind_line
-from workflows.host.cli._runs import RESUMED_FROM_RUN
+from workflows.host.cli._runs import LATEST, RESUMED_FROM_RUN
 from workflows.host.worker import build_worker
 from workflows.session import SessionWorkflow
 
@@ -101,6 +101,10 @@ async def test_rewind_to_turn_3_of_8_branches_and_keeps_indices_and_ledger(
     assert "message 3" in done.last_answer_excerpt
     view = await store_view(store, sid)
     assert user_texts(view) == [f"message {n}" for n in (1, 2, 3)]
+    rewound_now = read_history(await fetch_runs(client, sid, for_turn=LATEST), complete=False)
+    assert rewound_now.turn().turn_index == 8, "the latest turn is still turn 8's record"
+    assert rewound_now.head is not None and rewound_now.head.head_revision == done.head_revision
+    assert await verify_state(store, rewound_now) == [], "verify compares the rewound head"
     deltas += await _turns(client, store, sid, task_queue, range(9, 11))
     view = await store_view(store, sid)
     assert view.turn_index == 10

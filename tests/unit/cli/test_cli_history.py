@@ -79,3 +79,18 @@ def test_a_bad_fork_id_is_a_usage_error_before_anything_is_written(
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and says in lines[0]
     assert not store.exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["rebuild", "s", "--at-turn"], ["fork", "s", "--at-turn"], ["resume", "s", "--at-turn"],
+    ["rewind", "s", "--to-turn"],
+])
+def test_a_turn_that_cannot_be_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """A negative turn or one that is not a number is refused by the parser, naming it."""
+    for value, says in (("-3", "turn -3 cannot be: turns count from 0"),
+                        ("x", "'x' is not a turn number")):
+        assert run([*command, value]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"argument {command[-1]}: {says}" in err, err

@@ -187,14 +187,16 @@ async def rebuild_text(
     record = history.turn(at_turn)
     store = await open_store_at(target.store_url, must_exist=True)
     try:
-        if verify:
+        if verify:  # the newest head history recorded: a rewind after the turn moves it
+            head = history.head or record
             problems = await verify_state(store, history)
+            at = (f"session {session_id}: the rebuilt state at revision {head.head_revision} "
+                  f"(turn {head.turn_index})")
             if problems:
-                lines = [f"session {session_id}: the rebuilt state (turn {record.turn_index}) "
-                         f"differs from the store's head in {len(problems)} places:", *problems]
+                lines = [f"{at} differs from the store's head in {len(problems)} places:",
+                         *problems]
                 return "\n".join(lines), False
-            return (f"session {session_id}: the rebuilt state at turn {record.turn_index} "
-                    f"equals the store's head (revision {record.head_revision})"), True
+            return f"{at} equals the store's head", True
         state = await rebuild_state(store, history, record.turn_index)
     except (LookupError, ValueError) as err:
         raise CliError(f"session {session_id}: cannot rebuild turn {record.turn_index}: "

@@ -29,6 +29,17 @@ from workflows.host.cli._replay import replay_text
 COMMANDS = ("history", "rebuild", "replay", "rewind", "fork", "resume")
 
 
+def turn_number(text: str) -> int:
+    """A turn on the command line: a whole number from 0 (turn 0 is a session's start)."""
+    try:
+        turn = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a turn number") from None
+    if turn < 0:
+        raise argparse.ArgumentTypeError(f"turn {turn} cannot be: turns count from 0, the start")
+    return turn
+
+
 def add_commands(
     commands: Any, command: Callable[[Any, str, str], argparse.ArgumentParser]
 ) -> None:
@@ -43,7 +54,8 @@ def add_commands(
     rebuild = command(commands, "rebuild", "the session's state at a turn, rebuilt from its "
                       "workflow history and the store's immutable nodes and blobs")
     rebuild.add_argument("session", metavar="SESSION", help="session id")
-    rebuild.add_argument("--at-turn", type=int, metavar="N", help="turn N (default: the latest)")
+    rebuild.add_argument("--at-turn", type=turn_number, metavar="N",
+                         help="turn N (default: the latest)")
     rebuild.add_argument("--history-file", type=Path, action="append", default=[], metavar="F",
                          help="read an exported history (one run) instead of the server; repeat "
                          "for several runs")
@@ -55,20 +67,22 @@ def add_commands(
     rewind = command(commands, "rewind", "continue a running session from the end of turn N: "
                      "the next message starts a new branch there (the old turns stay)")
     rewind.add_argument("session", metavar="SESSION", help="session id")
-    rewind.add_argument("--to-turn", type=int, required=True, metavar="N", help="turn N (0: the "
-                        "start)")
+    rewind.add_argument("--to-turn", type=turn_number, required=True, metavar="N",
+                        help="turn N (0: the start)")
 
     fork = command(commands, "fork", "start a new session from the state at turn N, sharing the "
                    "original's stored content (the original is untouched)")
     fork.add_argument("session", metavar="SESSION", help="session id")
-    fork.add_argument("--at-turn", type=int, metavar="N", help="turn N (default: the latest)")
+    fork.add_argument("--at-turn", type=turn_number, metavar="N",
+                      help="turn N (default: the latest)")
     fork.add_argument("--new-session", metavar="ID", help="the new session's id (default: "
                       "SESSION.fork-N-xxxxxx)")
 
     resume = command(commands, "resume", "start a new run of a session whose workflow was "
                      "terminated, failed, timed out or deleted, from its last completed turn")
     resume.add_argument("session", metavar="SESSION", help="session id")
-    resume.add_argument("--at-turn", type=int, metavar="N", help="resume from turn N instead")
+    resume.add_argument("--at-turn", type=turn_number, metavar="N",
+                        help="resume from turn N instead")
 
     replay = command(commands, "replay", "replay exported histories with today's workflow code: "
                      "exit 1 naming the event where determinism broke")
