@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import functools
 import json
 from collections.abc import Iterable, Mapping
@@ -37,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import from_json
 
 from checkpoint._gc_pause import cyclic_gc_paused
-from checkpoint.errors import LashError
+from checkpoint.errors import LashError, NodeNotFoundError
 from checkpoint.model import (
     NodeWindow,
     PersistedSessionConfig,
@@ -530,6 +531,10 @@ class _Reader:
             provider=policy.provider, model=policy.model,
             max_context_tokens=policy.max_context_tokens, **base, **turn,
         )
+        same = self.head is not None and self.head.head_revision == record.head_revision
+        if record.node_window is None and same and self.head is not None:
+            # Carries written before they kept windows name the same head with less.
+            record = dataclasses.replace(record, node_window=self.head.node_window)
         if record.node_window is not None:  # the largest start seen is the newest's
             self.window_start = max(record.node_window[0], self.window_start or 0)
         self.latest_turn = max(self.latest_turn, index)
@@ -632,6 +637,24 @@ def _window_holds(history: SessionHistory, record: TurnRecord) -> bool:
     return history.window_start is None or record.node_window[0] >= history.window_start
 
 
+async def _graph_at(
+    store: SessionStore, sid: str, record: TurnRecord, window_holds: bool
+) -> SessionGraph:
+    """The graph at ``record``'s head: its window's whole graph while that holds, else the
+    path to its leaf. A window the history read cannot vouch for (a later full rewrite that
+    only runs not read, or a carry from before windows, would show) is checked by the read
+    itself: a renumbered node leaves a hole, and the path is read instead."""
+    if record.node_window is not None and window_holds:
+        try:
+            return await store.load_graph_window(sid, record.node_window, record.leaf_node_id)
+        except NodeNotFoundError:
+            if record.leaf_node_id is None:
+                raise
+    if record.leaf_node_id is not None:
+        return await store.load_graph_at(sid, record.leaf_node_id)
+    return SessionGraph()
+
+
 async def rebuild_state(
     store: SessionStore, history: SessionHistory, turn: int | None = None
 ) -> PersistedSessionState:
@@ -646,13 +669,7 @@ async def rebuild_head(
     """The state the store held at the head ``record`` names (a turn's, or a head history
     recorded since), from immutable nodes and blobs only."""
     sid = history.session_id
-    window = record.node_window if _window_holds(history, record) else None
-    if window is not None:
-        graph = await store.load_graph_window(sid, window, record.leaf_node_id)
-    elif record.leaf_node_id is not None:
-        graph = await store.load_graph_at(sid, record.leaf_node_id)
-    else:
-        graph = SessionGraph()
+    graph = await _graph_at(store, sid, record, _window_holds(history, record))
     checkpoint = (
         await store.load_checkpoint(record.checkpoint_ref)
         if record.checkpoint_ref is not None else None

@@ -714,6 +714,7 @@ class SessionWorkflow:
             head_revision=receipt.head_revision,
             checkpoint_ref=receipt.checkpoint_ref,
             leaf_node_id=receipt.leaf_node_id,
+            node_window=receipt.node_window,  # a run's carry tells a history reader about it
         )
         self._ledger = merge_ledger(self._ledger, outcome.usage_deltas)
         if outcome.status == "completed":

@@ -193,6 +193,35 @@ def test_a_rewind_after_the_latest_turn_is_the_newest_head() -> None:
     assert whole.head == whole.turn(), "turns after the rewind moved the head on"
 
 
+def _decoded(payload: dict[str, Any]) -> Any:
+    return json.loads(base64.b64decode(payload["data"]))
+
+
+def _encode(payload: dict[str, Any], value: Any) -> None:
+    payload["data"] = base64.b64encode(json.dumps(value).encode()).decode()
+
+
+def test_a_carry_without_a_window_keeps_the_window_of_the_head_it_names() -> None:
+    """Carries written before they kept node windows name the last turn's head with less: the
+    newest head read stays that turn's window, so verify does not drop old branches."""
+    first = copy.deepcopy(_recorded("session-continued"))
+    second = copy.deepcopy(_recorded("session-carried"))
+    completions = [e for e in first["history"]["events"]
+                   if "activityTaskCompletedEventAttributes" in e]
+    last = completions[-1]["activityTaskCompletedEventAttributes"]["result"]["payloads"][0]
+    outcome = _decoded(last)
+    outcome["receipt"]["node_window"] = [0, 10]
+    _encode(last, outcome)
+    second["history"]["events"] = second["history"]["events"][:1]
+    carry = _decoded(second["history"]["events"][0]["workflowExecutionStartedEventAttributes"][
+        "input"]["payloads"][0])["start"]["carry"]
+    assert "node_window" not in carry["head"]
+    history = read_history([first, second])
+    assert history.head is not None and history.head.run_id == history.runs[1].run_id
+    assert history.head.head_revision == history.turn().head_revision
+    assert history.head.node_window == (0, 10) == history.turn().node_window
+
+
 def test_json_differences_name_each_path() -> None:
     """Differences are listed by JSON path, missing keys and list lengths included."""
     a = {"x": 1, "y": [1, 2], "z": {"k": "a"}}

@@ -36,8 +36,9 @@ async def store() -> AsyncIterator[CheckpointStore]:
 
 async def test_a_turn_before_a_full_rewrite_rebuilds_its_path(store: CheckpointStore) -> None:
     """Turn 1's window lost the nodes turn 2's full rewrite kept (renumbered): with turn 2 in
-    the history the rebuild reads turn 1's path instead; without it, the window's missing node
-    is named, never a graph with a hole."""
+    the history the rebuild reads turn 1's path instead; without it (a history that read no
+    head since), the window's hole shows in the read, and the path is read too, never a graph
+    with a hole. A window read that finds no path to fall back to names the node."""
     old = chain("m", 3)
     first = await store.commit_runtime_state(commit("s", "op1", None, append(old)))
     second = await store.commit_runtime_state(
@@ -48,8 +49,10 @@ async def test_a_turn_before_a_full_rewrite_rebuilds_its_path(store: CheckpointS
     assert [n.node_id for n in rebuilt.session_graph.nodes] == ["m0", "m1", "m2"]
     latest = await rebuild_state(store, history)
     assert [n.node_id for n in latest.session_graph.nodes] == ["m0", "n1"]
+    unaware = await rebuild_state(store, _history(_record(1, first)), 1)
+    assert unaware.model_dump() == rebuilt.model_dump()
     with pytest.raises(NodeNotFoundError, match="'m0'"):
-        await rebuild_state(store, _history(_record(1, first)), 1)
+        await store.load_graph_window("s", first.node_window or (0, 0), first.leaf_node_id)
 
 
 async def test_the_newest_heads_window_alone_says_a_rewrite_came_since(
