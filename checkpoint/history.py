@@ -531,10 +531,10 @@ class _Reader:
             provider=policy.provider, model=policy.model,
             max_context_tokens=policy.max_context_tokens, **base, **turn,
         )
-        same = self.head is not None and self.head.head_revision == record.head_revision
-        if record.node_window is None and same and self.head is not None:
+        known = self.head
+        if record.node_window is None and known and known.head_revision == record.head_revision:
             # Carries written before they kept windows name the same head with less.
-            record = dataclasses.replace(record, node_window=self.head.node_window)
+            record = dataclasses.replace(record, node_window=known.node_window)
         if record.node_window is not None:  # the largest start seen is the newest's
             self.window_start = max(record.node_window[0], self.window_start or 0)
         self.latest_turn = max(self.latest_turn, index)
@@ -641,9 +641,9 @@ async def _graph_at(
     store: SessionStore, sid: str, record: TurnRecord, window_holds: bool
 ) -> SessionGraph:
     """The graph at ``record``'s head: its window's whole graph while that holds, else the
-    path to its leaf. A window the history read cannot vouch for (a later full rewrite that
-    only runs not read, or a carry from before windows, would show) is checked by the read
-    itself: a renumbered node leaves a hole, and the path is read instead."""
+    path to its leaf. A later full rewrite may show only in runs the read skipped (or in a
+    carry written before carries kept windows); the nodes it renumbered leave a hole in the
+    window, which the read finds, and the path is read instead."""
     if record.node_window is not None and window_holds:
         try:
             return await store.load_graph_window(sid, record.node_window, record.leaf_node_id)
