@@ -17,7 +17,7 @@ continue-as-new chain. Fetching from a live server is host code (``workflows.hos
   graph, old branches included), and the ledger summed from the usage history recorded per
   turn. It never reads the session's mutable head row, so it still works
   after the head moved on.
-- ``verify_state`` compares the rebuilt latest state with the store's head state.
+- ``verify_state`` compares the state at the newest head history recorded with the store's head.
 
 The payload models here are the few fields this reader needs (it may not import ``activities``
 or ``workflows``); extra fields are ignored, so newer payloads still read.
@@ -235,9 +235,6 @@ class SessionHistory:
     snapshot_ref: str | None = None
     """A sub-agent's starting state (its policy is the base of every config it commits)."""
     rewinds: list[RewindRecord] = field(default_factory=list)
-    latest_turn: int = 0
-    """The session's latest turn as the runs read say it (a run read for its first event
-    only still says how many turns came before it)."""
     window_start: int | None = None
     """Where the newest head read starts its node window: the largest start recorded (the
     turns' own included), since a start only goes up (at a full rewrite, which renumbers the
@@ -254,6 +251,10 @@ class SessionHistory:
             starts.append(self.window_start)
         self.window_start = max(starts, default=None)
 
+    def newest_head(self) -> TurnRecord:
+        """``head``, else the latest turn's (what verify compares with the store's head)."""
+        return self.head or self.turn()
+
     def turn(self, index: int | None = None) -> TurnRecord:
         """Turn ``index`` (the latest when None); a turn not in the history is a HistoryError."""
         if index is None and self.turns:
@@ -261,7 +262,9 @@ class SessionHistory:
         for record in self.turns:
             if record.turn_index == index:
                 return record
-        latest = max(self.turns[-1].turn_index if self.turns else 0, self.latest_turn)
+        # A run read for its first event only still names the head and turn count so far.
+        heads = [*self.turns[-1:], *([self.head] if self.head else [])]
+        latest = max((t.turn_index for t in heads), default=0)
         if index is None or latest == 0:
             raise HistoryError(f"the history of session {self.session_id!r} holds no turn")
         if index > latest:  # said apart: a read of the runs one turn needs holds a few only
@@ -437,7 +440,6 @@ class _Reader:
         self.records: dict[int, TurnRecord] = {}
         self.rewinds: list[RewindRecord] = []
         self.window_start: int | None = None
-        self.latest_turn = 0
         self.head: TurnRecord | None = None
         self.policy: _Policy | None = None
         """The latest turn's policy: what a head moved by a rewind or carried over keeps."""
@@ -446,11 +448,9 @@ class _Reader:
         carry = run.session.start.carry
         self.ledger = _rows([e.model_dump() for e in carry.ledger], "carry") if carry else ()
         policy = run.session.policy
-        if carry is not None:
-            self.latest_turn = max(self.latest_turn, carry.turn_index)
-            if carry.head is not None:
-                self._moved(carry.head.model_dump(), carry.turn_index, self.policy or policy,
-                            dict(run_id=run.run_id, event_id=1, event_time=run.start_time))
+        if carry is not None and carry.head is not None:
+            self._moved(carry.head.model_dump(), carry.turn_index, self.policy or policy,
+                        dict(run_id=run.run_id, event_id=1, event_time=run.start_time))
         for event in run.events:
             kind = _event_type(event)
             if kind not in _WANTED or kind == "WorkflowExecutionStarted":
@@ -537,7 +537,6 @@ class _Reader:
             record = dataclasses.replace(record, node_window=known.node_window)
         if record.node_window is not None:  # the largest start seen is the newest's
             self.window_start = max(record.node_window[0], self.window_start or 0)
-        self.latest_turn = max(self.latest_turn, index)
         self.head = record
         return record
 
@@ -567,7 +566,6 @@ def read_history(
         turns=[reader.records[i] for i in sorted(reader.records)],
         snapshot_ref=first.start.snapshot_ref if first.start.kind == "snapshot" else None,
         rewinds=reader.rewinds,
-        latest_turn=reader.latest_turn,
         window_start=reader.window_start,
         head=reader.head,
     )
@@ -707,9 +705,9 @@ def json_differences(a: Any, b: Any, path: str = "$") -> list[str]:
 
 
 async def verify_state(store: SessionStore, history: SessionHistory) -> list[str]:
-    """Where the state at the newest head history recorded (``SessionHistory.head``: the
+    """Where the state at the newest head history recorded (``SessionHistory.newest_head``: the
     latest turn's, or a rewind's since) differs from the store's head state (empty: equal)."""
-    rebuilt = await rebuild_head(store, history, history.head or history.turn())
+    rebuilt = await rebuild_head(store, history, history.newest_head())
     stored = await load_persisted_session_state(store, history.session_id)
     if stored is None:
         return [f"$: the store holds no session {history.session_id!r}"]

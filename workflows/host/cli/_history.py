@@ -188,7 +188,7 @@ async def rebuild_text(
     store = await open_store_at(target.store_url, must_exist=True)
     try:
         if verify:  # the newest head history recorded: a rewind after the turn moves it
-            head = history.head or record
+            head = history.newest_head()
             problems = await verify_state(store, history)
             at = (f"session {session_id}: the rebuilt state at revision {head.head_revision} "
                   f"(turn {head.turn_index})")
