@@ -90,3 +90,31 @@ def test_a_subtree_export_keeps_every_edge_between_declared_nodes() -> None:
     assert len([k for k in found.nodes if k.startswith("n")]) == 2
     assert [(a, b) for a, b, _ in found.edges if b == "c0"] == []
     assert check_dot("\n".join(dot_lines("root", None, []))).nodes == {}
+
+
+def test_a_cut_branch_ends_in_one_box_that_counts_the_rest() -> None:
+    """With a cut, each other branch draws its first messages and one box for the rest, linked
+    from the last one drawn; both languages draw the same boxes."""
+    graph = MessageGraph.of(_long_branch())
+    mermaid = check_mermaid("\n".join(mermaid_lines("root", graph, [], branch_messages=2)))
+    dot = check_dot("\n".join(dot_lines("root", graph, [], branch_messages=2)))
+    assert mermaid.nodes["f0"] == "… 38 more messages" and dot.nodes["f0"] == mermaid.nodes["f0"]
+    assert len(mermaid.nodes) == len(dot.nodes) == 4 + 2 + 1 + 2
+    [(last, _, arrow)] = [e for e in mermaid.edges if e[1] == "f0"]
+    assert arrow == "-->" and mermaid.nodes[last] == "agent: old 1"
+    assert len(check_mermaid("\n".join(mermaid_lines("root", graph, []))).nodes) == 46
+
+
+def _long_branch() -> SessionGraph:
+    """Two turns, 20 more, then a rewind to the end of turn 2 and one new turn."""
+    nodes: list[SessionNodeRecord] = []
+    parent: str | None = None
+    for prefix, count, text in (("m", 4, "first"), ("o", 40, "old"), ("n", 2, "new")):
+        if prefix == "n":
+            parent = "m3"
+        for i in range(count):
+            node_id = f"{prefix}{i}"
+            role = "User" if i % 2 == 0 else "Assistant"
+            nodes.append(_node(node_id, parent, role, len(nodes), _text(node_id, f"{text} {i}")))
+            parent = node_id
+    return SessionGraph.from_nodes(nodes, parent)

@@ -8,7 +8,8 @@ from typing import Any
 
 from checkpoint.model import SessionGraph, SessionNodeRecord
 from workflows.host.cli._graph_view import MessageGraph
-from workflows.host.cli._render import tree_lines
+from workflows.host.cli._render import is_fold_line, tree_lines
+from workflows.host.cli._show import graph_lines
 from workflows.host.cli._show_json import write_json_graph, write_json_head
 
 STAMP = "2026-05-19T09:12:03.{:06d}+00:00"
@@ -77,3 +78,54 @@ def test_an_empty_graph_is_valid_json() -> None:
     write_json_head({}, out)
     write_json_graph(None, out)
     assert json.loads(out.getvalue())["graph"]["nodes"] == []
+
+
+def _rewound(turns: int, to_turn: int) -> SessionGraph:
+    """``turns`` turns, then a rewind to the end of turn ``to_turn`` and one new turn."""
+    graph = _chain(turns)
+    graph.branch_to(f"A{to_turn - 1}")
+    for i, role in enumerate(("User", "Assistant")):
+        graph.append_message(SessionNodeRecord.model_validate(_message(
+            f"N{role[0]}", None, role, f"new {role}", 900_000 + i)).message())  # type: ignore[arg-type]
+    return graph
+
+
+def test_a_long_old_branch_is_cut_to_its_first_messages_and_counts_the_rest() -> None:
+    """A rewind from turn 300 to turn 2: the old 298 turns show as four messages and a count;
+    the active path is whole; without a cut, every message prints."""
+    view = MessageGraph.of(_rewound(300, 2))
+    lines = list(tree_lines(view, None, 4))
+    assert lines == [
+        "● you: User says 0",
+        "● agent: Assistant says 0",
+        "● you: User says 1",
+        "● agent: Assistant says 1",
+        "├─ ○ you: User says 2",
+        "│  ○ agent: Assistant says 2",
+        "│  ○ you: User says 3",
+        "│  ○ agent: Assistant says 3",
+        "│  … 592 more messages on this branch",
+        "└─ ● you: new User",
+        "   ● agent: new Assistant",
+    ]
+    assert [is_fold_line(line) for line in lines].count(True) == 1
+    assert len(list(tree_lines(view))) == len(view.nodes) == 602
+
+
+def test_a_branch_no_longer_than_the_cut_prints_whole() -> None:
+    """Cut at exactly the branch's length: nothing is left out, so no count line."""
+    view = MessageGraph.of(_rewound(4, 2))
+    lines = list(tree_lines(view, None, 4))
+    assert len(lines) == len(view.nodes) and not any(map(is_fold_line, lines))
+    assert sum(1 for line in tree_lines(view, None, 3) if is_fold_line(line)) == 1
+
+
+def test_the_text_view_counts_only_the_messages_it_prints() -> None:
+    """``show``'s header counts message lines, not the count line, and says branches were cut."""
+    view = MessageGraph.of(_rewound(300, 2))
+    header, *tree = list(graph_lines(view, last_turns=20))[1:]
+    assert header.startswith("graph (showing 10 of 602 messages: all 3 turns, other branches cut "
+                             "to 4 messages, --all shows every message")
+    assert len(tree) == 11
+    header, *tree = list(graph_lines(view, last_turns=None))[1:]
+    assert header.startswith("graph (602 messages;") and len(tree) == 602

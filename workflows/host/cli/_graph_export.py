@@ -2,7 +2,8 @@
 
 One diagram node per message (``n0``, ``n1``, … in stored order: node ids are not safe
 identifiers in either language), an edge from each message to its children, the active path
-drawn bold, other branches thin. Each descendant session is a subgraph (a DOT cluster) with
+drawn bold, other branches thin; a branch the view cuts short ends in one box that counts the
+messages left out. Each descendant session is a subgraph (a DOT cluster) with
 one node, linked by a dashed edge from the message whose tool call spawned it, or from its
 parent session's node for deeper descendants. Labels are one line, shortened and escaped, so
 no message text can end a label or inject syntax. Output is written line by line.
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 
 from activities.contract import shorten
 from checkpoint.model import ChildRelation, SessionMeta
-from workflows.host.cli._graph_view import MessageGraph, MessageNode, walk_tree
-from workflows.host.cli._render import message_text
+from workflows.host.cli._graph_view import Folded, MessageGraph, MessageNode, view_walk
+from workflows.host.cli._render import message_text, plural
 
 FORMATS = ("mermaid", "dot")
 LABEL_CHARS = 48
@@ -54,13 +55,16 @@ def _label(node: MessageNode) -> str:
 
 def _layout(
     session_id: str, graph: MessageGraph | None, start: str | None,
-    descendants: list[Descendant],
+    descendants: list[Descendant], branch_messages: int | None,
 ) -> _Layout:
     shown: list[MessageNode] = []
+    folds: list[Folded] = []
     if graph is not None:
-        kids = graph.children()
-        roots = [n for n in graph.nodes if n.node_id == start] if start else kids.get(None, [])
-        shown = [node for node, _ in walk_tree(kids, roots)]
+        for item, _ in view_walk(graph, start, branch_messages):
+            if isinstance(item, Folded):
+                folds.append(item)
+            else:
+                shown.append(item)
     active = set(graph.active_path) if graph else set()
     ids = {node.node_id: f"n{i}" for i, node in enumerate(shown)}
     nodes = [(ids[n.node_id], _label(n), n.node_id in active) for n in shown]
@@ -68,6 +72,9 @@ def _layout(
         (ids[n.parent_id], ids[n.node_id], n.node_id in active and n.parent_id in active)
         for n in shown if n.parent_id in ids
     ]
+    for i, fold in enumerate(folds):  # a branch cut short: one box counts what is left out
+        nodes.append((f"f{i}", f"… {plural(fold.count, 'more message')}", False))
+        edges.append((ids[fold.after.node_id], f"f{i}", False))
     spawner = {
         part.tool_call_id: ids[n.node_id]
         for n in shown for part in n.message.parts
@@ -91,10 +98,11 @@ def _layout(
 
 def mermaid_lines(
     session_id: str, graph: MessageGraph | None, descendants: list[Descendant],
-    start: str | None = None,
+    start: str | None = None, branch_messages: int | None = None,
 ) -> Iterator[str]:
-    """A Mermaid ``flowchart TD``; ``start``: draw only the subtree from that message."""
-    m = _layout(session_id, graph, start, descendants)
+    """A Mermaid ``flowchart TD``; ``start``: draw only the subtree from that message;
+    ``branch_messages``: cut each other branch to that many messages (``view_walk``)."""
+    m = _layout(session_id, graph, start, descendants, branch_messages)
     yield "flowchart TD"
     yield f"  %% session {session_id.translate(_MERMAID_ESCAPES)}"
     for node_id, label, _ in m.nodes:
@@ -122,10 +130,11 @@ def mermaid_lines(
 
 def dot_lines(
     session_id: str, graph: MessageGraph | None, descendants: list[Descendant],
-    start: str | None = None,
+    start: str | None = None, branch_messages: int | None = None,
 ) -> Iterator[str]:
-    """A Graphviz ``digraph``; ``start``: draw only the subtree from that message."""
-    m = _layout(session_id, graph, start, descendants)
+    """A Graphviz ``digraph``; ``start``: draw only the subtree from that message;
+    ``branch_messages``: cut each other branch to that many messages (``view_walk``)."""
+    m = _layout(session_id, graph, start, descendants, branch_messages)
     yield f'digraph "{session_id.translate(_DOT_ESCAPES)}" {{'
     yield "  rankdir=TB;"
     yield '  node [shape=box, style="rounded", fontname="Helvetica"];'

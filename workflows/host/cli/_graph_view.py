@@ -154,6 +154,62 @@ def walk_tree(
             stack.extend((child, h, r) for child, (h, r) in reversed(pairs))
 
 
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """``count`` messages of a branch off the active path that a view leaves out, below
+    ``after``, the branch's last message shown."""
+
+    after: MessageNode
+    count: int
+
+
+def view_walk(
+    graph: MessageGraph, start: str | None = None, branch_messages: int | None = None
+) -> Iterator[tuple[MessageNode | Folded, str]]:
+    """``walk_tree`` over the forest (or the subtree from ``start``); with ``branch_messages``
+    (at least 1), each branch off the active path stops after that many messages and one
+    ``Folded`` stands for the rest: a rewind of a long session leaves its old turns as a branch
+    thousands of messages long. ``show``'s text and diagrams both draw this walk."""
+    kids = graph.children()
+    roots = [n for n in graph.nodes if n.node_id == start] if start else kids.get(None, [])
+    active = set(graph.active_path)
+    walk = walk_tree(kids, roots)
+    for node, prefix in walk:
+        yield node, prefix
+        off_path_root = node.parent_id is None or node.parent_id in active
+        if branch_messages is None or node.node_id in active or not off_path_root:
+            continue
+        hidden = _subtree_size(kids, node) - branch_messages
+        if hidden <= 0:
+            continue
+        last = node
+        for _ in range(branch_messages - 1):  # a subtree is walked in one piece: these are its
+            last, shown_prefix = next(walk)
+            yield last, shown_prefix
+        for _ in range(hidden):
+            next(walk)
+        yield Folded(last, hidden), _continuation(prefix)
+
+
+def _subtree_size(kids: dict[str | None, list[MessageNode]], root: MessageNode) -> int:
+    """Messages in the subtree from ``root``, itself included (no recursion)."""
+    size, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        size += 1
+        stack.extend(kids.get(node.node_id, ()))
+    return size
+
+
+def _continuation(prefix: str) -> str:
+    """The prefix of the lines that go on below a line with ``prefix`` in the same branch."""
+    if prefix.endswith("├─ "):
+        return prefix[:-3] + "│  "
+    if prefix.endswith("└─ "):
+        return prefix[:-3] + "   "
+    return prefix
+
+
 def _branch_prefixes(count: int, indent: str) -> Iterator[tuple[str, str]]:
     """Prefixes of sibling branches: the line's own, then its continuation's."""
     if count == 1:
@@ -164,4 +220,12 @@ def _branch_prefixes(count: int, indent: str) -> Iterator[tuple[str, str]]:
         yield indent + ("└─ " if last else "├─ "), indent + ("   " if last else "│  ")
 
 
-__all__ = ["MessageGraph", "MessageNode", "is_tool_results", "is_turn_start", "walk_tree"]
+__all__ = [
+    "Folded",
+    "MessageGraph",
+    "MessageNode",
+    "is_tool_results",
+    "is_turn_start",
+    "view_walk",
+    "walk_tree",
+]

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 
 from activities.contract import PromptWindow, shorten
 from checkpoint.model import Message, SessionUsageReport, UsageTotals
-from workflows.host.cli._graph_view import MessageGraph, MessageNode, walk_tree
+from workflows.host.cli._graph_view import Folded, MessageGraph, MessageNode, view_walk
 from workflows.host.cli._lineage import Descendant
 
 ACTIVE_MARK = "●"
 INACTIVE_MARK = "○"
+FOLD_MARK = "…"
 LINE_CHARS = 100
 
 
@@ -100,13 +101,22 @@ def _node_line(node: MessageNode, active: bool) -> str:
     return f"{mark} {node.label}: {text}"
 
 
-def tree_lines(graph: MessageGraph, start: str | None = None) -> Iterator[str]:
-    """The message forest (or the subtree from ``start``), one line per message, lazily.
+def tree_lines(
+    graph: MessageGraph, start: str | None = None, branch_messages: int | None = None
+) -> Iterator[str]:
+    """The message forest (or the subtree from ``start``), one line per message, lazily; a
+    branch cut short (``view_walk``'s ``branch_messages``) ends in a line counting the rest.
 
     Chains stay flat, forks get ``├─``/``└─`` branches; nothing recurses, however long the chain.
     """
-    kids = graph.children()
-    roots = [n for n in graph.nodes if n.node_id == start] if start else kids.get(None, [])
     active = set(graph.active_path)
-    for node, prefix in walk_tree(kids, roots):
-        yield prefix + _node_line(node, node.node_id in active)
+    for item, prefix in view_walk(graph, start, branch_messages):
+        if isinstance(item, Folded):
+            yield f"{prefix}{FOLD_MARK} {plural(item.count, 'more message')} on this branch"
+        else:
+            yield prefix + _node_line(item, item.node_id in active)
+
+
+def is_fold_line(line: str) -> bool:
+    """A line ``tree_lines`` wrote for the messages of a branch it left out."""
+    return line.lstrip(" │├└─").startswith(FOLD_MARK)

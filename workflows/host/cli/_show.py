@@ -32,7 +32,7 @@ from workflows.host.cli._access import (
     open_store_at,
 )
 from workflows.host.cli._approve import waiting_line
-from workflows.host.cli._config import DEFAULT_LAST_TURNS, Target
+from workflows.host.cli._config import BRANCH_MESSAGES, DEFAULT_LAST_TURNS, Target
 from workflows.host.cli._graph_view import MessageGraph
 from workflows.host.cli._last_turn import last_turn_outcome
 from workflows.host.cli._lineage import Lineage, lineage, relation_text
@@ -40,6 +40,7 @@ from workflows.host.cli._pending import PendingTurn, pending_turn
 from workflows.host.cli._render import (
     count,
     descendant_lines,
+    is_fold_line,
     plural,
     prompt_text,
     tree_lines,
@@ -219,31 +220,37 @@ def header_lines(view: SessionView) -> list[str]:
     return lines
 
 
-def graph_lines(view: SessionView, last_turns: int | None = DEFAULT_LAST_TURNS) -> Iterator[str]:
-    """The graph's header, then its tree: everything, or the last ``last_turns`` turns.
+def graph_lines(
+    graph: MessageGraph | None, last_turns: int | None = DEFAULT_LAST_TURNS
+) -> Iterator[str]:
+    """The graph's header, then its tree: everything, or the last ``last_turns`` turns of the
+    active path with each other branch cut to its first ``BRANCH_MESSAGES`` messages.
 
     The header counts the messages printed, and says how many there are when that is not all.
     """
-    graph = view.graph
     yield ""
     if graph is None or not graph.nodes:
         yield f"graph (empty; {KEY})"
         yield "  (empty)"
         return
     start = graph.last_turns_root(last_turns) if last_turns else None
-    if start is None:
-        yield f"graph ({plural(len(graph.nodes), 'message')}; {KEY})"
-        yield from ("  " + line for line in tree_lines(graph))
-        return
-    shown = list(tree_lines(graph, start))
-    yield (f"graph (showing {count(len(shown))} of {count(len(graph.nodes))} messages: the last "
-           f"{last_turns} of {count(graph.turn_count())} turns, --all shows every message; {KEY})")
-    yield from ("  " + line for line in shown)
+    lines = list(tree_lines(graph, start, BRANCH_MESSAGES if last_turns else None))
+    folds = sum(1 for line in lines if is_fold_line(line))
+    shown = len(lines) - folds
+    if shown == len(graph.nodes):
+        yield f"graph ({plural(shown, 'message')}; {KEY})"
+    else:
+        turns = (f"the last {last_turns} of {count(graph.turn_count())} turns" if start
+                 else f"all {count(graph.turn_count())} turns")
+        branches = f", other branches cut to {BRANCH_MESSAGES} messages" if folds else ""
+        yield (f"graph (showing {count(shown)} of {count(len(graph.nodes))} messages: {turns}"
+               f"{branches}, --all shows every message; {KEY})")
+    yield from ("  " + line for line in lines)
 
 
 def render_text(view: SessionView, last_turns: int | None = DEFAULT_LAST_TURNS) -> str:
     """The human view: summary lines, the usage table, then the graph tree."""
-    return "\n".join([*header_lines(view), *graph_lines(view, last_turns)])
+    return "\n".join([*header_lines(view), *graph_lines(view.graph, last_turns)])
 
 
 async def show(
@@ -270,6 +277,6 @@ async def show(
     if as_json:
         write_json_graph(view.graph, out)
     else:
-        for line in graph_lines(view, last_turns):
+        for line in graph_lines(view.graph, last_turns):
             out.write(line + "\n")
     out.flush()

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from checkpoint.store import SessionStore, redact_url
 from workflows.host.cli._access import open_store_at
-from workflows.host.cli._config import Target
+from workflows.host.cli._config import BRANCH_MESSAGES, Target
 from workflows.host.cli._errors import CliError
 from workflows.host.cli._graph_export import Descendant, dot_lines, mermaid_lines
 from workflows.host.cli._graph_view import MessageGraph
@@ -38,7 +38,8 @@ async def descendants(store: SessionStore, session_id: str) -> list[Descendant]:
 async def export_graph(
     target: Target, session_id: str, fmt: str, out: TextIO, *, last_turns: int | None
 ) -> None:
-    """Write the session's diagram in ``fmt``: the last ``last_turns`` turns, or all (None)."""
+    """Write the session's diagram in ``fmt``: the last ``last_turns`` turns with each other
+    branch cut to ``BRANCH_MESSAGES`` messages, or all (None)."""
     store = await open_store_at(target.store_url, must_exist=True)
     try:
         read = await store.load_session(session_id)
@@ -51,7 +52,8 @@ async def export_graph(
     graph = MessageGraph.of(read.graph)
     start = graph.last_turns_root(last_turns) if last_turns else None
     lines = mermaid_lines if fmt == "mermaid" else dot_lines
-    for line in lines(session_id, graph, below, start):
+    fold = BRANCH_MESSAGES if last_turns else None
+    for line in lines(session_id, graph, below, start, fold):
         out.write(line + "\n")
     out.flush()
 
