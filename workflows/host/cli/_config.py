@@ -30,8 +30,8 @@ DEFAULT_UI_PORT = 8233
 DEFAULT_LAST_TURNS = 20
 """Turns of the active path that text ``show`` prints unless told ``--all`` or ``--last N``."""
 BRANCH_MESSAGES = 4
-"""Messages of each branch off the active path that text ``show`` prints unless told ``--all``
-(the old turns a rewind leaves are one branch, however many there were)."""
+"""Messages of each branch off the active path that ``show`` prints or draws unless told
+``--all`` (the old turns a rewind leaves are one branch, however many there were)."""
 
 PROVIDERS = ("echo", "scripted", "openai")
 """``echo`` answers what it is told (chat's default), ``scripted`` plays the demo script (the

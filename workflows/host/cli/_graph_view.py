@@ -183,7 +183,7 @@ def view_walk(
         if hidden <= 0:
             continue
         last = node
-        for _ in range(branch_messages - 1):  # a subtree is walked in one piece: these are its
+        for _ in range(branch_messages - 1):  # walk_tree yields a subtree in one piece
             last, shown_prefix = next(walk)
             yield last, shown_prefix
         for _ in range(hidden):
