@@ -32,7 +32,7 @@ import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import from_json
@@ -61,6 +61,8 @@ tests/unit/test_history.py checks they agree."""
 
 USER_TEXT_EXCERPT = 200
 """Characters of the user's message a ``TurnRecord`` keeps."""
+LATEST: Final[Literal["latest"]] = "latest"
+"""``for_turn`` of the latest turn (``TurnRuns``)."""
 
 _WANTED = frozenset({
     "WorkflowExecutionStarted", "ActivityTaskScheduled", "ActivityTaskCompleted",
@@ -541,6 +543,71 @@ class _Reader:
         return record
 
 
+class TurnRuns:
+    """Which runs a read for one turn takes in full. Asked about each run newest first, with
+    the turns its start says came before it (None: its start does not say): the newest run
+    (its heads say whether a later full rewrite renumbered the turn's nodes), the run that
+    holds the turn, and any run that may hold it, until a run known to hold it. Every other
+    run's first event is enough: it names the run before, and its carry holds the turn count,
+    ledger and head so far. Shared by the live read and the read of exported files."""
+
+    def __init__(self, for_turn: int | Literal["latest"]) -> None:
+        self._latest = for_turn == LATEST
+        self._wanted = None if isinstance(for_turn, str) else for_turn
+        self._held = False
+        self._asked = 0
+
+    def whole(self, before: int | None) -> bool:
+        """Whether the next run (the newest first), ``before`` turns after the start, is read
+        in full; for ``LATEST``, the newest run's count names the turn (its first or the one
+        before it)."""
+        newest, self._asked = self._asked == 0, self._asked + 1
+        if newest and self._latest:
+            self._wanted = before
+        wanted = self._wanted
+        holds = before is None or wanted is None or before < wanted  # unknown: it may
+        whole = newest or (holds and not self._held)
+        self._held = self._held or (holds and before is not None and wanted is not None)
+        return whole
+
+
+def runs_for_turn(
+    histories: list[Any], names: list[str], for_turn: int | Literal["latest"]
+) -> list[Any]:
+    """Exported runs as a read for one turn needs them: each run ``TurnRuns`` does not take
+    in full cut to its first event, so neither its payloads nor its turns are read (turn 1,000
+    of a 10,000-turn session reads two of its forty runs). A run that is cut short, corrupted,
+    or whose start does not read keeps every run whole, for ``read_history`` to name what is
+    wrong."""
+    try:
+        runs = [_run(value, name, True) for value, name in zip(histories, names, strict=True)]
+        _order(runs)
+    except HistoryError:
+        return histories
+    if len({run.run_id for run in runs}) < len(runs):
+        return histories  # a run given twice: read_history keeps one copy, which must be whole
+    needs = TurnRuns(for_turn)
+    order = sorted(range(len(runs)), key=lambda i: _sortable_time(runs[i].start_time))
+    cut = list(histories)
+    for i in reversed(order):
+        if not needs.whole(_turns_before(runs[i].session)):
+            cut[i] = _with_events(histories[i], runs[i].events[:1])
+    return cut
+
+
+def _turns_before(session: _SessionInput) -> int | None:
+    """The turns completed before a run, as its carry says (None: it did not start from one)."""
+    start = session.start
+    return start.carry.turn_index if start.kind == "carry" and start.carry else None
+
+
+def _with_events(history: Any, events: list[Mapping[str, Any]]) -> Any:
+    """``history`` in its own shape (``_events``), holding ``events`` instead of its own."""
+    if isinstance(history, dict) and "history" in history:
+        return {**history, "history": _with_events(history["history"], events)}
+    return {**history, "events": events} if isinstance(history, dict) else events
+
+
 def read_history(
     histories: Iterable[Any], *, names: Iterable[str] | None = None, complete: bool = True
 ) -> SessionHistory:
@@ -715,6 +782,7 @@ async def verify_state(store: SessionStore, history: SessionHistory) -> list[str
 
 
 __all__ = [
+    "LATEST",
     "LOAD_SESSION_HEAD",
     "REWIND_SESSION",
     "RUN_TURN",
@@ -726,12 +794,14 @@ __all__ = [
     "RunInfo",
     "SessionHistory",
     "TurnRecord",
+    "TurnRuns",
     "config_of",
     "json_differences",
     "parse_history_json",
     "read_history",
     "rebuild_head",
     "rebuild_state",
+    "runs_for_turn",
     "session_config",
     "verify_state",
 ]

@@ -14,14 +14,17 @@ import pytest
 from activities.contract import REWIND_SESSION_ACTIVITY, RUN_TURN_ACTIVITY
 from activities.session_head import LOAD_SESSION_HEAD_ACTIVITY
 from checkpoint.history import (
+    LATEST,
     LOAD_SESSION_HEAD,
     REWIND_SESSION,
     RUN_TURN,
     SESSION_WORKFLOW_TYPE,
     HistoryError,
+    TurnRuns,
     json_differences,
     parse_history_json,
     read_history,
+    runs_for_turn,
 )
 
 HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
@@ -231,3 +234,55 @@ def test_json_differences_name_each_path() -> None:
         "$.y: 2 items rebuilt, 1 in the store",
         "$.z.m: only in store",
     ]
+
+
+@pytest.mark.parametrize(("for_turn", "befores", "whole"), [
+    (15, [30, 20, 10, 0], [True, False, True, False]),
+    (35, [30, 20, 10, 0], [True, False, False, False]),
+    (5, [30, 20, 10, None], [True, False, False, True]),
+    (15, [30, None, 10, None], [True, True, True, False]),
+    (LATEST, [30, 20, None], [True, True, False]),
+    (LATEST, [None, 20, None], [True, True, True]),
+])
+def test_a_read_for_one_turn_takes_the_newest_run_and_the_one_that_holds_it(
+    for_turn: int | str, befores: list[int | None], whole: list[bool]
+) -> None:
+    """Asked newest run first with the turns before each: the newest, the run that holds the
+    turn, and any run whose count is unknown until one is known to hold it; for the latest
+    turn, the newest run's count is the turn (it may not have finished a turn of its own)."""
+    needs = TurnRuns(for_turn)  # type: ignore[arg-type]
+    assert [needs.whole(before) for before in befores] == whole
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["in order", "files reversed"])
+def test_exported_runs_a_turn_does_not_need_are_cut_to_their_start(reverse: bool) -> None:
+    """Turn 3 is in the second run: the first keeps its start alone and every turn of the
+    second reads as in a full read; turn 1 needs both runs whole, whatever the file order."""
+    runs = [_recorded("session-continued"), _recorded("session-carried")]
+    names = ["run-1.json", "run-2.json"]
+    if reverse:
+        runs, names = runs[::-1], names[::-1]
+    full = read_history(runs, names=names)
+    later = read_history(runs_for_turn(runs, names, 3), names=names)
+    assert [r.events for r in later.runs] == [1, full.runs[1].events]
+    assert later.turn(3) == full.turn(3) and later.turn(4) == full.turn(4)
+    assert later.window_start == full.window_start and later.head == full.head
+    with pytest.raises(HistoryError, match=r"no turn 1: the history read begins at turn 3$"):
+        later.turn(1)
+    earlier = read_history(runs_for_turn(runs, names, 1), names=names)
+    assert [r.events for r in earlier.runs] == [r.events for r in full.runs]
+    assert earlier.turn(1) == full.turn(1)
+
+
+def test_exported_runs_that_do_not_read_are_all_kept_for_the_reader_to_refuse() -> None:
+    """A run with a gap (or given twice) keeps every run whole: the full read names the
+    problem, as it would without a turn."""
+    broken = copy.deepcopy(_recorded("session-carried"))
+    del broken["history"]["events"][5:8]
+    runs, names = [_recorded("session-continued"), broken], ["a.json", "b.json"]
+    assert runs_for_turn(runs, names, 3) is runs
+    with pytest.raises(HistoryError, match=r"b\.json is truncated: event 6 is missing"):
+        read_history(runs_for_turn(runs, names, 3), names=names)
+    twice = [_recorded("session-carried"), _recorded("session-continued"),
+             _recorded("session-carried")]
+    assert runs_for_turn(twice, ["a", "b", "c"], 3) is twice

@@ -9,9 +9,9 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from temporal_harness import ROOT, TEST_KEY
@@ -19,12 +19,18 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.agent.providers import ProviderRegistry, ScriptedProvider
-from checkpoint.history import SessionHistory, read_history, rebuild_state, verify_state
+from checkpoint.history import (
+    LATEST,
+    SessionHistory,
+    read_history,
+    rebuild_state,
+    runs_for_turn,
+    verify_state,
+)
 from checkpoint.store import CheckpointStore, load_persisted_session_state
 from workflows.host import client as lash
 from workflows.host.cli import _control
 from workflows.host.cli._history import fetch_runs, read_files
-from workflows.host.cli._runs import LATEST
 from workflows.host.devserver import DevServerOptions, dev_server
 from workflows.host.worker import build_worker
 
@@ -93,12 +99,12 @@ async def _assert_every_turn(
 
 
 async def _assert_runs_one_turn_needs(
-    client: Client, store: CheckpointStore, sid: str, live: SessionHistory,
-    expected: dict[int, dict[str, Any]],
+    store: CheckpointStore, live: SessionHistory, expected: dict[int, dict[str, Any]],
+    read: Callable[[int | Literal["latest"]], Awaitable[SessionHistory]],
 ) -> None:
-    """Read for one turn, only the run that holds it and the newest run are read in full (the
-    others keep their first event), and every turn still rebuilds to the stored state (a
-    later run's rewind included)."""
+    """Read for one turn (from the server or from files), only the run that holds it and the
+    newest run are read in full (the others keep their first event), and every turn still
+    rebuilds to the stored state (a later run's rewind included)."""
     def whole(history: SessionHistory) -> set[str]:
         """The runs read in full (a cut run holds its first event only)."""
         assert [r.run_id for r in history.runs] == [r.run_id for r in live.runs]
@@ -108,10 +114,10 @@ async def _assert_runs_one_turn_needs(
 
     newest = live.runs[-1].run_id
     for n, want in expected.items():
-        needed = read_history(await fetch_runs(client, sid, for_turn=n), complete=False)
+        needed = await read(n)
         assert (await rebuild_state(store, needed, n)).model_dump(mode="json") == want, n
         assert whole(needed) == {live.turn(n).run_id, newest}, n
-    latest = read_history(await fetch_runs(client, sid, for_turn=LATEST), complete=False)
+    latest = await read(LATEST)
     assert newest in whole(latest) and len(whole(latest)) <= 2, latest.runs
     assert await verify_state(store, latest) == []
 
@@ -146,11 +152,21 @@ async def test_every_turn_rebuilds_to_the_stored_state_live_and_from_files(
         assert len(live.runs) >= 3, "the low threshold should force at least three runs"
         await _assert_every_turn(store, live, expected)
         assert await verify_state(store, live) == []
-        await _assert_runs_one_turn_needs(client, store, sid, live, expected)
+
+        async def read_live(turn: int | Literal["latest"]) -> SessionHistory:
+            return read_history(await fetch_runs(client, sid, for_turn=turn), complete=False)
+
+        await _assert_runs_one_turn_needs(store, live, expected, read_live)
 
         paths = await _export_runs(client, sid, tmp_path)
-        from_files = read_history(read_files(paths), names=[str(p) for p in paths])
+        names, exported = [str(p) for p in paths], read_files(paths)
+        from_files = read_history(exported, names=names)
         await _assert_every_turn(store, from_files, expected)
+
+        async def read_files_for(turn: int | Literal["latest"]) -> SessionHistory:
+            return read_history(runs_for_turn(exported, names, turn), names=names)
+
+        await _assert_runs_one_turn_needs(store, from_files, expected, read_files_for)
 
         children = await store.list_child_sessions(sid)
         assert children, "turn 4 spawned a sub-agent"

@@ -12,14 +12,14 @@ from temporalio.worker import Worker
 
 from activities.agent.providers import EchoProvider, ProviderRegistry
 from activities.contract import TurnPolicy
-from checkpoint.history import read_history, rebuild_state, verify_state
+from checkpoint.history import LATEST, read_history, rebuild_state, verify_state
 from checkpoint.model import HandoffRelation, SessionUsageReport, TokenLedgerEntry, TokenUsage
 from checkpoint.store import FORK_REASON, CheckpointStore, load_persisted_session_state
 from workflows.contract import RewindInput, workflow_id
 from workflows.host import client as lash
 from workflows.host.cli import _control
 from workflows.host.cli._history import fetch_runs, rewind_line
-from workflows.host.cli._runs import LATEST, RESUMED_FROM_RUN
+from workflows.host.cli._runs import RESUMED_FROM_RUN
 from workflows.host.worker import build_worker
 from workflows.session import SessionWorkflow
 

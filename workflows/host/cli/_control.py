@@ -26,11 +26,17 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.contract import TurnPolicy
-from checkpoint.history import SessionHistory, TurnRecord, read_history, session_config
+from checkpoint.history import (
+    LATEST,
+    SessionHistory,
+    TurnRecord,
+    read_history,
+    session_config,
+)
 from checkpoint.store import SessionStore, fork_session
 from workflows.contract import RewindInput, SessionSummary, workflow_id
 from workflows.host.cli._history import fetch_runs
-from workflows.host.cli._runs import LATEST, RESUMED_FROM_RUN
+from workflows.host.cli._runs import RESUMED_FROM_RUN
 from workflows.host.client import handle, session_input, summary
 from workflows.session import SessionWorkflow
 

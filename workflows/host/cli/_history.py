@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from checkpoint.history import (
+    LATEST,
     WANTED_EVENT_TYPES,
     HistoryError,
     RewindRecord,
@@ -27,6 +28,7 @@ from checkpoint.history import (
     parse_history_json,
     read_history,
     rebuild_state,
+    runs_for_turn,
     verify_state,
 )
 from workflows.host.cli._access import connect_to, open_store_at, payload_store
@@ -34,7 +36,7 @@ from workflows.host.cli._config import Target
 from workflows.host.cli._errors import CliError, from_rpc
 from workflows.host.cli._history_refs import client_driver, resolve_references
 from workflows.host.cli._render import plural
-from workflows.host.cli._runs import LATEST, session_runs, short_run
+from workflows.host.cli._runs import session_runs, short_run
 from workflows.payloads import PayloadDriver
 
 _WANTED = frozenset(EventType.Value(name) for name in WANTED_EVENT_TYPES)
@@ -108,15 +110,20 @@ async def load_session_history(
     target: Target, session_id: str, files: Sequence[Path] = (),
     for_turn: int | Literal["latest"] | None = None,
 ) -> SessionHistory:
-    """The session's history, from ``files`` when given, else from the server (only the runs
-    turn ``for_turn`` needs, when given)."""
+    """The session's history, from ``files`` when given, else from the server; with
+    ``for_turn``, only the runs that turn needs are read past their first event
+    (``checkpoint.history.TurnRuns``)."""
     if files:
+        names = [str(p) for p in files]
+        values = read_files(files)
+        if for_turn is not None:  # only the runs the turn needs are read past their start
+            values = runs_for_turn(values, names, for_turn)
         driver = PayloadDriver(payload_store(target))  # large payloads are refs into the store
         try:
-            runs = await resolve_references(read_files(files), driver)
+            runs = await resolve_references(values, driver)
         finally:
             await driver.close()
-        history = read_history(runs, names=[str(p) for p in files])
+        history = read_history(runs, names=names)
         if history.session_id != session_id:
             raise HistoryError(
                 f"the history files hold session {history.session_id!r}, not {session_id!r}"

@@ -7,9 +7,10 @@ way.
 ``rebuild``, ``rewind`` and ``fork`` ask for the runs one turn needs (``for_turn``): each
 run's start carries the ledger, the turn count and the head so far, so only the run that holds
 the turn and the newest run (whose heads say whether a later full rewrite renumbered the
-turn's nodes) are read in full. Every other run gives its first event, which names the run
-before (and the first run's says how the session began): turn 100 of a 10,000-turn session
-reads two of its runs in full, not all forty.
+turn's nodes) are read in full, as ``checkpoint.history.TurnRuns`` decides (exported files
+are cut the same way). Every other run gives its first event, which names the run before (and
+the first run's says how the session began): turn 100 of a 10,000-turn session reads two of
+its runs in full, not all forty.
 The link a resumed workflow keeps is a memo (``RESUMED_FROM_RUN``), not part of its input:
 the workflow has no use for it, and a worker of an earlier release, which refuses input
 fields it does not know, ignores memos.
@@ -20,23 +21,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from temporalio.api.common.v1 import Memo, Payload
 from temporalio.api.history.v1 import HistoryEvent, WorkflowExecutionStartedEventAttributes
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
+from checkpoint.history import TurnRuns
 from workflows.contract import workflow_id
 
 _log = logging.getLogger(__name__)
 
 RESUMED_FROM_RUN = "lash.resumed_from_run"
 """Memo key of a workflow ``resume`` started: the last run of the closed one it goes on from."""
-
-
-LATEST: Final[Literal["latest"]] = "latest"
-"""``for_turn`` of the latest turn."""
 
 
 async def session_runs(
@@ -59,8 +57,7 @@ async def session_runs(
     seen: set[str] = set()
     run_id: str | None = None
     resumed = False
-    wanted: int | None = None if for_turn == LATEST else for_turn
-    held = False  # a run read so far holds turn ``wanted``: the older runs cannot
+    needs = TurnRuns(for_turn) if for_turn is not None else None
     loop = asyncio.get_running_loop()
     try:
         while True:
@@ -80,13 +77,9 @@ async def session_runs(
                     session_id, run_id,
                 )
                 break  # what was resumed from is gone: read what is left
-            before = _turns_before(started)
-            if for_turn == LATEST and len(fetches) == 1:
-                wanted = before  # the latest turn is in this run, or it is turn ``before``
-            holds = before is None or wanted is None or before < wanted  # unknown: it may
+            read_whole = needs.whole(_turns_before(started)) if needs is not None else True
             if whole is not None:
-                whole.set_result(holds and not held)
-            held = held or (holds and before is not None and wanted is not None)
+                whole.set_result(read_whole)
             seen.add(started.original_execution_run_id)
             resumed = not started.continued_execution_run_id
             run_id = started.continued_execution_run_id or _resumed_from(started.memo)
@@ -163,4 +156,4 @@ def short_run(run_id: str) -> str:
     return run_id[-8:]
 
 
-__all__ = ["LATEST", "RESUMED_FROM_RUN", "session_runs", "short_run"]
+__all__ = ["RESUMED_FROM_RUN", "session_runs", "short_run"]
