@@ -116,7 +116,7 @@ async def load_session_history(
     if files:
         names = [str(p) for p in files]
         values = read_files(files)
-        if for_turn is not None:  # only the runs the turn needs are read past their start
+        if for_turn is not None:
             values = runs_for_turn(values, names, for_turn)
         driver = PayloadDriver(payload_store(target))  # large payloads are refs into the store
         try:
