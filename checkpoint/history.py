@@ -555,13 +555,13 @@ class TurnRuns:
         self._latest = for_turn == LATEST
         self._wanted = None if isinstance(for_turn, str) else for_turn
         self._held = False
-        self._asked = 0
+        self._newest = True
 
     def whole(self, before: int | None) -> bool:
         """Whether the next run (the newest first), ``before`` turns after the start, is read
         in full; for ``LATEST``, the newest run's count names the turn (its first or the one
         before it)."""
-        newest, self._asked = self._asked == 0, self._asked + 1
+        newest, self._newest = self._newest, False
         if newest and self._latest:
             self._wanted = before
         wanted = self._wanted
